@@ -1,0 +1,1 @@
+"""Pure analysis: sentiment scoring, outage windows, timelines, dip and recovery metrics, exports."""

@@ -1,0 +1,191 @@
+"""Sentiment scoring: our one wrapper around VADER, plus the outage lexicon in ``data/lexicon/``.
+
+Plain VADER scores "website is down" and "back up, finally working" as 0.0, so it misses both the
+dip and the recovery. The outage lexicon adds single words to VADER's lexicon and turns each
+multi-word phrase into one underscore-joined token ("can't log in" -> ``cant_log_in``) that VADER
+can look up, since VADER only looks up single whitespace-separated tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.resources
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+LEXICON_PACKAGE = "dipwatch.resources.lexicon"
+LEXICON_FILE = "outage.tsv"
+
+# VADER's own convention for three-way labels (vaderSentiment README, "About the Scoring").
+POSITIVE_THRESHOLD = 0.05
+NEGATIVE_THRESHOLD = -0.05
+
+# VADER recognises negations ("isn't", "n't") only with the ASCII apostrophe, so plain VADER scores
+# "isn\u2019t good" (typed on a phone with smart punctuation) as positive, 0.44. Folding the
+# typographic apostrophes first fixes that and lets the lexicon list each phrase once.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """VADER's scores for one text: ``compound`` in [-1, 1] and the pos/neu/neg proportions."""
+
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+
+    @property
+    def label(self) -> str:
+        """The three-way label of ``compound``: "positive", "negative" or "neutral"."""
+        return classify(self.compound)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scorer:
+    analyzer: SentimentIntensityAnalyzer
+    phrases: re.Pattern[str] | None
+
+
+def classify(compound: float) -> str:
+    """Label a compound score: "positive" if >= 0.05, "negative" if <= -0.05, else "neutral".
+
+    :param compound: a VADER compound score, in [-1, 1].
+    """
+    if compound >= POSITIVE_THRESHOLD:
+        return "positive"
+    if compound <= NEGATIVE_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+def scorer_id() -> str:
+    """The id stored with every score: VADER's version and the lexicon's digest.
+
+    For example ``vader-3.3.2+outage-1a2b3c4d``; a change to either gives a new id, so stored
+    scores from an older scorer can be found and re-scored.
+    """
+    vader = importlib.metadata.version("vaderSentiment")
+    return f"vader-{vader}+outage-{_lexicon_digest(_lexicon_bytes())}"
+
+
+def score_text(text: str) -> Score:
+    """Score one text with VADER and the outage lexicon.
+
+    :param text: the post's text; an empty string scores neutral, 0.0.
+    :raises TypeError: if ``text`` is not a str (None or NaN from a DataFrame included).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"score_text expects a str, got {type(text).__name__}: {text!r:.80}")
+    scorer = _scorer()
+    text = text.translate(_APOSTROPHES)
+    if scorer.phrases is not None:
+        text = scorer.phrases.sub(_phrase_token, text)
+    scores = scorer.analyzer.polarity_scores(text)
+    return Score(compound=scores["compound"], pos=scores["pos"], neu=scores["neu"], neg=scores["neg"])
+
+
+def score_texts(texts: Iterable[str]) -> list[Score]:
+    """Score many texts, in order.
+
+    :param texts: the texts to score.
+    :raises TypeError: if any item is not a str.
+    """
+    return [score_text(text) for text in texts]
+
+
+def _lexicon_digest(data: bytes) -> str:
+    """The lexicon's version: the first 8 hex digits of the SHA-256 of its bytes.
+
+    :param data: the lexicon file's bytes.
+    """
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+def _lexicon_bytes() -> bytes:
+    return (importlib.resources.files(LEXICON_PACKAGE) / LEXICON_FILE).read_bytes()
+
+
+def _parse_lexicon(text: str, source: str = LEXICON_FILE) -> dict[str, float]:
+    """Read the lexicon's ``phrase<TAB>valence`` lines into {phrase: valence}.
+
+    Phrases come back lower-cased, with typographic apostrophes folded and single spaces between
+    words. Spellings that give the same VADER token ("can't log in", "cant log in") must share
+    one valence.
+
+    :param text: the lexicon file's text.
+    :param source: the name used in error messages, default the lexicon's file name.
+    :raises ValueError: naming the line, for a malformed line, a valence outside -4..+4, or two
+        spellings of one token with different valences.
+    """
+    lexicon: dict[str, float] = {}
+    by_token: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        where = f"{source} line {number}"
+        if len(fields) != 2 or not fields[0].strip():
+            raise ValueError(f"{where}: expected 'phrase<TAB>valence', got {line!r}")
+        try:
+            valence = float(fields[1])
+        except ValueError:
+            raise ValueError(f"{where}: valence must be a number, got {fields[1]!r}") from None
+        if not -4 <= valence <= 4:
+            raise ValueError(f"{where}: valence must be between -4 and 4, got {valence}")
+        phrase = " ".join(fields[0].translate(_APOSTROPHES).lower().split())
+        token = _token(phrase)
+        if by_token.get(token, valence) != valence:
+            raise ValueError(
+                f"{where}: {phrase!r} is a spelling of {token!r}, which already has valence "
+                f"{by_token[token]}; expected the same valence, got {valence}"
+            )
+        by_token[token] = valence
+        lexicon[phrase] = valence
+    return lexicon
+
+
+def _token(phrase: str) -> str:
+    """The single VADER token for a phrase: lower case, no apostrophes, words joined by "_".
+
+    Dropping the apostrophe matters: VADER treats any preceding word containing "n't" as a
+    negation, so a token ``can't_log_in`` would flip the valence of the word after it.
+
+    :param phrase: a lexicon phrase or the text that matched it.
+    """
+    return "_".join(phrase.translate(_APOSTROPHES).replace("'", "").lower().split())
+
+
+def _phrase_token(match: re.Match[str]) -> str:
+    # Keep ALL CAPS: VADER boosts a shouted lexicon word ("SITE IS DOWN").
+    text = match.group(0)
+    token = _token(text)
+    return token.upper() if text.isupper() else token
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive regex matching any multi-word phrase, longest first, on word bounds.
+
+    :param phrases: lexicon phrases of two or more words.
+    """
+    alternatives = [
+        r"\s+".join(re.escape(word) for word in phrase.split())
+        for phrase in sorted(phrases, key=len, reverse=True)
+    ]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+@functools.cache
+def _scorer() -> _Scorer:
+    """Build the analyzer once per process: VADER reads its lexicon file on construction (slow)."""
+    lexicon = _parse_lexicon(_lexicon_bytes().decode("utf-8"))
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update({_token(phrase): valence for phrase, valence in lexicon.items()})
+    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p))

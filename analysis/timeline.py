@@ -1,0 +1,62 @@
+"""Bucketing and smoothing: the per-bucket series every metric and chart is built from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from analysis.params import MetricParams
+
+NEGATIVE = -0.05  # VADER's own convention: compound <= -0.05 is negative
+SERIES_COLUMNS = ["posts", "mean", "negatives", "negative_share", "smoothed"]
+
+
+def scores_frame(rows) -> pd.DataFrame:
+    """A frame of scored posts from ``(epoch seconds, compound)`` pairs: columns created_at, compound."""
+    frame = pd.DataFrame(list(rows), columns=["created_at", "compound"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
+    frame["compound"] = frame["compound"].astype(float)
+    return frame
+
+
+def bucket_series(scores: pd.DataFrame, params: MetricParams, start: datetime | None = None,
+                  end: datetime | None = None) -> pd.DataFrame:
+    """Bucket scored posts and smooth them.
+
+    :param scores: columns ``created_at`` (aware) and ``compound``.
+    :param start: first bucket covers this time (default: the first post).
+    :param end: last bucket covers this time (default: the last post); empty buckets are kept.
+    :returns: indexed by bucket start (UTC), columns ``posts`` (count), ``mean`` (mean compound, NaN
+        when empty), ``negatives``, ``negative_share``, ``smoothed`` (sum of compound over the trailing
+        ``smoothing_buckets`` buckets divided by their post count, so a quiet hour weighs little; NaN
+        when the whole window is empty).
+    """
+    delta = params.bucket_delta
+    times = scores["created_at"]
+    if start is None and end is None and times.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS, index=pd.DatetimeIndex([], tz="UTC"))
+    first = pd.Timestamp(start if start is not None else times.min()).floor(delta)
+    last = pd.Timestamp(end if end is not None else times.max()).floor(delta)
+    index = pd.date_range(first, last, freq=delta)
+    bucket = times.dt.floor(delta)
+    inside = (bucket >= first) & (bucket <= last)
+    parts = pd.DataFrame({"compound": scores["compound"], "negative": scores["compound"] <= NEGATIVE})
+    frame = (
+        parts[inside]
+        .groupby(bucket[inside])
+        .agg(posts=("compound", "size"), total=("compound", "sum"), negatives=("negative", "sum"))
+        .reindex(index, fill_value=0)
+    )
+    frame["posts"] = frame["posts"].astype("int64")
+    frame["negatives"] = frame["negatives"].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["mean"] = frame["total"] / frame["posts"].where(frame["posts"] > 0)
+        frame["negative_share"] = frame["negatives"] / frame["posts"].where(frame["posts"] > 0)
+        window = params.smoothing_buckets
+        rolling_total = frame["total"].rolling(window, min_periods=1).sum()
+        rolling_posts = frame["posts"].rolling(window, min_periods=1).sum()
+        frame["smoothed"] = rolling_total / rolling_posts.where(rolling_posts > 0)
+    frame.index.name = "bucket"
+    return frame[SERIES_COLUMNS]

@@ -1,0 +1,1 @@
+"""Collectors: one module per source, each yields Post records and knows nothing of the store."""

@@ -1,0 +1,248 @@
+"""File import: posts from CSV or JSON Lines files, streamed row by row.
+
+Columns (CSV header or JSON keys): ``id``, ``created_at`` and ``text`` are required; ``author``,
+``url`` and ``engagement`` are optional; anything else is ignored. ``created_at`` is ISO 8601 with an
+offset or ``Z``, or integer seconds since the epoch; a naive time needs ``tz``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import tzinfo
+from hashlib import blake2b
+from pathlib import Path
+
+from collectors.base import InputError
+from dipwatch.posts import Post
+from dipwatch.times import parse_time
+
+REQUIRED = ("id", "created_at", "text")
+OPTIONAL = ("author", "url", "engagement")
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+SNIFF_BYTES = 64 * 1024
+MAX_TEXT = 40_000  # Reddit's own limit for a self post; longer "posts" are broken rows
+MAX_ID = 256
+MAX_FIELD = 1_000_000  # a CSV field longer than this is an unclosed quote swallowing the file
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that could not be imported: its (first) line number and why."""
+
+    line: int
+    reason: str
+
+
+def detect_format(path: Path) -> str:
+    """Return ``csv`` or ``jsonl`` for ``path``, refusing anything else before a row is read.
+
+    :raises InputError: for a missing, empty, binary or unrecognisable file.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    if not head.strip():
+        raise InputError(str(path), "file is empty: expected a CSV header or JSON lines")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(str(path), "file is UTF-16: expected UTF-8 (re-save it as UTF-8)")
+    if b"\x00" in head:
+        raise InputError(str(path), "binary file (contains NUL bytes): expected CSV or JSON Lines text")
+    try:
+        # A cut multi-byte character at the end of the sample is not an error.
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            raise InputError(
+                str(path), f"not UTF-8 text (byte {exc.start}): expected UTF-8 CSV or JSON Lines"
+            ) from None
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        first = head.decode("utf-8-sig", errors="replace").lstrip()
+        fmt = "jsonl" if first.startswith("{") else "csv" if "," in first.split("\n", 1)[0] else None
+    if fmt is None:
+        raise InputError(str(path), "not a CSV or JSON Lines file: expected .csv, .jsonl or .ndjson")
+    return fmt
+
+
+def read_posts(path: Path, source: str = "file", tz: tzinfo | None = None
+               ) -> Iterator[tuple[int, Post | Rejected]]:
+    """Yield ``(line, Post)`` for each good row and ``(line, Rejected)`` for each bad one.
+
+    The header (or first JSON line's keys) is checked before anything is yielded.
+
+    :param path: the file.
+    :param source: the source label the posts are stored under.
+    :param tz: the zone of naive timestamps; without it they are rejected.
+    :raises InputError: when the file as a whole is unusable.
+    """
+    fmt = detect_format(path)
+    seen: dict[int, int] = {}
+    rows = _csv_rows(path) if fmt == "csv" else _jsonl_rows(path)
+    for line, row in rows:
+        if isinstance(row, Rejected):
+            yield line, row
+            continue
+        try:
+            post = _to_post(row, source, tz)
+        except ValueError as exc:
+            yield line, Rejected(line, str(exc))
+            continue
+        # 8-byte digests keep the duplicate check at ~100 bytes per row, not the ids themselves.
+        key = int.from_bytes(blake2b(post.post_id.encode(), digest_size=8).digest())
+        first = seen.setdefault(key, line)
+        if first != line:
+            yield line, Rejected(line, f"duplicate id {post.post_id!r} (first on line {first})")
+            continue
+        yield line, post
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, decoded cleanly) for each physical line, streaming."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            body = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+            try:
+                yield number, body.decode("utf-8"), True
+            except UnicodeDecodeError:
+                yield number, body.decode("utf-8", errors="replace"), False
+
+
+def _check_header(path: Path, columns: list[str]) -> None:
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        found = ", ".join(repr(c) for c in columns[:20]) or "nothing"
+        raise InputError(
+            f"{path}:1",
+            f"missing required column {missing[0]!r}; expected {', '.join(REQUIRED)} "
+            f"(optional: {', '.join(OPTIONAL)}), found {found}",
+        )
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
+    bad_lines: set[int] = set()
+    state = {"line": 0}
+
+    def text_lines():
+        for number, text, clean in _lines(path):
+            state["line"] = number
+            if not clean:
+                bad_lines.add(number)
+            yield text
+
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(text_lines())
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise InputError(f"{path}:1", f"cannot read the CSV header: {exc}") from None
+    columns = [c.strip().lower() for c in header]
+    _check_header(path, columns)
+    index = {name: columns.index(name) for name in REQUIRED + OPTIONAL if name in columns}
+    last = state["line"]
+    while True:
+        start = last + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            last = state["line"]
+            yield start, Rejected(start, f"malformed CSV row: {exc}")
+            continue
+        last = state["line"]
+        if not values or (len(values) == 1 and not values[0].strip()):
+            continue
+        if any(n in bad_lines for n in range(start, last + 1)):
+            yield start, Rejected(start, "not valid UTF-8 text")
+            continue
+        if len(values) != len(columns):
+            yield start, Rejected(
+                start, f"expected {len(columns)} fields as in the header, found {len(values)}"
+            )
+            continue
+        yield start, {name: values[i] for name, i in index.items()}
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
+    checked = False
+    for number, text, clean in _lines(path):
+        if not text.strip():
+            continue
+        if not clean:
+            yield number, Rejected(number, "not valid UTF-8 text")
+            continue
+        try:
+            row = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if not checked:
+                raise InputError(f"{path}:{number}", f"not valid JSON: {exc}") from None
+            yield number, Rejected(number, f"not valid JSON: {getattr(exc, 'msg', exc)}")
+            continue
+        if not isinstance(row, dict):
+            if not checked:
+                raise InputError(f"{path}:{number}", "expected one JSON object per line")
+            yield number, Rejected(number, "expected a JSON object")
+            continue
+        if not checked:
+            _check_header(path, [str(k).strip().lower() for k in row])
+            checked = True
+        yield number, {str(k).strip().lower(): v for k, v in row.items()}
+
+
+def _to_post(row: dict, source: str, tz: tzinfo | None) -> Post:
+    post_id = row.get("id")
+    if isinstance(post_id, int) and not isinstance(post_id, bool):
+        post_id = str(post_id)
+    if not isinstance(post_id, str) or not post_id.strip():
+        raise ValueError("id: missing or empty; expected a non-empty string")
+    post_id = post_id.strip()
+    if len(post_id) > MAX_ID:
+        raise ValueError(f"id: longer than {MAX_ID} characters")
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text: missing or empty; expected the post's text")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text: {len(text)} characters, more than the {MAX_TEXT} a post can hold")
+    if "\x00" in text:
+        raise ValueError("text: contains a NUL character")
+    when = parse_time(row.get("created_at"), tz)
+    return Post(
+        source=source,
+        post_id=post_id,
+        created_at=when,
+        text=text,
+        author=_optional_str(row, "author"),
+        url=_optional_str(row, "url"),
+        engagement=_engagement(row.get("engagement")),
+    )
+
+
+def _optional_str(row: dict, key: str) -> str | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(f"{key}: expected text, got {type(value).__name__}")
+    return str(value).strip()[:2048]
+
+
+def _engagement(value) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("engagement: expected a whole number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"engagement: {str(value)[:20]!r} is not a whole number") from None
+    if not math.isfinite(number) or number != int(number) or abs(number) >= 2**62:
+        raise ValueError(f"engagement: {str(value)[:20]!r} is not a whole number")
+    return int(number)

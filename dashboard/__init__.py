@@ -1,0 +1,1 @@
+"""The Plotly Dash app for comms teams."""

@@ -1,0 +1,188 @@
+"""Settings and brands: flags, then DIPWATCH_* environment variables, then dipwatch.toml, then defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from analysis.params import MetricParams
+from dipwatch.brands import Brand, normalise_brand_name
+
+DEFAULT_DB = Path("data") / "dipwatch.db"
+CONFIG_FILE = "dipwatch.toml"
+TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics"}
+BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources"}
+DIPWATCH_KEYS = {"db"}
+
+
+class ConfigError(Exception):
+    """A setting or config file that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs, built once and passed in.
+
+    :param db_url: SQLAlchemy URL of the store.
+    :param config_path: the brands config file read, or None when there is none.
+    :param brands: the brands of the config, by key.
+    :param sources: per-source settings shared by all brands (``[sources.NAME]``).
+    :param metrics: metric parameters (``[metrics]``).
+    """
+
+    db_url: str
+    config_path: Path | None = None
+    brands: dict[str, Brand] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+    metrics: MetricParams = field(default_factory=MetricParams)
+
+
+def db_url_from(value: str | os.PathLike) -> str:
+    """Turn a path or a SQLAlchemy URL into a URL (a bare path means SQLite)."""
+    text = os.fspath(value)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def load_settings(
+    db: str | None = None,
+    config: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build the settings: flag > ``DIPWATCH_*`` environment > dipwatch.toml > default.
+
+    :param db: ``--db``: a path or SQLAlchemy URL.
+    :param config: ``--config``: the brands config file.
+    :param env: the environment (default ``os.environ``).
+    :param cwd: the working directory that relative defaults resolve against (default: current).
+    :raises ConfigError: naming the file and key at fault.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    config_path = _find_config(config, env, cwd)
+    data = _read_toml(config_path) if config_path else {}
+    where = str(config_path) if config_path else CONFIG_FILE
+
+    unknown = set(data) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section {sorted(unknown)[0]!r}; expected one of {sorted(TOP_LEVEL_KEYS)}"
+        )
+    shell = _table(data, "dipwatch", where)
+    for key in set(shell) - DIPWATCH_KEYS:
+        raise ConfigError(
+            f"{where}: dipwatch.{key}: unknown setting; expected one of {sorted(DIPWATCH_KEYS)}"
+        )
+    db_value = db or env.get("DIPWATCH_DB") or shell.get("db") or str(cwd / DEFAULT_DB)
+    if not isinstance(db_value, str) or not db_value.strip():
+        raise ConfigError(f"{where}: dipwatch.db: expected a path or SQLAlchemy URL string")
+    if "://" not in db_value and not Path(db_value).is_absolute():
+        db_value = str(cwd / db_value)
+
+    brands = {}
+    for key, table in _table(data, "brands", where).items():
+        brand = _parse_brand(key, table, where)
+        brands[brand.key] = brand
+    sources = _table(data, "sources", where)
+    for name, table in sources.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: sources.{name}: expected a table of settings")
+    metrics = _parse_metrics(_table(data, "metrics", where), where)
+    return Settings(
+        db_url=db_url_from(db_value),
+        config_path=config_path,
+        brands=brands,
+        sources=dict(sources),
+        metrics=metrics,
+    )
+
+
+def _find_config(flag, env: Mapping[str, str], cwd: Path) -> Path | None:
+    chosen = flag or env.get("DIPWATCH_CONFIG")
+    if chosen:
+        path = Path(chosen).expanduser()
+        path = path if path.is_absolute() else cwd / path
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    default = cwd / CONFIG_FILE
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _table(data: dict, key: str, where: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key}: expected a table ([{key}]), got {type(value).__name__}")
+    return value
+
+
+def _strings(value, key: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: {key}: expected a list of non-empty strings, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_brand(key: str, table, where: str) -> Brand:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: brands.{key}: expected a table ([brands.{key}])")
+    try:
+        brand_key = normalise_brand_name(key)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: brands.{key}: {exc}") from None
+    for extra in set(table) - BRAND_KEYS:
+        raise ConfigError(
+            f"{where}: brands.{key}.{extra}: unknown setting; expected one of {sorted(BRAND_KEYS)}"
+        )
+    name = table.get("name", key)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: brands.{key}.name: expected a non-empty string")
+    terms = _strings(table.get("terms", [name]), f"brands.{key}.terms", where)
+    if not terms:
+        raise ConfigError(f"{where}: brands.{key}.terms: expected at least one term")
+    exclude = _strings(table.get("exclude", []), f"brands.{key}.exclude", where)
+    competitors = _strings(table.get("competitors", []), f"brands.{key}.competitors", where)
+    try:
+        competitors = tuple(normalise_brand_name(c) for c in competitors)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: brands.{key}.competitors: {exc}") from None
+    sources = table.get("sources", {})
+    if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
+        raise ConfigError(
+            f"{where}: brands.{key}.sources: expected tables like [brands.{key}.sources.reddit]"
+        )
+    return Brand(
+        key=brand_key,
+        name=name.strip(),
+        terms=terms,
+        exclude=exclude,
+        competitors=competitors,
+        sources=sources,
+    )
+
+
+def _parse_metrics(table: dict, where: str) -> MetricParams:
+    known = {f.name: f for f in fields(MetricParams)}
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where}: metrics.{key}: unknown setting; expected one of {sorted(known)}")
+        values[key] = value
+    try:
+        return MetricParams(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: metrics.{exc}") from None

@@ -1,0 +1,169 @@
+"""Jobs: compose collectors, scoring and the store (import, score, demo build)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+from analysis.sentiment import score_texts, scorer_id
+from collectors.files import Rejected, read_posts
+from dipwatch.brands import Brand
+from dipwatch.posts import Post
+from dipwatch.store import ScoredPost, Store
+
+BATCH = 2000
+SHOWN_REJECTIONS = 20
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, new, already stored, not matching, rejected."""
+
+    path: str
+    read: int = 0
+    new: int = 0
+    existing: int = 0
+    unmatched: int = 0
+    rejected: int = 0
+    rejections: list[Rejected] = field(default_factory=list)
+    written: bool = False
+
+    def counts(self) -> dict:
+        return {"read": self.read, "new": self.new, "already_stored": self.existing,
+                "unmatched": self.unmatched, "rejected": self.rejected}
+
+
+def author_hash(salt: str, author: str | None) -> str | None:
+    """A salted hash of the author: stable within one database, not reversible to the name."""
+    if not author:
+        return None
+    return hashlib.sha256(f"{salt}\0{author}".encode()).hexdigest()[:32]
+
+
+def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], salt: str):
+    """Score the posts of ``batch`` that are not stored yet, then store the whole batch at once."""
+    by_source: dict[str, set[str]] = {}
+    for post, _ in batch:
+        by_source.setdefault(post.source, set()).add(post.post_id)
+    stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
+    fresh = [post for post, _ in batch if (post.source, post.post_id) not in stored]
+    scored = dict(zip((p.post_id for p in fresh), score_texts(p.text for p in fresh), strict=True))
+    items = []
+    for post, mentions in batch:
+        score = scored.get(post.post_id) if (post.source, post.post_id) not in stored else None
+        items.append(ScoredPost(
+            post=post,
+            author_hash=author_hash(salt, post.author),
+            mentions=mentions,
+            score=(score.compound, score.pos, score.neu, score.neg) if score else None,
+        ))
+    return store.save_posts(items, scorer_id())
+
+
+def import_file(store: Store, path: Path, brand: Brand, source: str = "file", match: bool = False,
+                tz: tzinfo | None = None, skip_bad: bool = False) -> ImportReport:
+    """Import a CSV or JSONL file of posts for ``brand``.
+
+    The file is read twice: once to validate every row, then to store. Unless ``skip_bad``, a file
+    with any rejected row writes nothing, so a re-run after fixing it starts from a clean state.
+
+    :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
+    """
+    report = ImportReport(str(path))
+    for _line, row in read_posts(path, source, tz):
+        report.read += 1
+        if isinstance(row, Rejected):
+            report.rejected += 1
+            if len(report.rejections) < SHOWN_REJECTIONS:
+                report.rejections.append(row)
+    if report.rejected and not skip_bad:
+        return report
+    started = datetime.now(UTC)
+    salt = store.get_meta("author_salt")
+    batch: list[tuple[Post, list[tuple[str, str]]]] = []
+    for _line, row in read_posts(path, source, tz):
+        if isinstance(row, Rejected):
+            continue
+        term = brand.match(row.text) if match else brand.name
+        if term is None:
+            report.unmatched += 1
+            continue
+        batch.append((row, [(brand.key, term)]))
+        if len(batch) >= BATCH:
+            _count(report, save_batch(store, batch, salt))
+            batch = []
+    _count(report, save_batch(store, batch, salt))
+    report.written = True
+    store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
+                     report.counts(), message=str(path))
+    return report
+
+
+def _count(report: ImportReport, result) -> None:
+    report.new += result.new
+    report.existing += result.existing
+
+
+def score_missing(store: Store, batch: int = 5000) -> int:
+    """Score every stored post that has no score from the current scorer; return how many."""
+    scorer, done = scorer_id(), 0
+    while rows := store.unscored(scorer, batch):
+        scores = score_texts(text for _, text in rows)
+        store.save_scores(scorer, [
+            (rowid, (s.compound, s.pos, s.neu, s.neg)) for (rowid, _), s in zip(rows, scores, strict=True)
+        ])
+        done += len(rows)
+    return done
+
+
+def build_demo(store: Store) -> int:
+    """Fill ``store`` with the bundled demo scenario (simulated posts); return the posts stored."""
+    from dipwatch.demo import generate_posts, load_scenario
+
+    scenario = load_scenario()
+    brands = {b.key: b for b in scenario.brands}
+    for b in scenario.brands:
+        store.ensure_brand(b.key, b.name, b.terms, origin="demo")
+    salt = store.get_meta("author_salt")
+    total = 0
+    batch: list[tuple[Post, list[tuple[str, str]]]] = []
+    for key, post in generate_posts(scenario):
+        brand = brands[key]
+        term = next((t for t in brand.terms if t.lower() in post.text.lower()), brand.name)
+        batch.append((post, [(key, term)]))
+        if len(batch) >= BATCH:
+            total += save_batch(store, batch, salt).new
+            batch = []
+    total += save_batch(store, batch, salt).new
+    store.add_outages([
+        {"brand": o.brand, "start": o.start, "end": o.end, "label": o.label, "severity": o.severity,
+         "origin": "demo"}
+        for o in scenario.outages
+    ])
+    store.set_meta("as_of", scenario.as_of.isoformat())
+    store.set_meta("demo", "simulated posts from the bundled demo scenario")
+    return total
+
+
+@contextmanager
+def atomic_output(path: Path, binary: bool = False) -> Iterator:
+    """Write to a temporary file beside ``path`` and rename it into place only on success, so an
+    interrupted export never leaves a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    try:
+        mode = "wb" if binary else "w"
+        with os.fdopen(fd, mode, **({} if binary else {"newline": "", "encoding": "utf-8"})) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+

@@ -1,0 +1,109 @@
+"""Reads scored posts and outage windows from the store and measures them (for CLI, exports, dashboard)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from analysis.params import MetricParams
+from analysis.recovery import OutageMetrics, outage_metrics, series_span
+from analysis.sentiment import scorer_id
+from analysis.timeline import bucket_series, scores_frame
+from dipwatch.brands import Brand
+from dipwatch.config import Settings
+from dipwatch.store import Outage, Store
+
+
+class UnknownBrandError(ValueError):
+    """A brand that is neither in the config nor in the store."""
+
+
+def known_brands(settings: Settings, store: Store) -> dict[str, Brand]:
+    """Brands of the config, plus those the store knows (created by ``dipwatch import`` or the demo)."""
+    brands = dict(settings.brands)
+    for row in store.list_brands():
+        if row["key"] not in brands:
+            brands[row["key"]] = Brand(key=row["key"], name=row["name"], terms=tuple(row["terms"]),
+                                       origin=row["origin"])
+    return brands
+
+
+def resolve_brand(settings: Settings, store: Store, name: str) -> Brand:
+    """The brand called ``name`` (case-insensitive).
+
+    :raises UnknownBrandError: naming the brands that exist.
+    """
+    brands = known_brands(settings, store)
+    key = name.strip().lower()
+    if key not in brands:
+        listed = ", ".join(sorted(brands)) or "none yet (add one to dipwatch.toml or `dipwatch import`)"
+        raise UnknownBrandError(f"--brand: unknown brand {name!r}; known brands: {listed}")
+    return brands[key]
+
+
+def as_of(store: Store, now: datetime | None = None) -> datetime:
+    """The moment figures are measured at: ``now``, or the store's recorded ``as_of`` (the demo's
+    scenario is fixed in time), or the clock."""
+    if now is not None:
+        return now
+    recorded = store.get_meta("as_of")
+    return datetime.fromisoformat(recorded) if recorded else datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class BrandView:
+    """One brand's series and outage metrics, as of one moment."""
+
+    brand: Brand
+    params: MetricParams
+    now: datetime
+    series: pd.DataFrame
+    outages: list[Outage]
+    metrics: list[OutageMetrics]
+
+
+def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
+                end: datetime | None) -> pd.DataFrame:
+    """The bucketed series of ``brand`` between ``start`` and ``end`` (whole data when None)."""
+    stop = end + params.bucket_delta if end is not None else None
+    frame = scores_frame(store.load_scores(brand, scorer_id(), start, stop))
+    return bucket_series(frame, params, start, end)
+
+
+def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,
+               now: datetime | None = None) -> BrandView:
+    """Measure every outage of ``brand``, on a series from its first baseline (or first post) to now."""
+    params = params or settings.metrics
+    now = as_of(store, now)
+    windows = store.list_outages(brand.key)
+    span = store.time_range(brand.key)
+    starts = ([span[0]] if span else []) + ([series_span(windows, params, now)[0]] if windows else [])
+    start = min(starts) if starts else now - timedelta(days=params.baseline_days)
+    series = load_series(store, brand.key, params, start, now)
+    metrics = [
+        outage_metrics(series, window, [w for w in windows if w.id != window.id], params, now,
+                       outage_id=window.id)
+        for window in windows
+    ]
+    return BrandView(brand, params, now, series, windows, metrics)
+
+
+def metrics_record(metrics: OutageMetrics) -> dict:
+    """The report's JSON record: times ISO 8601 UTC, floats rounded to 4 places."""
+    return {key: plain(value) for key, value in metrics.as_dict().items()}
+
+
+def plain(value):
+    """A value as exports show it: times ISO 8601 UTC with Z, floats rounded to 4 places."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def metrics_json(metrics: list[OutageMetrics]) -> str:
+    return json.dumps([metrics_record(m) for m in metrics], indent=2)

@@ -1,0 +1,43 @@
+"""The Post record: what every collector yields and the store keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+KINDS = ("post", "comment", "review")
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One public post or comment, as a collector found it.
+
+    :param source: where it came from (``reddit``, ``file``, a label given to ``dipwatch import``).
+    :param post_id: the id the source gives it; unique within ``source``.
+    :param created_at: when it was posted, timezone-aware (converted to UTC on creation).
+    :param text: the post's text, as written.
+    :param kind: ``post``, ``comment`` or ``review``.
+    :param author: the author's name as the source gives it; the store keeps only a salted hash.
+    :param url: a link to the original, if any.
+    :param parent_id: the ``post_id`` of the post this one answers, if any.
+    :param engagement: the source's score, likes or upvotes, if any.
+    :param rating: a star rating (1-5) where the source has one (app reviews).
+    """
+
+    source: str
+    post_id: str
+    created_at: datetime
+    text: str
+    kind: str = "post"
+    author: str | None = None
+    url: str | None = None
+    parent_id: str | None = None
+    engagement: int | None = None
+    rating: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"post {self.post_id!r}: created_at must be timezone-aware")
+        if self.kind not in KINDS:
+            raise ValueError(f"post {self.post_id!r}: kind must be one of {KINDS}, not {self.kind!r}")
+        object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))

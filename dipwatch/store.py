@@ -1,0 +1,453 @@
+"""The store: the only module that speaks SQL (SQLAlchemy Core; SQLite by default, PostgreSQL by URL).
+
+Times are stored as integer seconds since the epoch, UTC: unambiguous, portable between SQLite and
+PostgreSQL, and cheap to index and bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from dipwatch.posts import Post
+
+SCHEMA_VERSION = 1
+ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+brands = sa.Table(
+    "brands", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("terms", sa.Text, nullable=False),  # JSON list
+    sa.Column("origin", sa.String(16), nullable=False),  # config | import | demo
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+posts = sa.Table(
+    "posts", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("post_id", sa.String(256), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author_hash", sa.String(64)),
+    sa.Column("url", sa.Text),
+    sa.Column("parent_id", sa.String(256)),
+    sa.Column("engagement", sa.BigInteger),
+    sa.Column("rating", sa.SmallInteger),
+    sa.Column("collected_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("source", "post_id", name="uq_posts_source_post_id"),
+)
+mentions = sa.Table(
+    "mentions", metadata,
+    sa.Column("post", sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("brand", sa.String(64), primary_key=True),
+    sa.Column("term", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),  # copied from posts: per-brand range scans
+    sa.Index("ix_mentions_brand_created", "brand", "created_at"),
+)
+scores = sa.Table(
+    "scores", metadata,
+    sa.Column("post", sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("scorer", sa.String(128), primary_key=True),
+    sa.Column("compound", sa.Float, nullable=False),
+    sa.Column("pos", sa.Float, nullable=False),
+    sa.Column("neu", sa.Float, nullable=False),
+    sa.Column("neg", sa.Float, nullable=False),
+)
+outages = sa.Table(
+    "outages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("brand", sa.String(64), nullable=False, index=True),
+    sa.Column("starts_at", sa.BigInteger, nullable=False),
+    sa.Column("ends_at", sa.BigInteger),  # NULL: still ongoing
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(32), nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),  # manual | import | statuspage | detected | demo
+    sa.Column("external_id", sa.String(256)),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("brand", sa.String(64)),
+    sa.Column("started_at", sa.BigInteger, nullable=False),
+    sa.Column("finished_at", sa.BigInteger),
+    sa.Column("status", sa.String(16), nullable=False),  # ok | partial | failed
+    sa.Column("counts", sa.Text, nullable=False),  # JSON
+    sa.Column("message", sa.Text),
+)
+checkpoints = sa.Table(
+    "checkpoints", metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("brand", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is (wrong schema version, unreachable)."""
+
+
+def to_epoch(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given to the store; times must be timezone-aware")
+    return int(when.timestamp())
+
+
+def from_epoch(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True)
+class ScoredPost:
+    """A post ready to store: its author hash, the brands it mentions and, if new, its score."""
+
+    post: Post
+    author_hash: str | None
+    mentions: Sequence[tuple[str, str]]  # (brand key, matched term)
+    score: tuple[float, float, float, float] | None = None  # compound, pos, neu, neg
+
+
+@dataclass(frozen=True)
+class Outage:
+    id: int
+    brand: str
+    start: datetime
+    end: datetime | None
+    label: str
+    severity: str
+    origin: str
+    external_id: str | None = None
+
+
+@dataclass
+class SaveResult:
+    new: int = 0
+    existing: int = 0
+    new_mentions: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboard read while a collector writes; busy_timeout waits for a writer's lock
+    # instead of failing with "database is locked"; NORMAL is crash-safe in WAL mode.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """Read and write dipwatch's tables.
+
+    :param url: a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``).
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"database URL {parsed.render_as_string(hide_password=True)}: {exc}") from None
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._ensure_schema()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # schema ---------------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                metadata.create_all(conn)
+                version = conn.execute(
+                    sa.select(meta.c.value).where(meta.c.key == "schema_version")
+                ).scalar()
+                if version is None:
+                    self._insert_ignore(conn, meta, [
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                        {"key": "author_salt", "value": secrets.token_hex(16)},
+                    ])
+                elif int(version) > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"database schema version {version} is newer than this dipwatch "
+                        f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
+                    )
+                # Migrations from older versions go here, one function per version step.
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open database: {exc.orig}") from None
+
+    def schema_version(self) -> int:
+        return int(self.get_meta("schema_version"))
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(meta).where(meta.c.key == key))
+            conn.execute(sa.insert(meta).values(key=key, value=value))
+
+    def _insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
+        """Insert rows, skipping any whose key already exists; return how many were inserted."""
+        if not rows:
+            return 0
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        stmt = dialect.insert(table).on_conflict_do_nothing()
+        return conn.execute(stmt, rows).rowcount
+
+    # brands -----------------------------------------------------------------------------------
+    def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str) -> None:
+        with self.engine.begin() as conn:
+            self._insert_ignore(conn, brands, [{
+                "key": key, "name": name, "terms": json.dumps(list(terms)), "origin": origin,
+                "created_at": to_epoch(datetime.now(UTC)),
+            }])
+
+    def list_brands(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(brands).order_by(brands.c.key)).mappings().all()
+        return [{**row, "terms": json.loads(row["terms"])} for row in rows]
+
+    # posts ------------------------------------------------------------------------------------
+    def existing_post_ids(self, source: str, post_ids: Iterable[str]) -> set[str]:
+        """The subset of ``post_ids`` already stored for ``source``."""
+        wanted = list(post_ids)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), ID_CHUNK):
+                chunk = wanted[i : i + ID_CHUNK]
+                found.update(conn.execute(
+                    sa.select(posts.c.post_id).where(
+                        posts.c.source == source, posts.c.post_id.in_(chunk)
+                    )
+                ).scalars())
+        return found
+
+    def save_posts(self, items: Sequence[ScoredPost], scorer: str) -> SaveResult:
+        """Store a batch of posts, their mentions and scores in one transaction.
+
+        Keyed on ``(source, post_id)``: a post already stored is left as it is (its new mentions are
+        added), so saving the same batch twice adds nothing.
+        """
+        result = SaveResult()
+        if not items:
+            return result
+        now = to_epoch(datetime.now(UTC))
+        with self.engine.begin() as conn:
+            by_source: dict[str, list[ScoredPost]] = {}
+            for item in items:
+                by_source.setdefault(item.post.source, []).append(item)
+            for source, group in by_source.items():
+                rows = [_post_row(item, now) for item in group]
+                result.new += self._insert_ignore(conn, posts, rows)
+                ids = self._row_ids(conn, source, [item.post.post_id for item in group])
+                mention_rows, score_rows = [], []
+                for item in group:
+                    rowid = ids[item.post.post_id]
+                    created = to_epoch(item.post.created_at)
+                    mention_rows += [
+                        {"post": rowid, "brand": brand, "term": term, "created_at": created}
+                        for brand, term in item.mentions
+                    ]
+                    if item.score is not None:
+                        compound, pos, neu, neg = item.score
+                        score_rows.append({"post": rowid, "scorer": scorer, "compound": compound,
+                                           "pos": pos, "neu": neu, "neg": neg})
+                result.new_mentions += self._insert_ignore(conn, mentions, mention_rows)
+                self._insert_ignore(conn, scores, score_rows)
+        result.existing = len(items) - result.new
+        return result
+
+    def _row_ids(self, conn, source: str, post_ids: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for i in range(0, len(post_ids), ID_CHUNK):
+            chunk = post_ids[i : i + ID_CHUNK]
+            ids.update(conn.execute(
+                sa.select(posts.c.post_id, posts.c.id).where(
+                    posts.c.source == source, posts.c.post_id.in_(chunk)
+                )
+            ).tuples())
+        return ids
+
+    def unscored(self, scorer: str, limit: int = 5000) -> list[tuple[int, str]]:
+        """(row id, text) of posts with no score by ``scorer``, oldest first."""
+        missing = (
+            sa.select(posts.c.id, posts.c.text)
+            .outerjoin(scores, sa.and_(scores.c.post == posts.c.id, scores.c.scorer == scorer))
+            .where(scores.c.post.is_(None))
+            .order_by(posts.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(missing).tuples())
+
+    def save_scores(self, scorer: str, rows: Sequence[tuple[int, tuple[float, float, float, float]]]):
+        with self.engine.begin() as conn:
+            self._insert_ignore(conn, scores, [
+                {"post": rowid, "scorer": scorer, "compound": c, "pos": p, "neu": n, "neg": g}
+                for rowid, (c, p, n, g) in rows
+            ])
+
+    def count_posts(self, brand: str | None = None) -> int:
+        with self.engine.connect() as conn:
+            if brand is None:
+                return conn.execute(sa.select(sa.func.count()).select_from(posts)).scalar()
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(mentions).where(mentions.c.brand == brand)
+            ).scalar()
+
+    def _scored_mentions(self, brand: str, scorer: str, start: datetime | None, end: datetime | None):
+        query = (
+            sa.select(mentions.c.created_at, scores.c.compound)
+            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
+            .where(mentions.c.brand == brand)
+        )
+        if start is not None:
+            query = query.where(mentions.c.created_at >= to_epoch(start))
+        if end is not None:
+            query = query.where(mentions.c.created_at < to_epoch(end))
+        return query
+
+    def load_scores(self, brand: str, scorer: str, start: datetime | None = None,
+                    end: datetime | None = None) -> list[tuple[int, float]]:
+        """(created_at epoch seconds, compound) of every scored post mentioning ``brand``."""
+        query = self._scored_mentions(brand, scorer, start, end).order_by(mentions.c.created_at)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).tuples())
+
+    def load_posts(self, brand: str, scorer: str, start: datetime | None = None,
+                   end: datetime | None = None, order: str = "time", limit: int | None = None):
+        """Posts mentioning ``brand`` with their scores, as dicts, ``order`` by time or sentiment."""
+        query = (
+            sa.select(
+                posts.c.source, posts.c.post_id, posts.c.kind, posts.c.created_at, posts.c.text,
+                posts.c.url, posts.c.author_hash, posts.c.engagement, posts.c.rating,
+                mentions.c.brand, mentions.c.term, scores.c.compound, scores.c.pos, scores.c.neu,
+                scores.c.neg, scores.c.scorer,
+            )
+            .join(mentions, mentions.c.post == posts.c.id)
+            .join(scores, sa.and_(scores.c.post == posts.c.id, scores.c.scorer == scorer))
+            .where(mentions.c.brand == brand)
+        )
+        if start is not None:
+            query = query.where(mentions.c.created_at >= to_epoch(start))
+        if end is not None:
+            query = query.where(mentions.c.created_at < to_epoch(end))
+        if order == "sentiment":
+            query = query.order_by(scores.c.compound, mentions.c.created_at)
+        else:
+            query = query.order_by(mentions.c.created_at, posts.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            yield from conn.execute(query).mappings()
+
+    def time_range(self, brand: str) -> tuple[datetime, datetime] | None:
+        with self.engine.connect() as conn:
+            low, high = conn.execute(
+                sa.select(sa.func.min(mentions.c.created_at), sa.func.max(mentions.c.created_at))
+                .where(mentions.c.brand == brand)
+            ).one()
+        return None if low is None else (from_epoch(low), from_epoch(high))
+
+    # outages ----------------------------------------------------------------------------------
+    def add_outages(self, rows: Sequence[dict]) -> list[int]:
+        """Insert outage windows (keys: brand, start, end, label, severity, origin) in one transaction."""
+        now = to_epoch(datetime.now(UTC))
+        ids = []
+        with self.engine.begin() as conn:
+            for row in rows:
+                ids.append(conn.execute(sa.insert(outages).values(
+                    brand=row["brand"], starts_at=to_epoch(row["start"]),
+                    ends_at=None if row.get("end") is None else to_epoch(row["end"]),
+                    label=row["label"], severity=row.get("severity") or "unknown",
+                    origin=row.get("origin", "manual"), external_id=row.get("external_id"),
+                    created_at=now,
+                )).inserted_primary_key[0])
+        return ids
+
+    def list_outages(self, brand: str | None = None) -> list[Outage]:
+        query = sa.select(outages).order_by(outages.c.brand, outages.c.starts_at, outages.c.id)
+        if brand is not None:
+            query = query.where(outages.c.brand == brand)
+        with self.engine.connect() as conn:
+            return [_outage(row) for row in conn.execute(query).mappings()]
+
+    def get_outage(self, outage_id: int) -> Outage | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(outages).where(outages.c.id == outage_id)).mappings().first()
+        return None if row is None else _outage(row)
+
+    def remove_outage(self, outage_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(sa.delete(outages).where(outages.c.id == outage_id)).rowcount > 0
+
+    # runs -------------------------------------------------------------------------------------
+    def record_run(self, command: str, source: str, brand: str | None, started: datetime,
+                   status: str, counts: dict, message: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(runs).values(
+                command=command, source=source, brand=brand, started_at=to_epoch(started),
+                finished_at=to_epoch(datetime.now(UTC)), status=status,
+                counts=json.dumps(counts, sort_keys=True), message=message,
+            ))
+
+    def last_runs(self) -> list[dict]:
+        """The latest run of each (source, brand), newest first."""
+        latest = sa.select(sa.func.max(runs.c.id)).group_by(runs.c.source, runs.c.brand)
+        query = sa.select(runs).where(runs.c.id.in_(latest)).order_by(runs.c.id.desc())
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _post_row(item: ScoredPost, now: int) -> dict:
+    post = item.post
+    return {
+        "source": post.source, "post_id": post.post_id, "kind": post.kind,
+        "created_at": to_epoch(post.created_at), "text": post.text,
+        "author_hash": item.author_hash, "url": post.url, "parent_id": post.parent_id,
+        "engagement": post.engagement, "rating": post.rating, "collected_at": now,
+    }
+
+
+def _outage(row) -> Outage:
+    return Outage(
+        id=row["id"], brand=row["brand"], start=from_epoch(row["starts_at"]),
+        end=from_epoch(row["ends_at"]), label=row["label"], severity=row["severity"],
+        origin=row["origin"], external_id=row["external_id"],
+    )

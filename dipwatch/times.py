@@ -1,0 +1,62 @@
+"""Parsing times the way every command accepts them: ISO 8601 with an offset, or epoch seconds."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def parse_zone(name: str) -> tzinfo:
+    """Return the IANA zone ``name`` (``Europe/London``, ``UTC``).
+
+    :raises ValueError: naming the zone and what was expected.
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; expected an IANA name like Europe/London") from None
+
+
+def parse_time(value, tz: tzinfo | None = None, field: str = "created_at") -> datetime:
+    """Parse ISO 8601 (with offset or Z) or integer epoch seconds into an aware UTC datetime.
+
+    :raises ValueError: naming ``field`` and what was expected.
+    """
+    expected = "ISO 8601 with offset (2026-03-01T18:30:00Z) or integer epoch seconds"
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{field}: missing; expected {expected}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"{field}: {value!r} is not a whole number of seconds; expected {expected}")
+        value = int(value)
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError(f"{field}: empty; expected {expected}")
+        if value.lstrip("-").isdigit():
+            value = int(value)
+    if isinstance(value, int):
+        if not -(10**12) < value < 10**12:
+            raise ValueError(f"{field}: {value} is out of range; expected {expected}")
+        when = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{field}: {value[:40]!r} is not a date; expected {expected}") from None
+        if when.tzinfo is None:
+            if tz is None:
+                raise ValueError(
+                    f"{field}: {value[:40]!r} has no UTC offset; add one (Z, +01:00) or pass --tz ZONE"
+                )
+            when = when.replace(tzinfo=tz)
+        when = when.astimezone(UTC)
+    else:
+        raise ValueError(f"{field}: {type(value).__name__} value; expected {expected}")
+    if not EARLIEST <= when < LATEST:
+        raise ValueError(f"{field}: {when:%Y-%m-%d} is outside 1970-2099")
+    return when

@@ -1,0 +1,180 @@
+"""Tests of analysis.sentiment: the outage lexicon fixes what plain VADER misses, and nothing else."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+import statistics
+from pathlib import Path
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from analysis import sentiment
+from analysis.sentiment import Score, classify, score_text, score_texts, scorer_id
+
+TWEETS = Path(__file__).parent.parent / "fixtures" / "vader" / "tweets_GroundTruth.txt"
+
+
+@pytest.fixture(scope="module")
+def plain_vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def read_ground_truth(path: Path) -> tuple[list[str], list[float]]:
+    """Texts and human mean ratings from a VADER ``ID<TAB>MEAN<TAB>TEXT`` file with CRLF lines."""
+    texts, means = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        _, mean, text = line.split("\t", 2)
+        texts.append(text)
+        means.append(float(mean))
+    return texts, means
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("the website is down again", "negative"),
+        ("can't log in, outage all day", "negative"),
+        ("site is back up, finally working", "positive"),
+    ],
+)
+def test_lexicon_catches_what_plain_vader_misses(plain_vader, text, label):
+    assert plain_vader.polarity_scores(text)["compound"] == 0.0
+    score = score_text(text)
+    assert score.label == label
+    assert abs(score.compound) > 0.3
+
+
+def test_tweets_correlation_stays_within_001_of_plain_vader(plain_vader):
+    texts, means = read_ground_truth(TWEETS)
+    assert len(texts) == 4200
+    plain = [plain_vader.polarity_scores(text)["compound"] for text in texts]
+    ours = [score.compound for score in score_texts(texts)]
+    plain_r = statistics.correlation(plain, means)
+    ours_r = statistics.correlation(ours, means)
+    assert plain_r > 0.85  # the published figure is 0.881 with VADER's 2014 lexicon
+    assert abs(ours_r - plain_r) <= 0.01
+
+
+def test_scorer_id_names_vader_version_and_lexicon_digest():
+    lexicon = (importlib.resources.files("dipwatch.resources.lexicon") / "outage.tsv").read_bytes()
+    vader = importlib.metadata.version("vaderSentiment")
+    assert scorer_id() == f"vader-{vader}+outage-{sentiment._lexicon_digest(lexicon)}"
+
+
+def test_lexicon_digest_changes_with_any_byte():
+    lexicon = (importlib.resources.files("dipwatch.resources.lexicon") / "outage.tsv").read_bytes()
+    digest = sentiment._lexicon_digest(lexicon)
+    assert len(digest) == 8
+    assert int(digest, 16) >= 0
+    assert sentiment._lexicon_digest(lexicon.replace(b"outage\t-1.8", b"outage\t-1.9")) != digest
+    assert sentiment._lexicon_digest(lexicon + b"\n") != digest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the app isn't working",
+        "the app isn\u2019t working",  # typographic apostrophe, as phones type it
+        "still not loading",
+        "page won't load",
+        "Can\u2019t   Log In",
+        "SITE IS DOWN",
+        "it's not back up yet",  # VADER's negation flips our recovery phrase, rightly
+        "never fixed",
+    ],
+)
+def test_outage_texts_are_negative(text):
+    assert score_text(text).label == "negative"
+
+
+def test_phrase_with_negation_inside_does_not_negate_the_next_word():
+    # If "can't log in" became a token containing "n't", VADER would treat it as a negation
+    # and flip "awful" to positive.
+    assert score_text("can't log in awful").compound < score_text("awful").compound < 0
+
+
+def test_not_down_is_not_negative():
+    assert score_text("the site is not down at all").label != "negative"
+
+
+def test_typographic_apostrophe_negates_like_ascii(plain_vader):
+    # Plain VADER misses the negation in "isn\u2019t" and calls this positive.
+    assert plain_vader.polarity_scores("isn\u2019t good")["compound"] > 0
+    assert score_text("isn\u2019t good") == score_text("isn't good")
+    assert score_text("isn\u2019t good").label == "negative"
+
+
+def test_shouting_an_outage_phrase_makes_it_more_negative():
+    assert score_text("ugh the SITE IS DOWN").compound < score_text("ugh the site is down").compound
+
+
+def test_phrases_match_whole_words_only():
+    # "is down" must not match inside "this downloads" or "is downloading".
+    assert score_text("this downloads while the file is downloading").compound == 0.0
+
+
+def test_empty_text_is_neutral_zero():
+    score = score_text("")
+    assert score.compound == 0.0
+    assert score.label == "neutral"
+
+
+@pytest.mark.parametrize("value", [None, 1.5, b"site is down", float("nan")])
+def test_non_str_raises_type_error(value):
+    with pytest.raises(TypeError, match="expects a str"):
+        score_text(value)
+
+
+def test_score_texts_keeps_order_and_rejects_non_str():
+    texts = ["site is down", "", "back online"]
+    assert score_texts(texts) == [score_text(text) for text in texts]
+    assert score_texts(iter(texts))[2].label == "positive"
+    with pytest.raises(TypeError):
+        score_texts(["fine", None])
+
+
+@pytest.mark.parametrize(
+    ("compound", "label"),
+    [
+        (0.05, "positive"),
+        (0.0499, "neutral"),
+        (0.0, "neutral"),
+        (-0.0499, "neutral"),
+        (-0.05, "negative"),
+        (1.0, "positive"),
+        (-1.0, "negative"),
+    ],
+)
+def test_labels_at_the_thresholds(compound, label):
+    assert classify(compound) == label
+    assert Score(compound=compound, pos=0.0, neu=1.0, neg=0.0).label == label
+
+
+def test_score_is_frozen():
+    score = score_text("outage")
+    with pytest.raises(AttributeError):
+        score.compound = 1.0  # type: ignore[misc]
+
+
+def test_parse_lexicon_folds_spellings_and_rejects_bad_lines():
+    lexicon = sentiment._parse_lexicon("# comment\n\nCan\u2019t  Log In\t-2\ncant log in\t-2\n")
+    assert lexicon == {"can't log in": -2.0, "cant log in": -2.0}
+    with pytest.raises(ValueError, match="line 1: expected 'phrase<TAB>valence'"):
+        sentiment._parse_lexicon("outage -1.8\n")
+    with pytest.raises(ValueError, match="line 2: valence must be a number"):
+        sentiment._parse_lexicon("outage\t-1.8\ndown\tbad\n")
+    with pytest.raises(ValueError, match="between -4 and 4"):
+        sentiment._parse_lexicon("outage\t-5\n")
+    with pytest.raises(ValueError, match="line 2: 'cant log in' is a spelling of 'cant_log_in'"):
+        sentiment._parse_lexicon("can't log in\t-2\ncant log in\t-1\n")
+
+
+def test_shipped_lexicon_parses():
+    lexicon = (importlib.resources.files("dipwatch.resources.lexicon") / "outage.tsv").read_text(
+        encoding="utf-8"
+    )
+    parsed = sentiment._parse_lexicon(lexicon)
+    assert 40 <= len(parsed) <= 80
+    assert parsed["is down"] < 0 < parsed["back up"]
