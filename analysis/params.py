@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 import pandas as pd
 
 BUCKETS = {"15min": "15 minutes", "1h": "1 hour", "1d": "1 day"}
+_DELTAS = {"15min": pd.Timedelta(minutes=15), "1h": pd.Timedelta(hours=1), "1d": pd.Timedelta(days=1)}
 
 
 def _param(default, help_text: str):
@@ -44,7 +45,7 @@ class MetricParams:
 
     @property
     def bucket_delta(self) -> pd.Timedelta:
-        return pd.Timedelta(self.bucket)
+        return _DELTAS[self.bucket]
 
     @property
     def bucket_hours(self) -> float:

@@ -297,11 +297,12 @@ class Store:
         ids: dict[str, int] = {}
         for i in range(0, len(post_ids), ID_CHUNK):
             chunk = post_ids[i : i + ID_CHUNK]
-            ids.update(conn.execute(
+            found = conn.execute(
                 sa.select(posts.c.post_id, posts.c.id).where(
                     posts.c.source == source, posts.c.post_id.in_(chunk)
                 )
-            ).tuples())
+            )
+            ids.update((post_id, rowid) for post_id, rowid in found)
         return ids
 
     def unscored(self, scorer: str, limit: int = 5000) -> list[tuple[int, str]]:

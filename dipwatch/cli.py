@@ -1,0 +1,427 @@
+"""The ``dipwatch`` command line: a thin layer over jobs, measures and the store.
+
+Exit codes: 0 ok; 1 some source failed (the others were stored); 2 bad input or config.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+EXPORT_KINDS = ("posts", "timeline", "outages")
+POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
+                "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer"]
+TIMELINE_COLUMNS = ["bucket", "posts", "mean", "negatives", "negative_share", "smoothed"]
+
+
+class UsageFailure(click.ClickException):
+    """A bad input or config: printed as ``Error: ...`` with exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def store_options(func):
+    """``--db`` and ``--config`` on every command that reads the store (like sqlite-utils' bundles)."""
+    func = click.option("--config", "config", type=click.Path(dir_okay=False),
+                        help="brands config file [env DIPWATCH_CONFIG; default ./dipwatch.toml]")(func)
+    func = click.option(
+        "--db", "db", help="database path or SQLAlchemy URL [env DIPWATCH_DB; default data/dipwatch.db]"
+    )(func)
+    return func
+
+
+def handle_errors(func):
+    """Turn the errors a user can cause into one clear line and exit code 2, never a traceback."""
+    from collectors.base import CollectorError
+    from dipwatch.config import ConfigError
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from analysis.windows import WindowError
+        from dipwatch.store import StoreError
+
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, CollectorError, WindowError, StoreError, ValueError) as exc:
+            raise UsageFailure(str(exc)) from None
+    return wrapper
+
+
+def open_store(db, config, demo: bool = False):
+    from dipwatch.config import load_settings
+    from dipwatch.store import Store
+
+    settings = load_settings(db=db, config=config)
+    return settings, Store(settings.db_url)
+
+
+def parse_when(value: str | None, name: str, tz=None) -> datetime | None:
+    """A --from/--to style option: ISO 8601 (a bare date means midnight UTC) or epoch seconds."""
+    from dipwatch.times import parse_time
+
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        text += "T00:00:00+00:00"
+    try:
+        return parse_time(text, tz, name)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dipwatch")
+def cli():
+    """dipwatch: how customers' public sentiment dips during a brand's outage, and when it recovers."""
+
+
+# demo and dashboard -------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--db", "db", default=str(Path("data") / "demo.db"), show_default=True,
+              help="where the demo database is built (reused when it exists)")
+@click.option("--rebuild", is_flag=True, help="rebuild the demo database from the scenario")
+@click.option("--no-serve", is_flag=True, help="build the demo database and exit")
+@handle_errors
+def demo(host, port, db, rebuild, no_serve):
+    """Build the demo database (simulated posts) and serve the dashboard on it."""
+    from dipwatch.config import Settings, db_url_from
+    from dipwatch.jobs import build_demo
+    from dipwatch.store import Store
+
+    path = Path(db)
+    if rebuild:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    settings = Settings(db_url=db_url_from(path))
+    store = Store(settings.db_url)
+    if store.get_meta("demo") is None:
+        if store.count_posts():
+            raise UsageFailure(f"{path}: holds data that is not the demo's; choose another --db")
+        click.echo(f"Building the demo database {path} (simulated posts; takes a few seconds)...")
+        count = build_demo(store)
+        click.echo(f"Stored {count} simulated posts.")
+    else:
+        click.echo(f"Reusing the demo database {path} (--rebuild to start again).")
+    if no_serve:
+        return
+    _serve(settings, store, host, port)
+
+
+@cli.command()
+@store_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (0.0.0.0 exposes it to your network)")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@handle_errors
+def dashboard(db, config, host, port):
+    """Serve the dashboard on the store."""
+    settings, store = open_store(db, config)
+    _serve(settings, store, host, port)
+
+
+def _serve(settings, store, host, port):
+    from dashboard.app import create_app
+
+    app = create_app(settings, store)
+    click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False)
+
+
+# import and score ---------------------------------------------------------------------------
+@cli.command("import")
+@store_options
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--brand", required=True, help="brand the posts mention (a new name becomes a brand)")
+@click.option("--source", default="file", show_default=True, help="source label stored with the posts")
+@click.option("--match", is_flag=True, help="keep only rows whose text matches the brand's terms")
+@click.option("--tz", "tz", help="time zone of timestamps without an offset (e.g. Europe/London)")
+@click.option("--skip-bad", is_flag=True,
+              help="import the good rows even if some are rejected (default: reject the whole file)")
+@handle_errors
+def import_(db, config, file, brand, source, match, tz, skip_bad):
+    """Import posts from a CSV or JSON Lines FILE (columns id, created_at, text; optional author,
+    url, engagement)."""
+    from dipwatch.brands import brand_from_name, normalise_brand_name
+    from dipwatch.jobs import import_file
+    from dipwatch.measures import known_brands
+    from dipwatch.times import parse_zone
+
+    settings, store = open_store(db, config)
+    zone = parse_zone(tz) if tz else None
+    source = normalise_brand_name(source) if source else "file"
+    brands = known_brands(settings, store)
+    key = normalise_brand_name(brand)
+    chosen = brands.get(key) or brand_from_name(brand)
+    new_brand = key not in brands
+    report = import_file(store, file, chosen, source=source, match=match, tz=zone, skip_bad=skip_bad)
+    if new_brand and report.written:
+        store.ensure_brand(chosen.key, chosen.name, chosen.terms, origin="import")
+        click.echo(f"New brand {chosen.key!r}: known from now on, matched by its name alone "
+                   "(add it to dipwatch.toml for more terms).")
+    for rejection in report.rejections:
+        click.echo(f"{file}:{rejection.line}: rejected: {rejection.reason}", err=True)
+    if report.rejected > len(report.rejections):
+        click.echo(f"... and {report.rejected - len(report.rejections)} more rejected rows", err=True)
+    counts = report.counts()
+    click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+    if report.rejected and not report.written:
+        raise UsageFailure(f"{file}: {report.rejected} rows rejected; nothing was imported. Fix them, "
+                           "or pass --skip-bad to import the other rows")
+
+
+@cli.command()
+@store_options
+@handle_errors
+def score(db, config):
+    """Score stored posts that the current scorer (VADER + lexicon version) has not scored."""
+    from analysis.sentiment import scorer_id
+    from dipwatch.jobs import score_missing
+
+    _, store = open_store(db, config)
+    click.echo(f"Scored {score_missing(store)} posts with {scorer_id()}.")
+
+
+@cli.command()
+@store_options
+@handle_errors
+def brands(db, config):
+    """List the known brands, their terms and post counts."""
+    from dipwatch.measures import known_brands
+
+    settings, store = open_store(db, config)
+    for key, brand in sorted(known_brands(settings, store).items()):
+        terms = ", ".join(brand.terms)
+        click.echo(f"{key}\t{brand.origin}\t{store.count_posts(key)} posts\tterms: {terms}")
+
+
+# outages ------------------------------------------------------------------------------------
+@cli.group()
+def outages():
+    """Outage windows: add, import, list, remove."""
+
+
+@outages.command("add")
+@store_options
+@click.option("--brand", required=True)
+@click.option("--start", required=True, help="ISO 8601 with offset, e.g. 2026-10-01T18:00:00Z")
+@click.option("--end", help="ISO 8601 with offset; leave out while the outage is ongoing")
+@click.option("--label", required=True, help="short description, e.g. 'checkout down'")
+@click.option("--severity", default="unknown", show_default=True,
+              help="minor, major, critical, maintenance or unknown")
+@click.option("--tz", "tz", help="time zone of times given without an offset")
+@handle_errors
+def outages_add(db, config, brand, start, end, label, severity, tz):
+    """Add one outage window."""
+    from analysis.windows import make_window
+    from dipwatch.measures import known_brands
+    from dipwatch.times import parse_zone
+
+    settings, store = open_store(db, config)
+    known = known_brands(settings, store)
+    window = make_window(brand, start, end, label, severity, known, parse_zone(tz) if tz else None)
+    (outage_id,) = store.add_outages([{**window.__dict__, "origin": "manual"}])
+    click.echo(f"Added outage {outage_id}: {window.brand} {window.label}")
+    _warn_overlaps(store, window.brand)
+
+
+@outages.command("import")
+@store_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tz", "tz", help="time zone of times given without an offset")
+@handle_errors
+def outages_import(db, config, file, tz):
+    """Import outage windows from a CSV FILE (brand,start,end,label[,severity]); all or nothing."""
+    from analysis.windows import WindowError, read_windows_csv
+    from dipwatch.measures import known_brands
+    from dipwatch.times import parse_zone
+
+    settings, store = open_store(db, config)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise WindowError(f"{file}: not UTF-8 text; expected a CSV file") from None
+    windows = read_windows_csv(text, str(file), known_brands(settings, store),
+                               parse_zone(tz) if tz else None)
+    ids = store.add_outages([{**w.__dict__, "origin": "import"} for w in windows])
+    click.echo(f"Imported {len(ids)} outage windows from {file}.")
+    for brand in sorted({w.brand for w in windows}):
+        _warn_overlaps(store, brand)
+
+
+def _warn_overlaps(store, brand):
+    from analysis.windows import find_overlaps
+
+    for first, second in find_overlaps(store.list_outages(brand), datetime.now(UTC)):
+        click.echo(f"Note: outage {first.id} ({first.label}) overlaps outage {second.id} "
+                   f"({second.label}); both are kept.", err=True)
+
+
+@outages.command("list")
+@store_options
+@click.option("--brand", help="only this brand's windows")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+@handle_errors
+def outages_list(db, config, brand, as_json):
+    """List outage windows."""
+    import json
+
+    from dipwatch.measures import plain, resolve_brand
+
+    settings, store = open_store(db, config)
+    key = resolve_brand(settings, store, brand).key if brand else None
+    rows = [{k: plain(v) for k, v in o.__dict__.items()} for o in store.list_outages(key)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['brand']}\t{row['start']}\t{row['end'] or 'ongoing'}\t"
+                   f"{row['severity']}\t{row['origin']}\t{row['label']}")
+
+
+@outages.command("remove")
+@store_options
+@click.argument("outage_id", type=int)
+@handle_errors
+def outages_remove(db, config, outage_id):
+    """Remove outage window OUTAGE_ID."""
+    _, store = open_store(db, config)
+    if not store.remove_outage(outage_id):
+        raise UsageFailure(f"OUTAGE_ID: no outage with id {outage_id} (see `dipwatch outages list`)")
+    click.echo(f"Removed outage {outage_id}.")
+
+
+# report and export --------------------------------------------------------------------------
+def _view(db, config, brand, bucket=None):
+    from dipwatch.measures import brand_view, resolve_brand
+
+    settings, store = open_store(db, config)
+    chosen = resolve_brand(settings, store, brand)
+    params = settings.metrics.with_bucket(bucket) if bucket else settings.metrics
+    return store, brand_view(settings, store, chosen, params)
+
+
+def _select(view, outage_id):
+    if outage_id is None:
+        return view.metrics
+    chosen = [m for m in view.metrics if m.outage_id == outage_id]
+    if not chosen:
+        raise UsageFailure(f"--outage: brand {view.brand.key!r} has no outage {outage_id} "
+                           "(see `dipwatch outages list`)")
+    return chosen
+
+
+@cli.command()
+@store_options
+@click.option("--brand", required=True)
+@click.option("--outage", "outage_id", type=int, help="only this outage (default: all of the brand's)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON record per outage")
+@handle_errors
+def report(db, config, brand, outage_id, as_json):
+    """Dip and recovery figures of a brand's outages."""
+    from dipwatch.measures import metrics_json, metrics_record
+
+    _, view = _view(db, config, brand)
+    chosen = _select(view, outage_id)
+    if as_json:
+        click.echo(metrics_json(chosen))
+        return
+    if not chosen:
+        click.echo(f"{view.brand.key}: no outage windows yet (add one with `dipwatch outages add`).")
+    for record in map(metrics_record, chosen):
+        click.echo(f"outage {record['outage_id']}: {record['label']} ({record['status']})")
+        for key, value in record.items():
+            if key not in {"outage_id", "label", "status"}:
+                click.echo(f"  {key:<24} {'' if value is None else value}")
+
+
+@cli.command()
+@store_options
+@click.argument("kind", type=click.Choice(EXPORT_KINDS))
+@click.option("--brand", required=True)
+@click.option("--from", "start", help="first time included (ISO 8601 or a date, UTC)")
+@click.option("--to", "end", help="first time excluded (ISO 8601 or a date, UTC)")
+@click.option("--bucket", type=click.Choice(["15min", "1h", "1d"]), help="timeline bucket size")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (default: standard output; required for parquet)")
+@handle_errors
+def export(db, config, kind, brand, start, end, bucket, fmt, output):
+    """Export a brand's posts, timeline or outage metrics as CSV or Parquet."""
+    from analysis.export import write_csv, write_parquet
+    from dipwatch.jobs import atomic_output
+
+    start_at, end_at = parse_when(start, "--from"), parse_when(end, "--to")
+    if start_at and end_at and end_at <= start_at:
+        raise UsageFailure("--to: must be after --from")
+    if fmt == "parquet" and output is None:
+        raise UsageFailure("--format parquet: needs -o FILE (Parquet is binary)")
+    columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket)
+    writer = write_csv if fmt == "csv" else write_parquet
+    if output is None:
+        count = writer(columns, rows, sys.stdout)
+    else:
+        with atomic_output(output, binary=fmt == "parquet") as fh:
+            count = writer(columns, rows, fh)
+        click.echo(f"Wrote {count} rows to {output}.", err=True)
+
+
+def _export_rows(db, config, kind, brand, start, end, bucket):
+    from analysis.sentiment import classify, scorer_id
+    from dipwatch.measures import load_series, metrics_record, plain, resolve_brand
+    from dipwatch.store import from_epoch
+
+    if kind == "posts":
+        settings, store = open_store(db, config)
+        key = resolve_brand(settings, store, brand).key
+
+        def rows():
+            for row in store.load_posts(key, scorer_id(), start, end):
+                yield {**row, "created_at": plain(from_epoch(row["created_at"])),
+                       "label": classify(row["compound"])}
+        return POST_COLUMNS, rows()
+    if kind == "timeline":
+        settings, store = open_store(db, config)
+        chosen = resolve_brand(settings, store, brand)
+        params = settings.metrics.with_bucket(bucket) if bucket else settings.metrics
+        span = store.time_range(chosen.key)
+        if span is None:
+            return TIMELINE_COLUMNS, []
+        series = load_series(store, chosen.key, params, start or span[0],
+                             (end - params.bucket_delta) if end else span[1])
+        rows = ({"bucket": plain(ts.to_pydatetime()), "posts": int(row["posts"]),
+                 "negatives": int(row["negatives"]),
+                 **{c: _number(row[c]) for c in ("mean", "negative_share", "smoothed")}}
+                for ts, row in series.iterrows())
+        return TIMELINE_COLUMNS, rows
+    _, view = _view(db, config, brand, bucket)
+    records = [metrics_record(m) for m in view.metrics
+               if (start is None or m.start >= start) and (end is None or m.start < end)]
+    from analysis.recovery import OutageMetrics
+
+    columns = list(OutageMetrics.__dataclass_fields__)
+    return columns, records
+
+
+def _number(value):
+    import math
+
+    value = float(value)
+    return None if math.isnan(value) else round(value, 4)
+
+
+def main():
+    cli(prog_name="dipwatch")
+
+
+if __name__ == "__main__":
+    main()
