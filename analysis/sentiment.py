@@ -64,6 +64,7 @@ def classify(compound: float) -> str:
     return "neutral"
 
 
+@functools.cache
 def scorer_id() -> str:
     """The id stored with every score: VADER's version and the lexicon's digest.
 

@@ -1,6 +1,15 @@
-"""The contract every collector keeps, and the errors it raises."""
+"""The contract every collector keeps (a generator of pages of Post records), and its errors."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from dipwatch.brands import Brand
+from dipwatch.posts import Post
 
 
 class CollectorError(Exception):
@@ -18,3 +27,62 @@ class InputError(CollectorError):
         super().__init__(f"{where}: {message}")
         self.where = where
         self.message = message
+
+
+class SourceUnavailableError(CollectorError):
+    """The source refuses us as a whole (no credentials, 401, 403): stop it for every brand.
+
+    :param missing_config: True when the cause is missing credentials or settings (exit code 2).
+    """
+
+    def __init__(self, message: str, missing_config: bool = False):
+        super().__init__(message)
+        self.missing_config = missing_config
+
+
+class BudgetExceededError(CollectorError):
+    """The run's time budget (``--max-seconds``) ran out."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """Posts a collector fetched, each with the brand term it matched, and the checkpoint that is
+    true once they are stored: ``(query, cursor)``. The job stores the posts and the checkpoint in one
+    transaction, so a run killed between pages resumes from the last stored page."""
+
+    posts: list[tuple[Post, str]]
+    checkpoint: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A run's deadline on the monotonic clock."""
+
+    deadline: float
+
+    @classmethod
+    def seconds(cls, seconds: float) -> Budget:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check(self) -> None:
+        """:raises BudgetExceededError: when the deadline has passed."""
+        if self.remaining() <= 0:
+            raise BudgetExceededError("the run's time budget (--max-seconds) ran out")
+
+
+class Collector(Protocol):
+    """A source: built once per run from its settings, then asked for each brand's new posts."""
+
+    name: str
+
+    def pages(self, brand: Brand, checkpoints: Mapping[str, str], since: datetime | None,
+              budget: Budget) -> Iterator[Page]:
+        """Yield pages of the brand's posts newer than ``checkpoints`` (by query) or ``since``.
+
+        :raises SourceUnavailableError: the source refuses us as a whole.
+        :raises CollectorError: this brand's collection failed (others may go on).
+        """
+        ...

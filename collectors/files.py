@@ -55,13 +55,14 @@ def detect_format(path: Path) -> str:
         raise InputError(str(path), "file is UTF-16: expected UTF-8 (re-save it as UTF-8)")
     if b"\x00" in head:
         raise InputError(str(path), "binary file (contains NUL bytes): expected CSV or JSON Lines text")
+    first_line = head.split(b"\n", 1)[0]
     try:
-        # A cut multi-byte character at the end of the sample is not an error.
-        head.decode("utf-8-sig")
+        first_line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:
+        # Only the header decides for the whole file; a bad byte in a later row rejects that row.
+        if b"\n" in head or exc.start < len(first_line) - 4:
             raise InputError(
-                str(path), f"not UTF-8 text (byte {exc.start}): expected UTF-8 CSV or JSON Lines"
+                f"{path}:1", f"not UTF-8 text (byte {exc.start}): expected UTF-8 CSV or JSON Lines"
             ) from None
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -138,7 +139,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
             yield text
 
     csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(text_lines())
+    # strict: a quote that never closes is an error at its row, not a field swallowing the file.
+    reader = csv.reader(text_lines(), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:

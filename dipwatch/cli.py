@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 some source failed (the others were stored); 2 bad input or 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,7 +159,11 @@ def import_(db, config, file, brand, source, match, tz, skip_bad):
 
     settings, store = open_store(db, config)
     zone = parse_zone(tz) if tz else None
-    source = normalise_brand_name(source) if source else "file"
+    try:
+        source = normalise_brand_name(source)
+    except ValueError:
+        raise UsageFailure(f"--source: {source!r} is not a valid label; expected 1-64 characters of "
+                           "a-z, 0-9, '_' or '-'") from None
     brands = known_brands(settings, store)
     key = normalise_brand_name(brand)
     chosen = brands.get(key) or brand_from_name(brand)
@@ -202,6 +207,86 @@ def brands(db, config):
     for key, brand in sorted(known_brands(settings, store).items()):
         terms = ", ".join(brand.terms)
         click.echo(f"{key}\t{brand.origin}\t{store.count_posts(key)} posts\tterms: {terms}")
+
+
+# collection ---------------------------------------------------------------------------------
+class JsonLines(logging.Formatter):
+    """One JSON object per log record, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        return json.dumps({"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                           "level": record.levelname.lower(), "logger": record.name,
+                           "message": record.getMessage()})
+
+
+def setup_logging(log_format: str, verbose: bool) -> None:
+    """Quiet under cron (warnings and errors only), progress on a terminal, JSON lines on request."""
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("dipwatch")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    interactive = sys.stderr.isatty()
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO if interactive or log_format == "json"
+                    else logging.WARNING)
+
+
+@cli.command()
+@store_options
+@click.option("--brand", "brand_keys", multiple=True, help="only this brand (repeatable)")
+@click.option("--source", "source_names", multiple=True, help="only this source (repeatable)")
+@click.option("--since", help="on a first run, fetch posts from this time on (ISO 8601 or a date)")
+@click.option("--max-seconds", default=540.0, show_default=True, type=click.FloatRange(1),
+              help="time budget of the whole run, so a stuck API cannot pile up scheduled runs")
+@click.option("--wait", is_flag=True, help="wait for a run in progress instead of exiting")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="log every page")
+@handle_errors
+def collect(db, config, brand_keys, source_names, since, max_seconds, wait, log_format, verbose):
+    """Collect new posts for every brand and source in the config (the scheduled job).
+
+    Exit code 0: all sources ok; 1: some failed (the rest were stored); 2: bad config or missing
+    credentials for a source (the other sources still ran)."""
+    from dipwatch.collect import run_collect
+
+    setup_logging(log_format, verbose)
+    settings, store = open_store(db, config)
+    code = run_collect(settings, store, list(brand_keys) or None, list(source_names) or None,
+                       since=parse_when(since, "--since"), max_seconds=max_seconds, wait=wait)
+    sys.exit(code)
+
+
+@cli.command()
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+@handle_errors
+def status(db, config, as_json):
+    """Freshness of collection: per brand and source the last successful run and the last error."""
+    import json
+
+    from dipwatch.measures import plain
+
+    _, store = open_store(db, config)
+    now = datetime.now(UTC)
+    rows = store.collect_status(now)
+    if as_json:
+        click.echo(json.dumps([{k: plain(v) for k, v in row.items()} for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No collection has run yet (`dipwatch collect`).")
+    for row in rows:
+        ago = (f"{(now - row['last_ok']).total_seconds() / 3600:.1f} h ago" if row["last_ok"]
+               else "never")
+        line = (f"{row['brand']}\t{row['source']}\tlast ok: {ago}\tlast run: {row['last_status']}\t"
+                f"posts in 24 h: {row['posts_24h']}")
+        if row["last_error"]:
+            line += f"\tlast error: {row['last_error']}"
+        click.echo(line)
 
 
 # outages ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from analysis.sentiment import score_texts, scorer_id
 from collectors.files import Rejected, read_posts
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
-from dipwatch.store import ScoredPost, Store
+from dipwatch.store import Checkpoint, ScoredPost, Store
 
 BATCH = 2000
 SHOWN_REJECTIONS = 20
@@ -46,8 +46,10 @@ def author_hash(salt: str, author: str | None) -> str | None:
     return hashlib.sha256(f"{salt}\0{author}".encode()).hexdigest()[:32]
 
 
-def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], salt: str):
-    """Score the posts of ``batch`` that are not stored yet, then store the whole batch at once."""
+def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], salt: str,
+               checkpoint: Checkpoint | None = None):
+    """Score the posts of ``batch`` that are not stored yet, then store the whole batch (and the
+    checkpoint that covers it) in one transaction."""
     by_source: dict[str, set[str]] = {}
     for post, _ in batch:
         by_source.setdefault(post.source, set()).add(post.post_id)
@@ -63,7 +65,7 @@ def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], sa
             mentions=mentions,
             score=(score.compound, score.pos, score.neu, score.neg) if score else None,
         ))
-    return store.save_posts(items, scorer_id())
+    return store.save_posts(items, scorer_id(), checkpoint)
 
 
 def import_file(store: Store, path: Path, brand: Brand, source: str = "file", match: bool = False,

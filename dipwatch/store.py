@@ -6,9 +6,12 @@ PostgreSQL, and cheap to index and bucket.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +102,7 @@ checkpoints = sa.Table(
     "checkpoints", metadata,
     sa.Column("source", sa.String(64), primary_key=True),
     sa.Column("brand", sa.String(64), primary_key=True),
+    sa.Column("query", sa.String(512), primary_key=True),  # e.g. "search:unitedkingdom"
     sa.Column("cursor", sa.Text, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
@@ -138,6 +142,16 @@ class Outage:
     severity: str
     origin: str
     external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a collector got for one (source, brand, query); ``cursor`` is the source's own."""
+
+    source: str
+    brand: str
+    query: str
+    cursor: str
 
 
 @dataclass
@@ -258,17 +272,21 @@ class Store:
                 ).scalars())
         return found
 
-    def save_posts(self, items: Sequence[ScoredPost], scorer: str) -> SaveResult:
-        """Store a batch of posts, their mentions and scores in one transaction.
+    def save_posts(self, items: Sequence[ScoredPost], scorer: str,
+                   checkpoint: Checkpoint | None = None) -> SaveResult:
+        """Store a batch of posts, their mentions and scores, and a checkpoint, in one transaction.
 
         Keyed on ``(source, post_id)``: a post already stored is left as it is (its new mentions are
-        added), so saving the same batch twice adds nothing.
+        added), so saving the same batch twice adds nothing. The checkpoint commits with the posts it
+        covers, so a job killed at any point resumes without losing or duplicating anything.
         """
         result = SaveResult()
-        if not items:
+        if not items and checkpoint is None:
             return result
         now = to_epoch(datetime.now(UTC))
         with self.engine.begin() as conn:
+            if checkpoint is not None:
+                self._put_checkpoint(conn, checkpoint, now)
             by_source: dict[str, list[ScoredPost]] = {}
             for item in items:
                 by_source.setdefault(item.post.source, []).append(item)
@@ -315,7 +333,7 @@ class Store:
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return list(conn.execute(missing).tuples())
+            return [(rowid, text) for rowid, text in conn.execute(missing)]
 
     def save_scores(self, scorer: str, rows: Sequence[tuple[int, tuple[float, float, float, float]]]):
         with self.engine.begin() as conn:
@@ -349,7 +367,7 @@ class Store:
         """(created_at epoch seconds, compound) of every scored post mentioning ``brand``."""
         query = self._scored_mentions(brand, scorer, start, end).order_by(mentions.c.created_at)
         with self.engine.connect() as conn:
-            return list(conn.execute(query).tuples())
+            return [(created, compound) for created, compound in conn.execute(query)]
 
     def load_posts(self, brand: str, scorer: str, start: datetime | None = None,
                    end: datetime | None = None, order: str = "time", limit: int | None = None):
@@ -418,6 +436,62 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(sa.delete(outages).where(outages.c.id == outage_id)).rowcount > 0
 
+    # checkpoints ------------------------------------------------------------------------------
+    def _put_checkpoint(self, conn, checkpoint: Checkpoint, now: int) -> None:
+        key = (checkpoints.c.source == checkpoint.source) & (checkpoints.c.brand == checkpoint.brand) & (
+            checkpoints.c.query == checkpoint.query)
+        conn.execute(sa.delete(checkpoints).where(key))
+        conn.execute(sa.insert(checkpoints).values(
+            source=checkpoint.source, brand=checkpoint.brand, query=checkpoint.query,
+            cursor=checkpoint.cursor, updated_at=now,
+        ))
+
+    def get_checkpoints(self, source: str, brand: str) -> dict[str, str]:
+        """The cursors of ``(source, brand)``, by query."""
+        query = sa.select(checkpoints.c.query, checkpoints.c.cursor).where(
+            checkpoints.c.source == source, checkpoints.c.brand == brand)
+        with self.engine.connect() as conn:
+            return {str(q): str(c) for q, c in conn.execute(query)}
+
+    # locks ------------------------------------------------------------------------------------
+    @contextmanager
+    def exclusive(self, name: str, wait: bool = False) -> Iterator[bool]:
+        """Hold the lock ``name`` for this database while the block runs; yield whether we got it.
+
+        The lock dies with its process (an flock beside a SQLite file, an advisory lock on a
+        PostgreSQL session), so a run that was killed never leaves a stale lock behind.
+        """
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+            with self.engine.connect() as conn:
+                if wait:
+                    conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                    got = True
+                else:
+                    got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            yield True
+            return
+        with open(f"{database}.{name}.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     # runs -------------------------------------------------------------------------------------
     def record_run(self, command: str, source: str, brand: str | None, started: datetime,
                    status: str, counts: dict, message: str | None = None) -> None:
@@ -427,6 +501,40 @@ class Store:
                 finished_at=to_epoch(datetime.now(UTC)), status=status,
                 counts=json.dumps(counts, sort_keys=True), message=message,
             ))
+
+    def collect_status(self, now: datetime) -> list[dict]:
+        """Per (source, brand) collected: last run, last successful run, last error, posts in 24 h."""
+        since = to_epoch(now) - 24 * 3600
+        with self.engine.connect() as conn:
+            pairs = conn.execute(
+                sa.select(runs.c.source, runs.c.brand).where(runs.c.command == "collect").distinct()
+                .order_by(runs.c.brand, runs.c.source)
+            ).all()
+            status = []
+            for source, brand in pairs:
+                mine = (runs.c.command == "collect") & (runs.c.source == source) & (runs.c.brand == brand)
+                last = conn.execute(sa.select(runs).where(mine).order_by(runs.c.id.desc()).limit(1)
+                                    ).mappings().first()
+                last_ok = conn.execute(sa.select(sa.func.max(runs.c.finished_at))
+                                       .where(mine, runs.c.status == "ok")).scalar()
+                last_error = conn.execute(
+                    sa.select(runs.c.message, runs.c.finished_at)
+                    .where(mine, runs.c.status != "ok").order_by(runs.c.id.desc()).limit(1)
+                ).first()
+                joined = mentions.join(posts, posts.c.id == mentions.c.post)
+                recent = conn.execute(
+                    sa.select(sa.func.count()).select_from(joined)
+                    .where(mentions.c.brand == brand, posts.c.source == source,
+                           mentions.c.created_at >= since)
+                ).scalar()
+                status.append({
+                    "source": source, "brand": brand, "last_status": last["status"],
+                    "last_run": from_epoch(last["finished_at"]), "last_ok": from_epoch(last_ok),
+                    "last_error": last_error[0] if last_error else None,
+                    "last_error_at": from_epoch(last_error[1]) if last_error else None,
+                    "posts_24h": recent,
+                })
+        return status
 
     def last_runs(self) -> list[dict]:
         """The latest run of each (source, brand), newest first."""
