@@ -192,10 +192,3 @@ def _status(end, recovered_at, baseline_mean) -> str:
     if end is None:
         return "ongoing"
     return "recovered" if recovered_at is not None else "not recovered"
-
-
-def series_span(outages: Iterable, params: MetricParams, now: datetime) -> tuple[datetime, datetime]:
-    """The time range a series must cover to measure all ``outages``: baselines through ``now``."""
-    starts = [pd.Timestamp(o.start) for o in outages]
-    first = min(starts) - pd.Timedelta(days=params.baseline_days) - params.bucket_delta
-    return first.to_pydatetime(), pd.Timestamp(now).to_pydatetime()

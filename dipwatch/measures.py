@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from analysis.params import MetricParams
-from analysis.recovery import OutageMetrics, outage_metrics, series_span
+from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id
 from analysis.timeline import bucket_series, scores_frame
 from dipwatch.brands import Brand
@@ -80,8 +80,9 @@ def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricPar
     now = as_of(store, now)
     windows = store.list_outages(brand.key)
     span = store.time_range(brand.key)
-    starts = ([span[0]] if span else []) + ([series_span(windows, params, now)[0]] if windows else [])
-    start = min(starts) if starts else now - timedelta(days=params.baseline_days)
+    # The series starts at the first post: hours before collection began are unknown, not quiet,
+    # and must not count as zero-volume baseline hours.
+    start = span[0] if span else now - timedelta(days=params.baseline_days)
     series = load_series(store, brand.key, params, start, now)
     metrics = [
         outage_metrics(series, window, [w for w in windows if w.id != window.id], params, now,

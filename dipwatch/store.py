@@ -241,8 +241,10 @@ class Store:
         if not rows:
             return 0
         dialect = postgresql if self.dialect == "postgresql" else sqlite
-        stmt = dialect.insert(table).on_conflict_do_nothing()
-        return conn.execute(stmt, rows).rowcount
+        # RETURNING counts what was inserted on both databases (psycopg's executemany rowcount is -1).
+        key = next(iter(table.primary_key.columns))
+        stmt = dialect.insert(table).on_conflict_do_nothing().returning(key)
+        return len(conn.execute(stmt, rows).all())
 
     # brands -----------------------------------------------------------------------------------
     def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str) -> None:

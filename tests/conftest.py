@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from dipwatch.store import Store
+from dipwatch.store import Store, metadata
 
 
 @pytest.fixture
@@ -22,10 +23,32 @@ def db_url(db_path: Path) -> str:
     return f"sqlite:///{db_path}"
 
 
+PG_URL = os.environ.get("DIPWATCH_TEST_PG")
+
+
 @pytest.fixture
-def store(db_url: str):
+def sqlite_store(db_url: str):
     with Store(db_url) as opened:
         yield opened
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, db_url: str):
+    """The store on SQLite and on PostgreSQL (a server from tests/pg.sh, as .ci/run starts it)."""
+    if request.param == "sqlite":
+        with Store(db_url) as opened:
+            yield opened
+        return
+    if not PG_URL:
+        reason = "PostgreSQL test skipped: DIPWATCH_TEST_PG is not set (.ci/run starts a server)"
+        print(reason)
+        pytest.skip(reason)
+    opened = Store(PG_URL)
+    try:
+        yield opened
+    finally:
+        metadata.drop_all(opened.engine)
+        opened.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The store on a real SQLite file: schema, idempotent saves, mentions, outages, hashed authors."""
+"""The store on real SQLite and PostgreSQL: schema, idempotent saves, mentions, outages, hashed authors."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def test_new_database_records_schema_version(store):
     assert store.schema_version() == SCHEMA_VERSION == 1
 
 
-def test_sqlite_runs_in_wal_mode(store):
-    with store.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode(sqlite_store):
+    with sqlite_store.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
 
 

@@ -1,0 +1,33 @@
+"""The Dash app: built from the settings and an open store, and served by Flask."""
+
+from __future__ import annotations
+
+import dash
+
+from dashboard.callbacks import register_callbacks
+from dashboard.layout import STYLESHEET, build_layout
+from dipwatch.config import Settings
+from dipwatch.measures import known_brands
+from dipwatch.store import Store
+
+DEMO_NOTE = "Demo data: these posts are simulated"
+
+
+def create_app(settings: Settings, store: Store) -> dash.Dash:
+    """The dashboard over ``store``; assets are served by the app itself (no CDN)."""
+    app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
+                    suppress_callback_exceptions=False)
+    brands = known_brands(settings, store)
+    ordered = dict(sorted(brands.items(), key=lambda item: item[1].name.lower()))
+    default = next(iter(ordered), None)
+    demo_note = DEMO_NOTE if store.get_meta("demo") else None
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
+    app.layout = build_layout(ordered, default, demo_note)
+    register_callbacks(app, settings, store)
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Open the store and serve the dashboard until interrupted."""
+    with Store(settings.db_url) as store:
+        create_app(settings, store).run(host=host, port=port, debug=False)

@@ -1,0 +1,192 @@
+"""What the dashboard shows, as plain data: outage choices, metric cards, the posts of a window.
+
+No Dash imports: callbacks unpack their inputs, call these, and hand the results to the layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+from analysis.sentiment import classify, scorer_id
+from dipwatch.measures import BrandView, as_of
+from dipwatch.store import Outage, Store
+
+POST_COLUMNS = ["time", "source", "sentiment", "label", "engagement", "text", "link"]
+WINDOW_TAIL = timedelta(hours=24)  # posts keep coming after the fix: show the day after the end too
+MISSING = "n/a"
+ARROW = "\u2192"
+
+
+# formatting ---------------------------------------------------------------------------------
+def fmt_number(value: float | None, places: int = 2) -> str:
+    """``0.41``; ``n/a`` for None."""
+    return MISSING if value is None else f"{value:.{places}f}"
+
+
+def fmt_hours(value: float | None) -> str:
+    """``14.0 h``; ``n/a`` for None."""
+    return MISSING if value is None else f"{value:.1f} h"
+
+
+def fmt_ratio(value: float | None) -> str:
+    """``2.3x``; ``n/a`` for None."""
+    return MISSING if value is None else f"{value:.1f}x"
+
+
+def fmt_share(value: float | None) -> str:
+    """``62%``; ``n/a`` for None."""
+    return MISSING if value is None else f"{value * 100:.0f}%"
+
+
+def fmt_time(value: datetime | None) -> str:
+    """``21 Sep 2026 09:00 UTC``; ``n/a`` for None."""
+    if value is None:
+        return MISSING
+    return value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+
+
+def fmt_count(value: int | None) -> str:
+    """``1,234``; ``n/a`` for None."""
+    return MISSING if value is None else f"{value:,}"
+
+
+# outages ------------------------------------------------------------------------------------
+def outage_label(outage: Outage) -> str:
+    """``Checkout and payments failing (21 Sep 2026 09:00 UTC, 50.0 h)``, or ``... ongoing``."""
+    if outage.end is None:
+        return f"{outage.label} ({fmt_time(outage.start)}, ongoing)"
+    hours = (outage.end - outage.start) / timedelta(hours=1)
+    return f"{outage.label} ({fmt_time(outage.start)}, {fmt_hours(hours)})"
+
+
+def outage_options(outages: Sequence[Outage]) -> list[dict]:
+    """Dropdown options for a brand's outages (``store.list_outages`` or ``view.outages``), newest first.
+
+    Takes the outages rather than a whole :class:`BrandView`: listing them needs no series.
+    """
+    ordered = sorted(outages, key=lambda o: o.start, reverse=True)
+    return [{"label": outage_label(o), "value": o.id} for o in ordered]
+
+
+def default_outage(outages: Sequence[Outage]) -> int | None:
+    """The most recent outage's id, or None when there is none."""
+    return max(outages, key=lambda o: o.start).id if outages else None
+
+
+def find_outage(view: BrandView, outage_id: int | None) -> Outage | None:
+    """The outage ``outage_id`` of this brand; the most recent one when it is not this brand's."""
+    by_id = {o.id: o for o in view.outages}
+    if outage_id in by_id:
+        return by_id[outage_id]
+    fallback = default_outage(view.outages)
+    return by_id.get(fallback) if fallback is not None else None
+
+
+# metric cards -------------------------------------------------------------------------------
+def recovery_text(m) -> str:
+    """The recovery status in words: a time, ``ongoing``, ``not yet recovered`` or ``no baseline``."""
+    if m.status == "recovered":
+        return fmt_time(m.recovered_at)
+    if m.status == "not recovered":
+        return "not yet recovered"
+    return m.status
+
+
+def cards(m) -> list[tuple[str, str, str]]:
+    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`."""
+    depth_note = (f"{m.dip_depth_sd:.1f} SD below baseline {fmt_number(m.baseline_mean)}"
+                  if m.dip_depth_sd is not None else f"below baseline {fmt_number(m.baseline_mean)}")
+    if m.status == "recovered":
+        recover = ("Time to recover", fmt_hours(m.time_to_recover_h), "from the outage's end")
+    elif m.status == "not recovered":
+        recover = ("Time to recover", "not yet recovered", f"{fmt_hours(m.hours_since_end)} since the end")
+    elif m.status == "ongoing":
+        recover = ("Time to recover", "ongoing", "the outage has not ended")
+    else:
+        recover = ("Time to recover", MISSING, "no baseline to recover to")
+    return [
+        ("Dip depth", fmt_number(m.dip_depth), depth_note),
+        ("Trough", fmt_number(m.trough), f"at {fmt_time(m.trough_at)}"),
+        ("Time to trough", fmt_hours(m.time_to_trough_h), "from the outage's start"),
+        ("Recovered at", recovery_text(m), "smoothed sentiment back within 1 SD of baseline"),
+        recover,
+        ("Sentiment-hours lost", fmt_number(m.sentiment_hours_lost, 1), "below baseline, start to recovery"),
+        ("Volume lift", fmt_ratio(m.volume_lift),
+         f"{fmt_number(m.posts_per_h_during, 1)} posts/h vs {fmt_number(m.baseline_posts_per_h, 1)}"),
+        ("Negative share", f"{fmt_share(m.negative_share_baseline)} {ARROW} "
+         f"{fmt_share(m.negative_share_during)}", f"baseline {ARROW} during"),
+        ("Posts during", fmt_count(m.posts_during), f"baseline: {fmt_count(m.baseline_posts)} posts"),
+    ]
+
+
+def sparse_warning(m) -> str | None:
+    """A visible warning when a figure rests on too few posts (README "sparse data"), else None."""
+    if m is None or not m.sparse:
+        return None
+    return f"Sparse data: {m.sparse_reason}. Treat these figures as rough."
+
+
+def metrics_for(view: BrandView, outage_id: int | None):
+    return next((m for m in view.metrics if m.outage_id == outage_id), None)
+
+
+# posts --------------------------------------------------------------------------------------
+def post_window(outage: Outage, now: datetime) -> tuple[datetime, datetime]:
+    """From the outage's start to its end (or ``now``) plus a day."""
+    return outage.start, (outage.end or now) + WINDOW_TAIL
+
+
+def safe_link(url: str | None) -> str | None:
+    """The URL when it is http(s); anything else (``javascript:``...) is not linked."""
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+def post_row(post) -> dict:
+    """One table / CSV row from a stored post mapping."""
+    created = datetime.fromtimestamp(post["created_at"], UTC)
+    return {
+        "time": created.strftime("%Y-%m-%d %H:%M UTC"),
+        "source": post["source"],
+        "sentiment": round(float(post["compound"]), 3),
+        "label": classify(post["compound"]),
+        "engagement": post["engagement"],
+        "text": post["text"],
+        "link": safe_link(post["url"]),
+    }
+
+
+def window_posts(store: Store, brand: str, outage: Outage, limit: int = 200, now: datetime | None = None,
+                 contains: str | None = None) -> list[dict]:
+    """The posts of ``outage``'s window, most negative first.
+
+    :param now: where an ongoing window ends (default: the store's ``as_of``, else the clock).
+    :param contains: keep only posts whose text contains this (case-insensitive); blank keeps all.
+    """
+    start, end = post_window(outage, as_of(store, now))
+    needle = (contains or "").strip().lower()
+    rows: list[dict] = []
+    # closing(): stopping early must release the generator's database connection at once.
+    with closing(store.load_posts(brand, scorer_id(), start, end, order="sentiment",
+                                  limit=None if needle else limit)) as posts:
+        for post in posts:
+            if needle and needle not in post["text"].lower():
+                continue
+            rows.append(post_row(post))
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def posts_caption(rows: list[dict], outage: Outage, now: datetime, contains: str | None = None,
+                  limit: int = 200) -> str:
+    """What the table shows: how many posts, from which window, in which order."""
+    start, end = post_window(outage, now)
+    what = f"{len(rows)} post{'' if len(rows) == 1 else 's'}"
+    if len(rows) >= limit:
+        what += f" (the first {limit})"
+    search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
+    return f"{what}{search} from {fmt_time(start)} to {fmt_time(end)}, most negative first."

@@ -1,0 +1,197 @@
+"""Figure builders and dashboard model helpers, on tiny inline series (no store, no browser)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from analysis.recovery import OutageMetrics
+from dashboard import model
+from dashboard.figures import (
+    MEAN_TRACE,
+    NEGATIVE_TRACE,
+    POSTS_TRACE,
+    RECOVERED_TRACE,
+    SENTIMENT_TRACE,
+    TROUGH_TRACE,
+    build_empty_figure,
+    build_timeline_figure,
+)
+from dipwatch.store import Outage
+
+T0 = datetime(2026, 9, 10, 18, tzinfo=UTC)
+
+
+def at(hour: int) -> datetime:
+    return T0 + pd.Timedelta(hours=hour)
+
+
+def tiny_series() -> pd.DataFrame:
+    index = pd.date_range(T0, periods=6, freq="1h", tz="UTC", name="bucket")
+    posts = [10, 12, 40, 35, 15, 11]
+    negatives = [1, 2, 30, 20, 3, 1]
+    return pd.DataFrame({
+        "posts": posts,
+        "mean": [0.30, 0.28, -0.40, -0.20, 0.10, 0.25],
+        "negatives": negatives,
+        "negative_share": [n / p for n, p in zip(negatives, posts, strict=True)],
+        "smoothed": [0.30, 0.29, -0.10, -0.15, -0.05, 0.05],
+    }, index=index)
+
+
+def metrics(outage_id: int = 1, **changes) -> OutageMetrics:
+    base = OutageMetrics(
+        outage_id=outage_id, brand="brightmart", label="Evening outage", severity="major",
+        start=at(2), end=at(3), status="recovered", baseline_mean=0.3, baseline_sd=0.05, baseline_posts=900,
+        baseline_posts_per_h=10.0, trough=-0.15, trough_at=at(3), dip_depth=0.45, dip_depth_sd=9.0,
+        time_to_trough_h=1.0, recovered_at=at(5), time_to_recover_h=2.0, hours_since_end=None,
+        sentiment_hours_lost=1.234, volume_lift=2.345, posts_per_h_during=37.5,
+        negative_share_baseline=0.14, negative_share_during=0.667, posts_during=75, sparse=False,
+        sparse_reason=None,
+    )
+    return replace(base, **changes)
+
+
+OUTAGES = [
+    Outage(1, "brightmart", at(2), at(3), "Evening outage", "major", "demo"),
+    Outage(2, "brightmart", at(4), None, "Cyberattack", "critical", "demo"),
+]
+
+
+def trace(fig, name):
+    matches = [t for t in fig.data if t.name == name]
+    assert len(matches) == 1, f"expected one trace {name!r}, got {[t.name for t in fig.data]}"
+    return matches[0]
+
+
+def outage_rects(fig):
+    return [s for s in fig.layout.shapes if (s.name or "").startswith("outage-")]
+
+
+def test_sentiment_line_and_volume_bars_carry_the_series():
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart")
+    assert list(trace(fig, SENTIMENT_TRACE).y) == [0.30, 0.29, -0.10, -0.15, -0.05, 0.05]
+    assert list(trace(fig, MEAN_TRACE).y) == [0.30, 0.28, -0.40, -0.20, 0.10, 0.25]
+    assert list(trace(fig, POSTS_TRACE).y) == [10, 12, 40, 35, 15, 11]
+    assert list(trace(fig, NEGATIVE_TRACE).y) == [1, 2, 30, 20, 3, 1]
+    # Sentiment on the top row, volume on the bottom row, sharing one time axis.
+    assert trace(fig, SENTIMENT_TRACE).yaxis == "y"
+    assert trace(fig, POSTS_TRACE).yaxis == "y2"
+    assert fig.layout.xaxis.matches == "x2" or fig.layout.xaxis2.matches == "x"
+    assert "Brightmart" in fig.layout.title.text
+
+
+def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end():
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart")
+    rects = outage_rects(fig)
+    assert [r.name for r in rects] == ["outage-1", "outage-2"]
+    assert pd.Timestamp(rects[0].x0) == pd.Timestamp("2026-09-10 20:00")
+    assert pd.Timestamp(rects[0].x1) == pd.Timestamp("2026-09-10 21:00")
+    # Last bucket starts at 23:00 and is an hour wide.
+    assert pd.Timestamp(rects[1].x1) == pd.Timestamp("2026-09-11 00:00")
+    labels = [a.text for a in fig.layout.annotations]
+    assert "Evening outage" in labels
+    assert "Cyberattack (ongoing)" in labels
+    # The selected outage is shaded more strongly than the others.
+    assert rects[0].opacity > rects[1].opacity
+
+
+def test_selected_outage_gets_trough_recovery_and_baseline_band():
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics(), metrics(2, status="ongoing")], 1)
+    trough = trace(fig, TROUGH_TRACE)
+    assert pd.Timestamp(trough.x[0]) == pd.Timestamp("2026-09-10 21:00")
+    assert trough.y[0] == -0.15
+    recovered = trace(fig, RECOVERED_TRACE)
+    assert pd.Timestamp(recovered.x[0]) == pd.Timestamp("2026-09-10 23:00")
+    assert recovered.y[0] == 0.05  # the smoothed value in that bucket
+    band = next(s for s in fig.layout.shapes if s.name == "baseline" and s.type == "rect")
+    assert math.isclose(band.y0, 0.25)
+    assert math.isclose(band.y1, 0.35)
+
+
+def test_no_selected_outage_means_no_trough_marker():
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], None, "Brightmart")
+    assert TROUGH_TRACE not in {t.name for t in fig.data}
+    assert len(outage_rects(fig)) == 2
+
+
+def test_long_series_is_bounded_around_the_selected_outage():
+    index = pd.date_range(T0, periods=5000, freq="15min", tz="UTC", name="bucket")
+    series = pd.DataFrame({"posts": 1, "mean": 0.1, "negatives": 0, "negative_share": 0.0, "smoothed": 0.1},
+                          index=index)
+    late = Outage(7, "brightmart", index[4000].to_pydatetime(), index[4010].to_pydatetime(), "Late", "minor",
+                  "demo")
+    fig = build_timeline_figure(series, [*OUTAGES, late], [metrics(7, start=late.start)], 7, "Brightmart")
+    x = trace(fig, SENTIMENT_TRACE).x
+    assert len(x) == 3000
+    assert pd.Timestamp(x[0]) < pd.Timestamp(late.start.replace(tzinfo=None)) < pd.Timestamp(x[-1])
+    # Outage 1 ended before the window; the ongoing outage 2 still covers it.
+    assert [r.name for r in outage_rects(fig)] == ["outage-2", "outage-7"]
+    assert "longer bucket" in fig.layout.title.text
+
+
+def test_empty_series_gives_a_message_instead_of_a_chart():
+    empty = pd.DataFrame(columns=["posts", "mean", "negatives", "negative_share", "smoothed"],
+                         index=pd.DatetimeIndex([], tz="UTC", name="bucket"))
+    fig = build_timeline_figure(empty, OUTAGES, [], None, "Shopwell")
+    assert len(fig.data) == 0
+    assert fig.layout.annotations[0].text == "No scored posts for Shopwell yet"
+    assert build_empty_figure("Nothing here").layout.annotations[0].text == "Nothing here"
+
+
+def card_map(m) -> dict[str, tuple[str, str]]:
+    return {title: (value, note) for title, value, note in model.cards(m)}
+
+
+def test_cards_are_formatted_for_people():
+    cards = card_map(metrics())
+    assert cards["Dip depth"] == ("0.45", "9.0 SD below baseline 0.30")
+    assert cards["Trough"] == ("-0.15", "at 10 Sep 2026 21:00 UTC")
+    assert cards["Time to trough"][0] == "1.0 h"
+    assert cards["Recovered at"][0] == "10 Sep 2026 23:00 UTC"
+    assert cards["Time to recover"] == ("2.0 h", "from the outage's end")
+    assert cards["Sentiment-hours lost"][0] == "1.2"
+    assert cards["Volume lift"] == ("2.3x", "37.5 posts/h vs 10.0")
+    assert cards["Negative share"] == ("14% \u2192 67%", "baseline \u2192 during")
+    assert cards["Posts during"] == ("75", "baseline: 900 posts")
+
+
+def test_not_recovered_ongoing_and_missing_figures_are_said_in_words():
+    stuck = card_map(metrics(status="not recovered", recovered_at=None, time_to_recover_h=None,
+                             hours_since_end=30.25))
+    assert stuck["Recovered at"][0] == "not yet recovered"
+    assert stuck["Time to recover"] == ("not yet recovered", "30.2 h since the end")
+    ongoing = card_map(metrics(status="ongoing", end=None, recovered_at=None, time_to_recover_h=None))
+    assert ongoing["Recovered at"][0] == "ongoing"
+    assert ongoing["Time to recover"][0] == "ongoing"
+    blank = card_map(metrics(status="no baseline", baseline_mean=None, baseline_sd=None, dip_depth=None,
+                             dip_depth_sd=None, volume_lift=None, negative_share_baseline=None))
+    assert blank["Dip depth"][0] == "n/a"
+    assert blank["Volume lift"][0] == "n/a"
+    assert blank["Negative share"][0] == "n/a \u2192 67%"
+
+
+def test_sparse_warning_names_the_reason():
+    assert model.sparse_warning(metrics()) is None
+    warning = model.sparse_warning(metrics(sparse=True, sparse_reason="outage window has 12 posts"))
+    assert warning == "Sparse data: outage window has 12 posts. Treat these figures as rough."
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://example.invalid/p/1", "https://example.invalid/p/1"),
+    ("javascript:alert(1)", None),
+    (None, None),
+])
+def test_only_web_links_are_linked(url, expected):
+    assert model.safe_link(url) == expected
+
+
+def test_post_row_keeps_text_verbatim():
+    row = model.post_row({"created_at": 1_789_000_000, "source": "demo", "compound": -0.61234,
+                          "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
+    assert row == {"time": "2026-09-10 00:26 UTC", "source": "demo", "sentiment": -0.612, "label": "negative",
+                   "engagement": 4, "text": "<script>alert(1)</script> =1+1", "link": "https://x.invalid"}
