@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import tzinfo
-from hashlib import blake2b
 from pathlib import Path
 
 from collectors.base import InputError
@@ -26,6 +27,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SNIFF_BYTES = 64 * 1024
 MAX_TEXT = 40_000  # Reddit's own limit for a self post; longer "posts" are broken rows
 MAX_ID = 256
+DEDUP_BATCH = 2000
 MAX_FIELD = 1_000_000  # a CSV field longer than this is an unclosed quote swallowing the file
 
 
@@ -85,24 +87,56 @@ def read_posts(path: Path, source: str = "file", tz: tzinfo | None = None
     :raises InputError: when the file as a whole is unusable.
     """
     fmt = detect_format(path)
-    seen: dict[int, int] = {}
     rows = _csv_rows(path) if fmt == "csv" else _jsonl_rows(path)
-    for line, row in rows:
-        if isinstance(row, Rejected):
-            yield line, row
-            continue
-        try:
-            post = _to_post(row, source, tz)
-        except ValueError as exc:
-            yield line, Rejected(line, str(exc))
-            continue
-        # 8-byte digests keep the duplicate check at ~100 bytes per row, not the ids themselves.
-        key = int.from_bytes(blake2b(post.post_id.encode(), digest_size=8).digest())
-        first = seen.setdefault(key, line)
-        if first != line:
-            yield line, Rejected(line, f"duplicate id {post.post_id!r} (first on line {first})")
-            continue
-        yield line, post
+    with closing(_SeenIds()) as seen:
+        pending: list[tuple[int, Post | Rejected]] = []
+        for line, row in rows:
+            if isinstance(row, Rejected):
+                pending.append((line, row))
+            else:
+                try:
+                    pending.append((line, _to_post(row, source, tz)))
+                except ValueError as exc:
+                    pending.append((line, Rejected(line, str(exc))))
+            if len(pending) >= DEDUP_BATCH:
+                yield from seen.resolve(pending)
+                pending = []
+        yield from seen.resolve(pending)
+
+
+class _SeenIds:
+    """The first line of every id read so far, kept in a private temporary SQLite database on disk,
+    so the duplicate check stays in bounded memory for a file of any size (a dict of 20M ids would
+    need gigabytes). Standard-library sqlite3, not the store: nothing here outlives the read."""
+
+    def __init__(self):
+        self.conn = sqlite3.connect("")  # "" = a temporary on-disk database, deleted on close
+        self.conn.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def resolve(self, batch: list[tuple[int, Post | Rejected]]) -> list[tuple[int, Post | Rejected]]:
+        """Turn every post of ``batch`` whose id was seen before into a rejection; remember the rest."""
+        ids = list({row.post_id for _, row in batch if isinstance(row, Post)})
+        first: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            first.update(self.conn.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})",  # noqa: S608
+                                           chunk))
+        out, new = [], []
+        for line, row in batch:
+            item = row
+            if isinstance(row, Post):
+                earlier = first.setdefault(row.post_id, line)
+                if earlier != line:
+                    item = Rejected(line, f"duplicate id {row.post_id!r} (first on line {earlier})")
+                else:
+                    new.append((row.post_id, line))
+            out.append((line, item))
+        self.conn.executemany("INSERT INTO seen VALUES (?, ?)", new)
+        return out
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collectors.base import InputError
-from collectors.files import Rejected, read_posts
+from collectors.files import DEDUP_BATCH, Rejected, read_posts
 from dipwatch.posts import Post
 
 HEADER = "id,created_at,text,author,url,engagement\n"
@@ -209,15 +209,19 @@ def test_txt_file_with_csv_content_is_read_as_csv(write):
 
 
 def test_read_posts_is_a_generator_that_reads_lazily(write):
-    path = write("posts.csv", HEADER + "a1,2026-03-01T10:00:00Z,first,,,\n")
+    # Rows are checked for duplicate ids in batches, so more than one batch is needed to see laziness.
+    body = "".join(f"a{i},2026-03-01T10:00:00Z,row {i},,,\n" for i in range(3 * DEDUP_BATCH))
+    path = write("posts.csv", HEADER + body)
     rows = read_posts(path)
     assert isinstance(rows, GeneratorType)
     first = next(rows)
     # Rows appended after the first one was yielded are still read: the file is not slurped up front.
     with path.open("a", encoding="utf-8") as fh:
-        fh.write("a2,2026-03-01T11:00:00Z,appended later,,,\n")
-    assert first[1].post_id == "a1"
-    assert [row.post_id for _, row in rows] == ["a2"]
+        fh.write("late,2026-03-01T11:00:00Z,appended later,,,\n")
+    assert first[1].post_id == "a0"
+    rest = [row.post_id for _, row in rows]
+    assert len(rest) == 3 * DEDUP_BATCH
+    assert rest[-1] == "late"
 
 
 def test_reading_a_large_file_keeps_memory_small(tmp_path):
