@@ -504,6 +504,15 @@ def _number(value):
     return None if math.isnan(value) else round(value, 4)
 
 
+def _register_more() -> None:
+    from dipwatch.commands import register_all
+
+    register_all(cli, outages)
+
+
+_register_more()
+
+
 def main():
     cli(prog_name="dipwatch")
 
