@@ -412,21 +412,35 @@ def _select(view, outage_id):
 @click.option("--json", "as_json", is_flag=True, help="one JSON record per outage")
 @handle_errors
 def report(db, config, brand, outage_id, as_json):
-    """Dip and recovery figures of a brand's outages."""
-    from dipwatch.measures import metrics_json, metrics_record
+    """Dip and recovery figures of a brand's outages, with the competitor comparison."""
+    import json
 
+    from analysis.headline import headline
+    from dipwatch.measures import comparison_record, competitor_comparisons, metrics_record
+
+    settings, store = open_store(db, config)
     _, view = _view(db, config, brand)
     chosen = _select(view, outage_id)
+    records = []
+    for metrics in chosen:
+        outage = next(o for o in view.outages if o.id == metrics.outage_id)
+        records.append({**metrics_record(metrics), "headline": headline(metrics), "competitors": [
+            comparison_record(c) for c in competitor_comparisons(settings, store, view, outage)]})
     if as_json:
-        click.echo(metrics_json(chosen))
+        click.echo(json.dumps(records, indent=2))
         return
     if not chosen:
         click.echo(f"{view.brand.key}: no outage windows yet (add one with `dipwatch outages add`).")
-    for record in map(metrics_record, chosen):
+    for record in records:
         click.echo(f"outage {record['outage_id']}: {record['label']} ({record['status']})")
+        click.echo(f"  {record['headline']}")
         for key, value in record.items():
-            if key not in {"outage_id", "label", "status"}:
+            if key not in {"outage_id", "label", "status", "headline", "competitors"}:
                 click.echo(f"  {key:<24} {'' if value is None else value}")
+        for comp in record["competitors"]:
+            did = "n/a" if comp["did"] is None else f"{comp['did']:+.3f}"
+            click.echo(f"  vs {comp['competitor']}: difference in differences {did}"
+                       + (f" ({comp['note']})" if comp["note"] else ""))
 
 
 @cli.command()

@@ -131,7 +131,7 @@ def build_demo(store: Store) -> int:
     scenario = load_scenario()
     brands = {b.key: b for b in scenario.brands}
     for b in scenario.brands:
-        store.ensure_brand(b.key, b.name, b.terms, origin="demo")
+        store.ensure_brand(b.key, b.name, b.terms, origin="demo", competitors=b.competitors)
     salt = store.get_meta("author_salt")
     total = 0
     batch: list[tuple[Post, list[tuple[str, str]]]] = []

@@ -27,7 +27,7 @@ def known_brands(settings: Settings, store: Store) -> dict[str, Brand]:
     for row in store.list_brands():
         if row["key"] not in brands:
             brands[row["key"]] = Brand(key=row["key"], name=row["name"], terms=tuple(row["terms"]),
-                                       origin=row["origin"])
+                                       competitors=tuple(row["competitors"]), origin=row["origin"])
     return brands
 
 
@@ -108,3 +108,31 @@ def plain(value):
 
 def metrics_json(metrics: list[OutageMetrics]) -> str:
     return json.dumps([metrics_record(m) for m in metrics], indent=2)
+
+
+def competitor_comparisons(settings: Settings, store: Store, view: BrandView, outage) -> list:
+    """The outage's window measured on each of the brand's competitors, with the DiD."""
+    from analysis.compare import compare
+
+    brands = known_brands(settings, store)
+    others = [w for w in view.outages if w.id != outage.id]
+    results = []
+    for key in view.brand.competitors:
+        if key not in brands:
+            continue
+        competitor = brand_view(settings, store, brands[key], view.params, view.now)
+        results.append(compare(view.series, others, key, competitor.series, competitor.outages, outage,
+                               view.params, view.now))
+    return results
+
+
+def comparison_record(comparison) -> dict:
+    """A comparison as exports and the JSON report show it."""
+    m = comparison.metrics
+    return {key: plain(value) for key, value in {
+        "competitor": comparison.competitor, "brand_change": comparison.brand_change,
+        "competitor_change": comparison.competitor_change, "did": comparison.did,
+        "spillover": comparison.spillover, "note": comparison.note,
+        "competitor_dip_depth": m.dip_depth, "competitor_dip_depth_sd": m.dip_depth_sd,
+        "competitor_volume_lift": m.volume_lift, "competitor_posts_during": m.posts_during,
+    }.items()}

@@ -37,6 +37,7 @@ brands = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("terms", sa.Text, nullable=False),  # JSON list
+    sa.Column("competitors", sa.Text, nullable=False, server_default="[]"),  # JSON list of keys
     sa.Column("origin", sa.String(16), nullable=False),  # config | import | demo
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
@@ -247,17 +248,20 @@ class Store:
         return len(conn.execute(stmt, rows).all())
 
     # brands -----------------------------------------------------------------------------------
-    def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str) -> None:
+    def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str,
+                     competitors: Sequence[str] = ()) -> None:
         with self.engine.begin() as conn:
             self._insert_ignore(conn, brands, [{
                 "key": key, "name": name, "terms": json.dumps(list(terms)), "origin": origin,
+                "competitors": json.dumps(list(competitors)),
                 "created_at": to_epoch(datetime.now(UTC)),
             }])
 
     def list_brands(self) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(brands).order_by(brands.c.key)).mappings().all()
-        return [{**row, "terms": json.loads(row["terms"])} for row in rows]
+        return [{**row, "terms": json.loads(row["terms"]), "competitors": json.loads(row["competitors"])}
+                for row in rows]
 
     # posts ------------------------------------------------------------------------------------
     def existing_post_ids(self, source: str, post_ids: Iterable[str]) -> set[str]:

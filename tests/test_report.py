@@ -1,0 +1,49 @@
+"""`dipwatch report`: the headline and the competitor comparison, end to end on a small store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+CONFIG = """
+[brands.acme]
+terms = ["Acme"]
+competitors = ["globex"]
+[brands.globex]
+terms = ["Globex"]
+"""
+
+
+def posts_csv(brand: str, baseline_text: str, outage_text: str) -> str:
+    """Three days of 3 posts an hour, the last 6 hours in the outage text."""
+    lines = ["id,created_at,text"]
+    for hour in range(72):
+        text = outage_text if hour >= 66 else baseline_text
+        for i in range(3):
+            when = (T0 + timedelta(hours=hour, minutes=10 * i)).isoformat()
+            lines.append(f"{brand}-{hour}-{i},{when},{text}")
+    return "\n".join(lines) + "\n"
+
+
+def test_report_json_has_headline_and_competitor_difference(cli_run, write):
+    write("dipwatch.toml", CONFIG)
+    write("acme.csv", posts_csv("acme", "Acme is great and I love it", "Acme website is down and terrible"))
+    write("globex.csv", posts_csv("globex", "Globex is fine and nice", "Globex is fine and nice"))
+    assert cli_run(["import", "acme.csv", "--brand", "acme"]).exit_code == 0
+    assert cli_run(["import", "globex.csv", "--brand", "globex"]).exit_code == 0
+    start = (T0 + timedelta(hours=66)).isoformat()
+    assert cli_run(["outages", "add", "--brand", "acme", "--start", start, "--label", "site down"]
+                   ).exit_code == 0
+    result = cli_run(["report", "--brand", "acme", "--json"])
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["status"] == "ongoing"
+    assert record["headline"].startswith(f"Sentiment fell {record['dip_depth']:.2f} below normal")
+    (comparison,) = record["competitors"]
+    assert comparison["competitor"] == "globex"
+    assert comparison["competitor_change"] == 0.0  # globex said the same thing throughout
+    assert comparison["did"] == comparison["brand_change"] < -0.5
+    assert comparison["spillover"] is False
+    text = cli_run(["report", "--brand", "acme"]).stdout
+    assert "vs globex: difference in differences" in text

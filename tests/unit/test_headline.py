@@ -1,0 +1,42 @@
+"""The headline's words for each outage status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from analysis.headline import headline
+from analysis.recovery import OutageMetrics
+
+BASE = OutageMetrics(
+    outage_id=1, brand="acme", label="site down", severity="major",
+    start=datetime(2026, 3, 1, 18, tzinfo=UTC), end=datetime(2026, 3, 1, 21, tzinfo=UTC),
+    status="not recovered", baseline_mean=0.3, baseline_sd=0.05, baseline_posts=400,
+    baseline_posts_per_h=2.0, trough=-0.11, trough_at=datetime(2026, 3, 1, 20, tzinfo=UTC),
+    dip_depth=0.41, dip_depth_sd=8.2, time_to_trough_h=2.0, recovered_at=None, time_to_recover_h=None,
+    hours_since_end=14.0, sentiment_hours_lost=5.0, volume_lift=2.3, posts_per_h_during=4.6,
+    negative_share_baseline=0.1, negative_share_during=0.6, posts_during=120, sparse=False,
+    sparse_reason=None,
+)
+
+
+def test_not_recovered_reads_like_the_issue_example():
+    assert headline(BASE) == ("Sentiment fell 0.41 below normal, 2.3x the usual volume; "
+                              "not yet recovered, 14 h since the site came back.")
+
+
+def test_recovered_and_days():
+    m = replace(BASE, status="recovered", time_to_recover_h=60.0, hours_since_end=None)
+    assert headline(m).endswith("recovered 2.5 days after the fix.")
+
+
+def test_ongoing_names_the_lowest_point_and_normal():
+    m = replace(BASE, status="ongoing", end=None, hours_since_end=None)
+    assert "still ongoing (lowest point so far -0.11, normal is 0.30)" in headline(m)
+
+
+def test_sparse_and_no_baseline_are_said_plainly():
+    sparse = replace(BASE, sparse=True, sparse_reason="outage window has 12 posts")
+    assert headline(sparse).endswith("Few posts: outage window has 12 posts.")
+    none = replace(BASE, baseline_mean=None, dip_depth=None, status="no baseline")
+    assert headline(none).startswith("Not enough data before 'site down' to say what normal was")
