@@ -43,6 +43,7 @@ class Brand:
     competitors: tuple[str, ...] = ()
     sources: dict[str, dict] = field(default_factory=dict)
     origin: str = "config"
+    alerts: object = None  # analysis.alerts.AlertRules for config brands; None: defaults
 
     @cached_property
     def _terms_re(self) -> re.Pattern[str] | None:

@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from analysis.alerts import AlertRules
 from analysis.params import MetricParams
 from dipwatch.brands import Brand, normalise_brand_name
 
 DEFAULT_DB = Path("data") / "dipwatch.db"
 CONFIG_FILE = "dipwatch.toml"
-TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics"}
-BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources"}
+TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts"}
+BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 
 
@@ -31,6 +32,7 @@ class Settings:
     :param brands: the brands of the config, by key.
     :param sources: per-source settings shared by all brands (``[sources.NAME]``).
     :param metrics: metric parameters (``[metrics]``).
+    :param alerts: alert delivery settings (``[alerts]``; secrets come from the environment).
     """
 
     db_url: str
@@ -38,6 +40,7 @@ class Settings:
     brands: dict[str, Brand] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
     metrics: MetricParams = field(default_factory=MetricParams)
+    alerts: dict = field(default_factory=dict)
 
 
 def db_url_from(value: str | os.PathLike) -> str:
@@ -93,12 +96,20 @@ def load_settings(
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: sources.{name}: expected a table of settings")
     metrics = _parse_metrics(_table(data, "metrics", where), where)
+    alerts = _table(data, "alerts", where)
+    try:
+        from dipwatch.notify import delivery_from
+
+        delivery_from(alerts, {}, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         db_url=db_url_from(db_value),
         config_path=config_path,
         brands=brands,
         sources=dict(sources),
         metrics=metrics,
+        alerts=dict(alerts),
     )
 
 
@@ -165,8 +176,20 @@ def _parse_brand(key: str, table, where: str) -> Brand:
         raise ConfigError(
             f"{where}: brands.{key}.sources: expected tables like [brands.{key}.sources.reddit]"
         )
+    alerts = table.get("alerts", {})
+    if not isinstance(alerts, dict):
+        raise ConfigError(f"{where}: brands.{key}.alerts: expected a table ([brands.{key}.alerts])")
+    try:
+        rules = AlertRules(**alerts)
+    except TypeError:
+        known = ", ".join(f.name for f in fields(AlertRules))
+        raise ConfigError(f"{where}: brands.{key}.alerts: unknown setting among {sorted(alerts)}; "
+                          f"expected {known}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: brands.{key}.alerts.{exc}") from None
     return Brand(
         key=brand_key,
+        alerts=rules,
         name=name.strip(),
         terms=terms,
         exclude=exclude,

@@ -10,7 +10,7 @@ import fcntl
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +98,20 @@ runs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # ok | partial | failed
     sa.Column("counts", sa.Text, nullable=False),  # JSON
     sa.Column("message", sa.Text),
+)
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("brand", sa.String(64), nullable=False),
+    sa.Column("rule", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),  # one episode per (brand, key) at a time
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("started_at", sa.BigInteger, nullable=False),
+    sa.Column("last_seen_at", sa.BigInteger, nullable=False),
+    sa.Column("resolved_at", sa.BigInteger),  # NULL while the episode lasts
+    sa.Column("sent", sa.Text),  # JSON: delivery results of the alert, per channel
+    sa.Column("cleared", sa.Text),  # JSON: delivery results of the "back to normal" message
+    sa.Index("ix_alerts_brand_key", "brand", "key"),
 )
 checkpoints = sa.Table(
     "checkpoints", metadata,
@@ -548,6 +562,137 @@ class Store:
         query = sa.select(runs).where(runs.c.id.in_(latest)).order_by(runs.c.id.desc())
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    # alerts -----------------------------------------------------------------------------------
+    def open_alerts(self, brand: str) -> list[dict]:
+        """Episodes of ``brand`` still going on."""
+        query = sa.select(alerts).where(alerts.c.brand == brand, alerts.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(alerts.c.id)).mappings()]
+
+    def last_resolved_alert(self, brand: str, key: str) -> dict | None:
+        query = (sa.select(alerts).where(alerts.c.brand == brand, alerts.c.key == key,
+                                         alerts.c.resolved_at.is_not(None))
+                 .order_by(alerts.c.resolved_at.desc()).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else dict(row)
+
+    def start_alert(self, brand: str, rule: str, key: str, summary: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(sa.insert(alerts).values(
+                brand=brand, rule=rule, key=key, summary=summary, started_at=to_epoch(now),
+                last_seen_at=to_epoch(now),
+            )).inserted_primary_key[0]
+
+    def update_alert(self, alert_id: int, **values) -> None:
+        """Set columns of one alert; datetimes become epoch seconds, dicts JSON."""
+        converted = {
+            k: to_epoch(v) if isinstance(v, datetime) else json.dumps(v) if isinstance(v, dict) else v
+            for k, v in values.items()
+        }
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(alerts).where(alerts.c.id == alert_id).values(**converted))
+
+    def list_alerts(self, brand: str | None = None, limit: int = 100) -> list[dict]:
+        query = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
+        if brand is not None:
+            query = query.where(alerts.c.brand == brand)
+        with self.engine.connect() as conn:
+            rows = [dict(row) for row in conn.execute(query).mappings()]
+        for row in rows:
+            for key in ("started_at", "last_seen_at", "resolved_at"):
+                row[key] = from_epoch(row[key])
+            for key in ("sent", "cleared"):
+                row[key] = json.loads(row[key]) if row[key] else None
+        return rows
+
+    # outage windows from status pages and detection ------------------------------------------
+    # Phases (a status page's investigating/identified/monitoring/resolved times) live in ``meta``
+    # under ``outage_phases:<id>`` as JSON, so no table changes; a schema version 2 should move
+    # them to their own table.
+    def upsert_outages(self, rows: Sequence[dict], keep_origins: Collection[str] = ("confirmed",)
+                       ) -> list[tuple[int, str]]:
+        """Insert or update windows keyed on ``(brand, external_id)``, all in one transaction.
+
+        Re-importing the same incident updates its window instead of adding a second one. A row
+        whose stored window has an origin in ``keep_origins`` (a detected window a person has
+        confirmed) is left as it is.
+
+        :param rows: keys brand, start, end, label, severity, origin, external_id (required) and
+            optionally phases: a list of ``(status, aware datetime)``.
+        :returns: ``(id, "added" | "updated" | "kept")`` for each row, in order.
+        """
+        now = to_epoch(datetime.now(UTC))
+        results = []
+        with self.engine.begin() as conn:
+            for row in rows:
+                if not row.get("external_id"):
+                    raise ValueError("external_id: missing; needed to update a window on re-import")
+                values = {
+                    "starts_at": to_epoch(row["start"]),
+                    "ends_at": None if row.get("end") is None else to_epoch(row["end"]),
+                    "label": row["label"], "severity": row.get("severity") or "unknown",
+                    "origin": row["origin"],
+                }
+                found = conn.execute(
+                    sa.select(outages.c.id, outages.c.origin).where(
+                        outages.c.brand == row["brand"], outages.c.external_id == row["external_id"])
+                    .order_by(outages.c.id).limit(1)
+                ).first()
+                if found is None:
+                    outage_id = conn.execute(sa.insert(outages).values(
+                        brand=row["brand"], external_id=row["external_id"], created_at=now, **values,
+                    )).inserted_primary_key[0]
+                    action = "added"
+                elif found.origin in keep_origins:
+                    results.append((found.id, "kept"))
+                    continue
+                else:
+                    outage_id = found.id
+                    conn.execute(sa.update(outages).where(outages.c.id == outage_id).values(**values))
+                    action = "updated"
+                if "phases" in row:
+                    key = f"outage_phases:{outage_id}"
+                    conn.execute(sa.delete(meta).where(meta.c.key == key))
+                    conn.execute(sa.insert(meta).values(key=key, value=json.dumps(
+                        [[status, to_epoch(at)] for status, at in row["phases"]])))
+                results.append((outage_id, action))
+        return results
+
+    def outage_phases(self, outage_id: int) -> list[tuple[str, datetime]]:
+        """``(status, time)`` of each phase of a status-page window, oldest first; [] if none."""
+        stored = self.get_meta(f"outage_phases:{outage_id}")
+        return [(status, from_epoch(at)) for status, at in json.loads(stored)] if stored else []
+
+    def confirm_outage(self, outage_id: int) -> Outage | None:
+        """Turn a detected candidate (origin ``detected``) into an outage (origin ``confirmed``).
+
+        :returns: the window as it is now, or None when there is no window ``outage_id``; a window
+            of another origin is returned unchanged.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(outages).where(
+                outages.c.id == outage_id, outages.c.origin == "detected").values(origin="confirmed"))
+            row = conn.execute(sa.select(outages).where(outages.c.id == outage_id)).mappings().first()
+        return None if row is None else _outage(row)
+
+    def load_scored_authors(self, brand: str, scorer: str, start: datetime | None = None,
+                            end: datetime | None = None) -> list[tuple[int, float, str | None]]:
+        """(created_at epoch seconds, compound, author hash or None) of every scored post mentioning
+        ``brand`` in [start, end), by time."""
+        query = (
+            sa.select(mentions.c.created_at, scores.c.compound, posts.c.author_hash)
+            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
+            .join(posts, posts.c.id == mentions.c.post)
+            .where(mentions.c.brand == brand)
+        )
+        if start is not None:
+            query = query.where(mentions.c.created_at >= to_epoch(start))
+        if end is not None:
+            query = query.where(mentions.c.created_at < to_epoch(end))
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query.order_by(mentions.c.created_at, posts.c.id))]
 
 
 def _post_row(item: ScoredPost, now: int) -> dict:

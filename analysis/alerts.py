@@ -1,0 +1,135 @@
+"""Alert rules: which conditions hold for a brand right now (pure; delivery lives elsewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+import pandas as pd
+
+from analysis.params import MetricParams
+from analysis.recovery import OutageMetrics, baseline_mask
+
+HOUR = pd.Timedelta("1h")
+
+
+def _rule(default, help_text: str):
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Thresholds of the alert rules (``[brands.NAME.alerts]`` in dipwatch.toml)."""
+
+    enabled: bool = _rule(True, "evaluate this brand's rules at all")
+    sentiment_sd: float = _rule(
+        2.0, "sentiment alert: smoothed sentiment under baseline mean minus this many SDs")
+    sentiment_buckets: int = _rule(3, "... for this many consecutive buckets (the latest ones)")
+    volume_multiple: float = _rule(
+        3.0, "volume alert: the latest bucket has this many times the usual posts for its hour of week")
+    volume_min_posts: int = _rule(10, "... and at least this many posts (quiet hours do not alert)")
+    not_recovered_hours: float = _rule(
+        24.0, "alert when an outage is ongoing, or ended but not recovered, this many hours later")
+    detected: bool = _rule(True, "alert on outage candidates proposed by `dipwatch outages detect`")
+    cooldown_hours: float = _rule(
+        6.0, "after an episode ends, the same condition within this many hours does not alert again")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{f.name}: expected true or false, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"{f.name}: expected a number >= 0, got {value!r}")
+        if self.sentiment_buckets < 1:
+            raise ValueError(f"sentiment_buckets: expected 1 or more, got {self.sentiment_buckets}")
+
+
+def describe_rules() -> list[tuple[str, object, str]]:
+    """(name, default, help) of every rule threshold, in declaration order."""
+    return [(f.name, f.default, f.metadata["help"]) for f in fields(AlertRules)]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A rule that holds now. ``key`` names the episode: the same key on the next run is the same
+    episode, so it is not sent again."""
+
+    brand: str
+    rule: str  # sentiment | volume | detected | not_recovered
+    key: str
+    summary: str
+
+
+def _complete(series: pd.DataFrame, params: MetricParams, now: datetime) -> pd.DataFrame:
+    """Buckets that have ended by ``now``: the current, half-filled bucket would alert on noise."""
+    return series[series.index + params.bucket_delta <= pd.Timestamp(now)]
+
+
+def sentiment_condition(brand: str, series: pd.DataFrame, windows: Iterable, rules: AlertRules,
+                        params: MetricParams, now: datetime) -> Condition | None:
+    """Smoothed sentiment under baseline mean - k SD for the latest N complete buckets. The baseline
+    is the ``baseline_days`` before those buckets, leaving out known outage windows."""
+    done = _complete(series, params, now)
+    if len(done) < rules.sentiment_buckets:
+        return None
+    latest = done.iloc[-rules.sentiment_buckets:]
+    first = latest.index[0]
+    base = done[baseline_mask(done.index, first, windows, params, pd.Timestamp(now))]["smoothed"].dropna()
+    if len(base) < 2:
+        return None
+    mean, sd = float(base.mean()), float(base.std())
+    threshold = mean - rules.sentiment_sd * sd
+    values = latest["smoothed"]
+    if values.isna().any() or not (values < threshold).all():
+        return None
+    return Condition(brand, "sentiment", "sentiment",
+                     f"{brand}: sentiment {values.iloc[-1]:.2f} is below its normal band "
+                     f"({mean:.2f} - {rules.sentiment_sd:g} SD = {threshold:.2f}) for the last "
+                     f"{rules.sentiment_buckets} x {params.bucket}")
+
+
+def volume_condition(brand: str, series: pd.DataFrame, rules: AlertRules, params: MetricParams,
+                     now: datetime) -> Condition | None:
+    """The latest complete bucket against the same hour of the week in up to four earlier weeks."""
+    done = _complete(series, params, now)
+    if done.empty:
+        return None
+    last_at = done.index[-1]
+    count = int(done["posts"].iloc[-1])
+    earlier = [last_at - pd.Timedelta(weeks=w) for w in range(1, 5)]
+    usual_counts = [int(done.at[t, "posts"]) for t in earlier if t in done.index]
+    if not usual_counts:
+        return None
+    usual = sum(usual_counts) / len(usual_counts)
+    if count < rules.volume_min_posts or count <= rules.volume_multiple * max(usual, 1.0):
+        return None
+    return Condition(brand, "volume", "volume",
+                     f"{brand}: {count} posts in the {params.bucket} from {last_at:%a %H:%M} UTC, "
+                     f"{count / max(usual, 1.0):.1f}x the usual {usual:.1f} for that hour of the week")
+
+
+def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: Iterable, rules: AlertRules,
+                      now: datetime) -> list[Condition]:
+    """Outages not recovered after ``not_recovered_hours``, and unconfirmed detected candidates."""
+    found = []
+    for m in metrics:
+        if m.status == "ongoing":
+            hours = (pd.Timestamp(now) - pd.Timestamp(m.start)) / HOUR
+            what = f"{m.label!r} has been ongoing for {hours:.0f} h"
+        elif m.status == "not recovered":
+            hours = m.hours_since_end
+            what = f"sentiment has not recovered {hours:.0f} h after {m.label!r} ended"
+        else:
+            continue
+        if hours >= rules.not_recovered_hours:
+            found.append(Condition(brand, "not_recovered", f"not_recovered:{m.outage_id}",
+                                   f"{brand}: {what}"))
+    if rules.detected:
+        for window in detected:
+            found.append(Condition(brand, "detected", f"detected:{window.id}",
+                                   f"{brand}: possible outage detected from {window.start:%d %b %H:%M} UTC "
+                                   f"({window.label}); confirm with `dipwatch outages confirm {window.id}`"))
+    return found

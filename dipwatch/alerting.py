@@ -1,0 +1,114 @@
+"""Alert episodes: evaluate the rules on what is stored, send each episode once, and all-clear.
+
+One episode per (brand, key) at a time. A condition that holds on consecutive runs is one episode
+(sent once); when it stops holding, the episode ends and a "back to normal" message goes out; the
+same condition within ``cooldown_hours`` of that reopens the old episode silently. The episode is
+recorded before its message is sent, so a re-run never sends it twice (a run killed between the two
+may send nothing for it: at most once, by design).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from analysis.alerts import AlertRules, outage_conditions, sentiment_condition, volume_condition
+from dipwatch.config import Settings
+from dipwatch.measures import as_of, brand_view
+from dipwatch.notify import Delivery, delivery_from, send
+from dipwatch.store import Store
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a check did for one episode: sent, all-clear, reopened (in cool-down) or ongoing."""
+
+    brand: str
+    key: str
+    what: str
+    summary: str
+    results: dict | None = None
+
+
+def dashboard_link(delivery: Delivery, brand: str, outage_id: int | None = None) -> str:
+    query = {"brand": brand} | ({"outage": outage_id} if outage_id is not None else {})
+    return f"{delivery.dashboard_url}/?{urlencode(query)}"
+
+
+def _outage_of(key: str) -> int | None:
+    prefix, _, rest = key.partition(":")
+    return int(rest) if prefix in {"not_recovered", "detected"} and rest.isdigit() else None
+
+
+def check_alerts(settings: Settings, store: Store, brand_keys: list[str] | None = None,
+                 now: datetime | None = None, env: Mapping[str, str] | None = None,
+                 sender: Callable[..., dict] = send) -> list[Action]:
+    """Evaluate every brand's rules (config brands, or ``brand_keys``) and deliver what changed."""
+    env = os.environ if env is None else env
+    delivery = delivery_from(settings.alerts, env)
+    now = as_of(store, now)
+    brands = [settings.brands[k] for k in brand_keys] if brand_keys else list(settings.brands.values())
+    actions: list[Action] = []
+    for brand in brands:
+        rules = brand.alerts if isinstance(brand.alerts, AlertRules) else AlertRules()
+        if not rules.enabled:
+            continue
+        view = brand_view(settings, store, brand, now=now)
+        confirmed = [w for w in view.outages if w.origin != "detected"]
+        detected = [w for w in view.outages if w.origin == "detected"]
+        conditions = [c for c in (
+            sentiment_condition(brand.key, view.series, view.outages, rules, view.params, now),
+            volume_condition(brand.key, view.series, rules, view.params, now),
+        ) if c is not None]
+        metrics = [m for m in view.metrics if m.outage_id in {w.id for w in confirmed}]
+        conditions += outage_conditions(brand.key, metrics, detected, rules, now)
+        actions += _apply(store, delivery, sender, brand.key, conditions, rules, now)
+    return actions
+
+
+def _apply(store: Store, delivery: Delivery, sender, brand: str, conditions, rules: AlertRules,
+           now: datetime) -> list[Action]:
+    actions = []
+    open_episodes = {a["key"]: a for a in store.open_alerts(brand)}
+    active = {c.key for c in conditions}
+    for condition in conditions:
+        episode = open_episodes.get(condition.key)
+        if episode is not None:
+            store.update_alert(episode["id"], last_seen_at=now)
+            actions.append(Action(brand, condition.key, "ongoing", condition.summary))
+            continue
+        last = store.last_resolved_alert(brand, condition.key)
+        cooldown = timedelta(hours=rules.cooldown_hours)
+        if last is not None and now - datetime.fromtimestamp(last["resolved_at"], now.tzinfo) < cooldown:
+            store.update_alert(last["id"], resolved_at=None, last_seen_at=now)
+            actions.append(Action(brand, condition.key, "reopened", condition.summary))
+            continue
+        alert_id = store.start_alert(brand, condition.rule, condition.key, condition.summary, now)
+        link = dashboard_link(delivery, brand, _outage_of(condition.key))
+        results = sender(delivery, f"dipwatch alert: {brand}", condition.summary, link)
+        store.update_alert(alert_id, sent=results)
+        actions.append(Action(brand, condition.key, "sent", condition.summary, results))
+    for key, episode in open_episodes.items():
+        if key in active:
+            continue
+        store.update_alert(episode["id"], resolved_at=now)
+        summary = f"Back to normal: {episode['summary']}"
+        link = dashboard_link(delivery, brand, _outage_of(key))
+        results = sender(delivery, f"dipwatch: {brand} back to normal", summary, link)
+        store.update_alert(episode["id"], cleared=results)
+        actions.append(Action(brand, key, "cleared", summary, results))
+    return actions
+
+
+def send_test(settings: Settings, brand: str, env: Mapping[str, str] | None = None,
+              sender: Callable[..., dict] = send) -> dict:
+    """Send a test message for ``brand`` on every configured channel."""
+    delivery = delivery_from(settings.alerts, os.environ if env is None else env)
+    if not delivery.channels:
+        raise ValueError("alerts: no channel configured: set DIPWATCH_WEBHOOK_URL (or the variable "
+                         "named by alerts.webhook_url_env) or alerts.email_to in dipwatch.toml")
+    return sender(delivery, f"dipwatch test alert: {brand}",
+                  f"This is a test of dipwatch alerts for {brand}.", dashboard_link(delivery, brand))
