@@ -77,3 +77,18 @@ def register_callbacks(app, settings: Settings, store: Store) -> None:
         write_csv(model.POST_COLUMNS, rows, buffer)
         name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-posts.csv"
         return dcc.send_string(buffer.getvalue(), name)
+
+    @app.callback(
+        Output(ids.REPORT_DOWNLOAD, "data"),
+        Input(ids.REPORT_BUTTON, "n_clicks"),
+        State(ids.BRAND, "value"),
+        State(ids.OUTAGE, "value"),
+        prevent_initial_call=True,
+    )
+    def download_report(_clicks, brand_key, outage_id):
+        from dashboard.report import incident_report
+
+        if not brand_key or outage_id is None:
+            return None
+        name, text = incident_report(settings, store, known_brands(settings, store)[brand_key], outage_id)
+        return dcc.send_string(text, name)

@@ -65,6 +65,9 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
                   dcc.RadioItems(id=ids.BUCKET, value="1h", inline=True,
                                  options=[{"label": BUCKET_LABELS[b], "value": b} for b in BUCKETS],
                                  inputStyle={"marginRight": "4px", "marginLeft": "10px"})]),
+        html.Div([html.Button("Incident report (HTML)", id=ids.REPORT_BUTTON, n_clicks=0,
+                              title="One self-contained file to forward: headline, cards, chart, posts"),
+                  dcc.Download(id=ids.REPORT_DOWNLOAD)], style={"alignSelf": "flex-end"}),
     ], style=CONTROLS)
     return html.Div([
         html.Header(header, style={"marginBottom": "16px"}),

@@ -410,15 +410,29 @@ def _select(view, outage_id):
 @click.option("--brand", required=True)
 @click.option("--outage", "outage_id", type=int, help="only this outage (default: all of the brand's)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON record per outage")
+@click.option("--html", "as_html", is_flag=True,
+              help="write a self-contained HTML incident report of one outage (default: the latest)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="file for --html (default: dipwatch-BRAND-outage-ID.html)")
 @handle_errors
-def report(db, config, brand, outage_id, as_json):
+def report(db, config, brand, outage_id, as_json, as_html, output):
     """Dip and recovery figures of a brand's outages, with the competitor comparison."""
     import json
 
     from analysis.headline import headline
-    from dipwatch.measures import comparison_record, competitor_comparisons, metrics_record
+    from dipwatch.measures import comparison_record, competitor_comparisons, metrics_record, resolve_brand
 
     settings, store = open_store(db, config)
+    if as_html:
+        from dashboard.report import incident_report
+        from dipwatch.jobs import atomic_output
+
+        name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id)
+        target = output or Path(name)
+        with atomic_output(target) as fh:
+            fh.write(text)
+        click.echo(f"Wrote the incident report to {target}.")
+        return
     _, view = _view(db, config, brand)
     chosen = _select(view, outage_id)
     records = []

@@ -158,6 +158,14 @@ def test_dashboard_walkthrough(server, page):
     assert checkout["Time to recover"].endswith(" h")
     assert "Recovered" in chart(page)["traces"]
 
+    # The incident report of the selected outage downloads as one self-contained HTML file.
+    with page.expect_download() as report:
+        page.locator(f"#{ids.REPORT_BUTTON}").click()
+    report_html = Path(report.value.path()).read_text(encoding="utf-8")
+    assert report.value.suggested_filename.startswith("dipwatch-brightmart-outage-")
+    assert "<h1>Brightmart: Checkout and payments failing</h1>" in report_html
+    assert "Demo data: these posts are simulated." in report_html
+
     # Another brand: its own outage list, cards and chart.
     choose(page, ids.BRAND, "Shopwell")
     expect(graph.locator(".gtitle")).to_contain_text("Shopwell")
