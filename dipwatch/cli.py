@@ -228,12 +228,14 @@ def setup_logging(log_format: str, verbose: bool) -> None:
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    logger = logging.getLogger("dipwatch")
-    logger.handlers[:] = [handler]
-    logger.propagate = False
     interactive = sys.stderr.isatty()
-    logger.setLevel(logging.DEBUG if verbose else logging.INFO if interactive or log_format == "json"
-                    else logging.WARNING)
+    level = (logging.DEBUG if verbose else logging.INFO if interactive or log_format == "json"
+             else logging.WARNING)
+    for name in ("dipwatch", "collectors"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(level)
 
 
 @cli.command()

@@ -35,9 +35,37 @@ def _reddit(source_settings: dict, env: Mapping[str, str]) -> Collector:
     return make_reddit(source_settings, env)
 
 
+def _hackernews(source_settings: dict, env: Mapping[str, str]) -> Collector:
+    from collectors.hackernews import make_hackernews
+
+    return make_hackernews(source_settings, env)
+
+
+def _bluesky(source_settings: dict, env: Mapping[str, str]) -> Collector:
+    from collectors.bluesky import make_bluesky
+
+    return make_bluesky(source_settings, env)
+
+
+def _mastodon(source_settings: dict, env: Mapping[str, str]) -> Collector:
+    from collectors.mastodon import make_mastodon
+
+    return make_mastodon(source_settings, env)
+
+
+def _appstore(source_settings: dict, env: Mapping[str, str]) -> Collector:
+    from collectors.appstore import make_appstore
+
+    return make_appstore(source_settings, env)
+
+
 # Every source by name: a factory taking the source's [sources.NAME] settings and the environment.
 SOURCES: dict[str, Callable[[dict, Mapping[str, str]], Collector]] = {
     "reddit": _reddit,
+    "hackernews": _hackernews,
+    "bluesky": _bluesky,
+    "mastodon": _mastodon,
+    "appstore": _appstore,
 }
 
 

@@ -1,0 +1,214 @@
+"""Reddit history through the Arctic Shift archive API: a subreddit's posts and comments in a time range.
+
+For ``dipwatch backfill reddit``: the weeks before and during an outage that no scheduled job collected,
+without Reddit API credentials. Arctic Shift serves the items as Reddit's own JSON (``id``, ``title``,
+``selftext``, ``body``, ``author``, ``created_utc``, ``score``, ``permalink``, ``link_id``, ``parent_id``),
+so they are mapped by the live collector's own functions (:func:`collectors.reddit.submission_to_post`,
+:func:`collectors.reddit.comment_to_post`) into source ``reddit`` with the fullnames ``t3_<id>`` /
+``t1_<id>``: an item collected live and backfilled is stored once.
+
+API (https://github.com/ArthurHeitmann/arctic_shift/blob/master/api/README.md): ``/api/posts/search`` and
+``/api/comments/search`` with ``subreddit``, ``after``, ``before`` (epoch seconds), ``limit`` (1-100) and
+``sort=asc`` (by ``created_utc``); the answer is ``{"data": [...]}`` with no cursor, so pages are cut by
+time. Text search cannot narrow comments by subreddit (``body`` needs ``author``, ``link_id`` or
+``parent_id``), so every item of the range is read and matched locally with :meth:`Brand.match`. Like the
+live collector, every comment under a matched post is kept (replies such as "same here since 9" rarely
+name the brand), with the post's term.
+
+Checkpoint (query ``backfill:<subreddit>:<from>:<to>``, epoch seconds): the JSON cursor
+``{"phase": "posts"|"comments"|"done", "after": t, "threads": {fullname: term}}``: every item of the phase
+created at or before ``t`` is stored, and ``threads`` holds the matched posts whose comments are kept.
+Each page asks ``after=`` the previous page's last second minus one, so items sharing that second are
+read again (and skipped) rather than lost, whether the API's ``after`` is strict or not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.http import HttpClient, HttpOptions, parse_options
+from dipwatch.brands import Brand
+from dipwatch.posts import Post
+
+log = logging.getLogger(__name__)
+
+SOURCE = "reddit"  # backfilled items join the live collector's, under the same ids
+SETTINGS = "arcticshift"
+PATHS = {"posts": "/api/posts/search", "comments": "/api/comments/search"}
+PREFIX = {"posts": "t3_", "comments": "t1_"}
+SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+MAX_THREADS = 20_000  # matched posts remembered for their comments; beyond, comments must match alone
+
+
+@dataclass(frozen=True)
+class ArcticShiftOptions(HttpOptions):
+    """The ``[sources.arcticshift]`` settings (all optional; see :class:`HttpOptions` for the shared ones).
+
+    :param limit: items asked for per request (default 100, the API's maximum).
+    :param timeout: seconds to wait for each answer (default 30: archive queries over busy subreddits
+        take seconds).
+    """
+
+    base_url: str = "https://arctic-shift.photon-reddit.com"
+    timeout: float = 30.0
+    limit: int = 100
+
+
+@dataclass
+class Cursor:
+    """A backfill's checkpoint; see the module docstring."""
+
+    phase: str = "posts"
+    after: int | None = None
+    threads: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            cursor = cls(str(data["phase"]), data.get("after"), {str(k): str(v) for k, v in
+                                                                   data.get("threads", {}).items()})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("arcticshift: unreadable checkpoint %.60r; starting the backfill again", text)
+            return cls()
+        if cursor.phase not in {"posts", "comments", "done"} or not isinstance(cursor.after, int | None):
+            log.warning("arcticshift: unreadable checkpoint %.60r; starting the backfill again", text)
+            return cls()
+        return cursor
+
+    def encode(self) -> str:
+        return json.dumps({"phase": self.phase, "after": self.after, "threads": self.threads},
+                          separators=(",", ":"), sort_keys=True)
+
+
+def checkpoint_query(subreddit: str, start: int, end: int) -> str:
+    """The checkpoint query of one backfill: a different range is a different backfill."""
+    return f"backfill:{subreddit.lower()}:{start}:{end}"
+
+
+def normalise_subreddit(name: str) -> str:
+    """``r/Foo``, ``/r/Foo/`` or ``Foo`` as ``Foo``.
+
+    :raises ValueError: naming what was expected.
+    """
+    bare = name.strip().strip("/")
+    bare = bare[2:] if bare.lower().startswith("r/") else bare
+    if not SUBREDDIT_NAME.match(bare):
+        raise ValueError(f"--subreddit: {name!r} is not a subreddit name; expected 2-21 letters, digits "
+                         "or '_' (e.g. unitedkingdom or r/unitedkingdom)")
+    return bare
+
+
+def make_arcticshift(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> ArcticShiftCollector:
+    """Build the collector from ``[sources.arcticshift]``; no credentials are needed.
+
+    :raises SourceUnavailableError: (``missing_config``) for an unknown or mistyped setting.
+    """
+    options = parse_options(ArcticShiftOptions, SETTINGS, source_settings)
+    if not 1 <= options.limit <= 100:
+        raise SourceUnavailableError(f"sources.{SETTINGS}.limit: expected 1 to 100, got {options.limit}",
+                                     missing_config=True)
+    return ArcticShiftCollector(options)
+
+
+class ArcticShiftCollector:
+    """Reads a subreddit's history; ``read`` counts the items fetched per kind (matched or not)."""
+
+    name = SOURCE
+
+    def __init__(self, options: ArcticShiftOptions, client: HttpClient | None = None):
+        self.options = options
+        self.client = client or options.client()
+        self.read = {"posts": 0, "comments": 0}
+
+    def backfill_pages(self, brand: Brand, subreddit: str, start: int, end: int,
+                       checkpoints: Mapping[str, str], budget: Budget) -> Iterator[Page]:
+        """Yield pages of the brand's posts, then comments, in ``subreddit`` created in ``[start, end)``.
+
+        :raises CollectorError: when a request fails or an answer is not the expected shape.
+        """
+        key = checkpoint_query(subreddit, start, end)
+        cursor = Cursor.decode(checkpoints.get(key))
+        if cursor.phase == "posts":
+            threads = yield from self._phase(brand, subreddit, "posts", end, key, cursor, budget)
+            cursor = Cursor("comments", None, threads)
+        if cursor.phase == "comments":
+            yield from self._phase(brand, subreddit, "comments", end, key, cursor, budget)
+        if cursor.phase == "done":
+            log.info("arcticshift: the backfill %s is already complete", key)
+
+    def _phase(self, brand: Brand, subreddit: str, kind: str, end: int, key: str, cursor: Cursor,
+               budget: Budget) -> Generator[Page, None, dict[str, str]]:
+        """Yield the pages of one kind; return the matched threads (fullname: term)."""
+        after = cursor.after if cursor.after is not None else int(key.split(":")[2]) - 1
+        threads = cursor.threads
+        seen: set[str] = set()  # ids at the second the last page ended on
+        while True:
+            params = {"subreddit": subreddit, "after": after, "before": end, "limit": self.options.limit,
+                      "sort": "asc"}
+            items = _items(self.client.get_json(PATHS[kind], params, budget), PATHS[kind])
+            self.read[kind] += len(items)
+            posts: list[tuple[Post, str]] = []
+            for item in items:
+                fullname = PREFIX[kind] + item["id"]
+                if fullname in seen:
+                    continue
+                post = _to_post(kind, {**item, "name": fullname})
+                term = brand.match(post.text)
+                if kind == "posts" and term is not None and len(threads) < MAX_THREADS:
+                    threads = {**threads, fullname: term}
+                if kind == "comments" and term is None:
+                    term = threads.get(str(item.get("link_id")))
+                if term is not None:
+                    posts.append((post, term))
+            if len(items) < self.options.limit:
+                following = "comments" if kind == "posts" else "done"
+                done = Cursor(following, None, threads if following == "comments" else {})
+                yield Page(posts, (key, done.encode()))
+                return threads
+            last = items[-1]["created_utc"]
+            next_after = last - 1
+            if next_after <= after:
+                # A whole page created in one second: step past it (Arctic Shift has no other cursor).
+                log.warning("arcticshift: more than %d %s in r/%s at %d; the rest of that second is skipped",
+                            self.options.limit, kind, subreddit, last)
+                next_after, seen = last, set()
+            else:
+                seen = {PREFIX[kind] + i["id"] for i in items if i["created_utc"] == last}
+            after = next_after
+            yield Page(posts, (key, Cursor(kind, after, threads).encode()))
+
+
+def _items(data: Any, path: str) -> list[dict]:
+    """The ``data`` list of an answer, each item with a string ``id`` and a numeric ``created_utc``.
+
+    :raises CollectorError: naming the path and what was expected.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        got = f"keys {', '.join(sorted(map(str, data)))}" if isinstance(data, dict) else type(data).__name__
+        raise CollectorError(f"GET {path}: expected a JSON object with a 'data' list, got {got}")
+    items = []
+    for item in data["data"]:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise CollectorError(f"GET {path}: expected items with a string 'id', got {str(item)[:120]!r}")
+        created = item.get("created_utc")
+        if not isinstance(created, int | float) or isinstance(created, bool):
+            raise CollectorError(f"GET {path}: item {item['id']}: expected a numeric 'created_utc', "
+                                 f"got {created!r}")
+        items.append({**item, "created_utc": int(created)})
+    return items
+
+
+def _to_post(kind: str, data: Mapping[str, Any]) -> Post:
+    # The live collector's mapping, so both sources agree on text, url, author and ids.
+    from collectors.reddit import comment_to_post, submission_to_post
+
+    return submission_to_post(data) if kind == "posts" else comment_to_post(data)

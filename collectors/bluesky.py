@@ -1,0 +1,379 @@
+"""Bluesky: posts that mention a brand, found with ``app.bsky.feed.searchPosts`` (plain HTTP, no SDK).
+
+Request and answer shapes follow the lexicons in bluesky-social/atproto: ``lexicons/app/bsky/feed/
+searchPosts.json`` (``q``, ``sort=latest``, ``since`` inclusive and ``until`` exclusive on the post's
+``sortAt``, ``limit`` 1-100, ``cursor``; answers ``{"cursor", "hitsTotal", "posts": [postView]}``),
+``app/bsky/feed/defs.json#postView`` (``uri``, ``author.handle``, ``record``, ``likeCount``, ``indexedAt``)
+and ``com/atproto/server/createSession.json`` (``identifier``, ``password`` -> ``accessJwt``).
+
+The public AppView (``base_url``) answers searches without a session where it allows them; when it
+refuses (401/403) or ``require_session`` is set, the collector logs in once per run on ``auth_url`` with
+``BLUESKY_HANDLE`` and ``BLUESKY_APP_PASSWORD`` and sends every later search there with the bearer token.
+
+Checkpoints (one per query, ``search:<query>``) are JSON cursors ``{"floor", "seen", "gap"}`` over the
+posts' ``sortAt``: every post before ``floor`` is stored, and so is every uri in ``seen``. A walk goes
+newest-first down to ``floor``; each page's checkpoint only adds ``gap = [oldest, newest]``, the span
+stored so far, so a run killed mid-walk leaves a cursor that is still true, and the next run first walks
+``floor .. gap[0]`` (``until``) before moving ``floor`` up to ``gap[1]`` minus ``overlap_seconds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.http import HttpClient
+from dipwatch.brands import Brand
+from dipwatch.posts import Post
+
+log = logging.getLogger(__name__)
+
+SOURCE = "bluesky"
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
+ENV_VARS = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+WEB = "https://bsky.app"
+PAGE_LIMIT = 100  # the lexicon's maximum for searchPosts
+MAX_SEEN = 2000  # uris a cursor keeps
+MAX_KEY = 200  # longer queries are keyed by a hash (the store's checkpoint key holds 512)
+
+
+@dataclass(frozen=True)
+class BlueskyOptions:
+    """The ``[sources.bluesky]`` settings (all optional).
+
+    :param base_url: the AppView that answers searches without a session (default Bluesky's public one).
+    :param auth_url: the PDS to log in on and to search through with a session (default bsky.social).
+    :param require_session: log in before the first search (default false: only when refused).
+    :param lookback_hours: how far back a query's first run reaches without ``--since`` (default 72).
+    :param overlap_seconds: how far below the newest post each walk re-reads, for posts the search
+        index takes a while to list (default 300).
+    :param timeout: seconds to wait for an answer (default 10).
+    """
+
+    base_url: str = "https://public.api.bsky.app"
+    auth_url: str = "https://bsky.social"
+    require_session: bool = False
+    lookback_hours: int = 72
+    overlap_seconds: int = 300
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> BlueskyOptions:
+        """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
+        return cls(**_checked(cls, settings, "sources.bluesky"))
+
+
+def _checked(cls: type, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
+    known = {f.name for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, given in settings.items():
+        value = given
+        if key not in known:
+            raise SourceUnavailableError(f"{where}.{key}: unknown setting; expected one of "
+                                         f"{', '.join(sorted(known))}", missing_config=True)
+        expected = type(getattr(cls, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise SourceUnavailableError(f"{where}.{key}: expected {expected.__name__}, got {value!r}",
+                                         missing_config=True)
+        values[key] = value
+    return values
+
+
+@dataclass
+class Cursor:
+    """A query's checkpoint (see the module docstring); times are ``sortAt`` values in UTC."""
+
+    floor: datetime | None = None
+    seen: dict[str, datetime] = field(default_factory=dict)
+    gap: tuple[datetime, datetime] | None = None
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            gap = data.get("gap")
+            return cls(floor=_parse_time(data["floor"]) if data.get("floor") else None,
+                       seen={str(k): _require_time(v) for k, v in data.get("seen", {}).items()},
+                       gap=(_require_time(gap[0]), _require_time(gap[1])) if gap else None)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            # An unreadable cursor costs one walk of the lookback (the store drops duplicates).
+            log.warning("bluesky: unreadable checkpoint %.60r; walking the lookback again", text)
+            return cls()
+
+    def encode(self) -> str:
+        return json.dumps({"floor": _iso(self.floor) if self.floor else None,
+                           "seen": {k: _iso(v) for k, v in self.seen.items()},
+                           "gap": [_iso(self.gap[0]), _iso(self.gap[1])] if self.gap else None},
+                          separators=(",", ":"), sort_keys=True)
+
+
+def make_bluesky(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> BlueskyCollector:
+    """Build the Bluesky collector from ``[sources.bluesky]`` and the environment.
+
+    :raises SourceUnavailableError: (``missing_config``) for a wrong setting, or when ``require_session``
+        is set and the credentials are missing.
+    """
+    options = BlueskyOptions.from_settings(source_settings)
+    collector = BlueskyCollector(options, env)
+    if options.require_session:
+        collector.credentials()  # fail before any brand runs
+    return collector
+
+
+class BlueskyCollector:
+    """Bluesky search results for each brand's queries, as pages of Posts.
+
+    :param options: the source settings.
+    :param env: where ``BLUESKY_HANDLE`` and ``BLUESKY_APP_PASSWORD`` are read, when a session is needed.
+    """
+
+    name = SOURCE
+
+    def __init__(self, options: BlueskyOptions, env: Mapping[str, str]):
+        self.options = options
+        self._env = env
+        self.public = HttpClient(options.base_url, timeout=options.timeout)
+        self.private = HttpClient(options.auth_url, timeout=options.timeout)
+        self._token: str | None = None
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How both clients wait before a retry (tests set a recorder)."""
+        return self.public.sleep
+
+    @sleep.setter
+    def sleep(self, value: Callable[[float], None]) -> None:
+        self.public.sleep = self.private.sleep = value
+
+    # the job's entry point -----------------------------------------------------------------------
+    def pages(self, brand: Brand, checkpoints: Mapping[str, str], since: datetime | None,
+              budget: Budget) -> Iterator[Page]:
+        """Yield pages of the brand's posts newer than each query's checkpoint (or ``since``).
+
+        :raises SourceUnavailableError: Bluesky refuses us, or a needed session lacks credentials.
+        :raises CollectorError: this brand's collection failed.
+        """
+        default_floor = since or datetime.now(UTC) - timedelta(hours=self.options.lookback_hours)
+        for query in brand_queries(brand):
+            key = query_key(query)
+            cursor = Cursor.decode(checkpoints.get(key))
+            if since is not None and (cursor.floor is None or cursor.floor < since):
+                cursor.floor = since
+            yield from self._query_pages(brand, query, key, cursor, default_floor, budget)
+
+    def _query_pages(self, brand: Brand, query: str, key: str, cursor: Cursor, default_floor: datetime,
+                     budget: Budget) -> Iterator[Page]:
+        floor = cursor.floor or default_floor
+        if cursor.gap is not None:  # a walk was cut short: fill floor .. gap[0] first
+            low, high = cursor.gap
+            # `until` is exclusive: ask for a millisecond past the oldest stored post, so posts sharing its
+            # time but not yet stored come back too (the stored one is dropped by the store as a duplicate).
+            for posts, page_low, _ in self._walk(brand, query, floor, low + timedelta(milliseconds=1),
+                                                 cursor, budget):
+                low = min(low, page_low)
+                cursor = Cursor(cursor.floor, cursor.seen, (low, high))
+                yield Page(posts, (key, cursor.encode()))
+            cursor = self._advanced(cursor, high)
+            yield Page([], (key, cursor.encode()))
+            floor = cursor.floor or default_floor
+        high = None
+        for posts, page_low, walk_high in self._walk(brand, query, floor, None, cursor, budget):
+            high = walk_high
+            cursor = Cursor(cursor.floor, cursor.seen, (page_low, high))
+            yield Page(posts, (key, cursor.encode()))
+        if high is not None:
+            yield Page([], (key, self._advanced(cursor, high).encode()))
+
+    def _advanced(self, cursor: Cursor, high: datetime) -> Cursor:
+        """The cursor once everything from its floor up to ``high`` is stored."""
+        floor = high - timedelta(seconds=self.options.overlap_seconds)
+        if cursor.floor is not None:
+            floor = max(floor, cursor.floor)
+        kept = sorted(((t, u) for u, t in cursor.seen.items() if t >= floor), reverse=True)[:MAX_SEEN]
+        return Cursor(floor, {u: t for t, u in kept}, None)
+
+    def _walk(self, brand: Brand, query: str, floor: datetime, until: datetime | None, cursor: Cursor,
+              budget: Budget) -> Iterator[tuple[list[tuple[Post, str]], datetime, datetime]]:
+        """Pages from the newest post down to ``floor``: (matched posts, the page's oldest ``sortAt``,
+        the walk's newest ``sortAt``). Uris within the overlap window of the newest go into
+        ``cursor.seen`` before their page is yielded, so the next run skips them.
+
+        ``sortAt`` (what ``since``/``until`` filter on) is the earlier of createdAt and indexedAt
+        (atproto packages/bsky, the post indexing plugin): the ``created_at`` :func:`post_from_view` keeps.
+        """
+        params: dict[str, Any] = {"q": query, "sort": "latest", "limit": PAGE_LIMIT, "since": _iso(floor)}
+        if until is not None:
+            params["until"] = _iso(until)
+        overlap = timedelta(seconds=self.options.overlap_seconds)
+        high: datetime | None = None
+        cursors_seen: set[str] = set()
+        while True:
+            data = self._search(params, budget)
+            views = data.get("posts") if isinstance(data, dict) else None
+            if not isinstance(views, list):
+                raise CollectorError(f"{SEARCH}: expected an object with a 'posts' list, got "
+                                     f"{type(data).__name__}")
+            page: list[tuple[Post, str]] = []
+            low: datetime | None = None
+            for view in views:
+                post = post_from_view(view)
+                sort_at = post.created_at
+                if sort_at < floor:  # the server's `since` should have dropped it already
+                    continue
+                low = sort_at if low is None else min(low, sort_at)
+                high = sort_at if high is None else max(high, sort_at)
+                if post.post_id in cursor.seen:
+                    continue
+                if high - sort_at <= overlap:
+                    cursor.seen[post.post_id] = sort_at
+                term = brand.match(post.text)
+                if term is None:  # the search also finds "acmeville" and quoted accounts' posts
+                    continue
+                page.append((post, term))
+            if low is not None and high is not None:
+                yield page, low, high
+            next_cursor = data.get("cursor")
+            # An empty page or a missing cursor is the end; a cursor that repeats would walk forever.
+            if not views or not isinstance(next_cursor, str) or next_cursor in {"", *cursors_seen}:
+                return
+            cursors_seen.add(next_cursor)
+            params["cursor"] = next_cursor
+
+    # requests -------------------------------------------------------------------------------------
+    def _search(self, params: Mapping[str, Any], budget: Budget) -> Any:
+        if self._token is None and not self.options.require_session:
+            try:
+                return self.public.get_json(SEARCH, params, budget)
+            except SourceUnavailableError as exc:
+                log.info("bluesky: the public search refuses us (%s); logging in", exc)
+        if self._token is None:
+            self._token = self._login(budget)
+        return self.private.get_json(SEARCH, params, budget,
+                                     headers={"Authorization": f"Bearer {self._token}"})
+
+    def credentials(self) -> tuple[str, str]:
+        """The handle and app password from the environment.
+
+        :raises SourceUnavailableError: (``missing_config``) naming the variables that are not set.
+        """
+        missing = [name for name in ENV_VARS if not self._env.get(name, "").strip()]
+        if missing:
+            raise SourceUnavailableError(
+                f"Bluesky search needs a session: set {' and '.join(missing)} (an app password from "
+                "https://bsky.app/settings/app-passwords, not the account password)", missing_config=True)
+        return self._env["BLUESKY_HANDLE"].strip(), self._env["BLUESKY_APP_PASSWORD"].strip()
+
+    def _login(self, budget: Budget) -> str:
+        handle, password = self.credentials()
+        try:
+            data = self.private.post_json(CREATE_SESSION, {"identifier": handle, "password": password},
+                                          budget)
+        except SourceUnavailableError as exc:
+            raise SourceUnavailableError(
+                f"Bluesky refused the session for BLUESKY_HANDLE {handle!r} ({exc}); check "
+                "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD", missing_config=True) from None
+        token = data.get("accessJwt") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise CollectorError(f"{CREATE_SESSION}: expected an object with 'accessJwt'")
+        return token
+
+
+# the boundary: one postView -> one Post ----------------------------------------------------------
+def post_from_view(view: Any) -> Post:
+    """A ``postView`` (app/bsky/feed/defs.json) as a Post; replies are comments under their parent's uri.
+
+    :raises CollectorError: when the view has no ``uri`` or no usable time.
+    """
+    if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
+        raise CollectorError(f"{SEARCH}: expected post views with a 'uri', got {str(view)[:80]!r}")
+    uri = view["uri"]
+    record = view.get("record") if isinstance(view.get("record"), dict) else {}
+    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    handle = author.get("handle") if isinstance(author.get("handle"), str) else None
+    # "handle.invalid" is what the AppView shows when a handle no longer resolves: link by DID instead.
+    profile = handle if handle and handle != "handle.invalid" else author.get("did") or uri.split("/")[2]
+    created = _parse_time(record.get("createdAt"))
+    indexed = _parse_time(view.get("indexedAt"))
+    # createdAt is written by the poster's client and may be anything; indexedAt is the AppView's own
+    # clock. A createdAt after indexedAt is a skewed client, so the earlier of the two is kept.
+    if created is None or (indexed is not None and created > indexed):
+        created = indexed
+    if created is None:
+        raise CollectorError(f"{SEARCH}: post {uri}: neither record.createdAt nor indexedAt is a time")
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    parent = reply.get("parent", {}).get("uri") if isinstance(reply.get("parent"), dict) else None
+    text = record.get("text") if isinstance(record.get("text"), str) else ""
+    return Post(
+        source=SOURCE,
+        post_id=uri,
+        created_at=created,
+        text=text,
+        kind="comment" if parent else "post",
+        author=handle,
+        url=f"{WEB}/profile/{profile}/post/{uri.rsplit('/', 1)[-1]}",
+        parent_id=parent,
+        engagement=_int(view.get("likeCount")),
+    )
+
+
+def brand_queries(brand: Brand) -> list[str]:
+    """``[brands.X.sources.bluesky] queries`` (default: the brand's terms, multi-word ones quoted).
+
+    :raises CollectorError: naming the field when it is not a list of strings.
+    """
+    value = brand.sources.get(SOURCE, {}).get("queries")
+    if value is None:
+        return list(dict.fromkeys(f'"{t}"' if len(t.split()) > 1 else t for t in brand.terms))
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CollectorError(f"brands.{brand.key}.sources.bluesky.queries: expected a list of search "
+                             f"strings, got {value!r}")
+    return list(dict.fromkeys(v.strip() for v in value))
+
+
+def query_key(query: str) -> str:
+    """The checkpoint key of a query: ``search:<query>``, hashed when too long for the store."""
+    if len(query) <= MAX_KEY:
+        return f"search:{query}"
+    return f"search:{query[:64]}...{hashlib.sha1(query.encode()).hexdigest()[:12]}"  # noqa: S324
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An atproto datetime (RFC 3339, ``Z`` or offset; naive taken as UTC), or None if unusable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("z", "Z")
+    if "." in text:  # fromisoformat before 3.12 wants at most 6 fraction digits
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = head + "." + rest[:min(digits, 6)].ljust(6, "0") + rest[digits:] if digits else head + rest
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _require_time(value: Any) -> datetime:
+    when = _parse_time(value)
+    if when is None:
+        raise ValueError(f"not a time: {value!r}")
+    return when
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

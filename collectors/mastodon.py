@@ -1,0 +1,435 @@
+"""Mastodon: statuses that mention a brand, from hashtag timelines and (with a token) status search.
+
+Plain HTTP against the REST API as documented at docs.joinmastodon.org: ``GET /api/v1/timelines/tag/:hashtag``
+(``min_id``, ``max_id``, ``limit`` up to 40; public unless the instance turned off timeline previews) and
+``GET /api/v2/search`` (``q``, ``type=statuses``, ``min_id``, ``max_id``, ``limit`` up to 40; needs a user
+token, and without full-text search on the instance finds only statuses the account has seen). Both answer
+``Status`` entities (docs: entities/Status): ``id`` (a string), ``created_at``, ``content`` (HTML),
+``spoiler_text``, ``in_reply_to_id``, ``url``, ``uri``, ``account.acct``, ``favourites_count``,
+``reblogs_count``, ``reblog``.
+
+Status ids are Snowflakes (Mastodon's lib/mastodon/snowflake.rb: milliseconds since the epoch << 16, plus
+a sequence), so an id can be made for a time: a first run starts at the id of ``--since`` or of
+``lookback_hours`` ago. A status created in the past (one that federates late) gets the id of its own
+``created_at`` (``Mastodon::Snowflake.id_at``), which is why each walk re-reads ``overlap_seconds``.
+
+Checkpoints:
+- ``tag:<instance>:<tag>``: ``{"id", "seen"}``. ``min_id`` pages forward in time (each answer is the
+  ``limit`` statuses just above ``min_id``), so every page's checkpoint is simply its newest id: all below
+  it is stored. A killed run resumes there. ``seen`` holds the ids inside the overlap window.
+- ``search:<instance>:<query>``: ``{"floor", "gap"}``. Search answers newest-first, so it walks down with
+  ``max_id`` to ``floor`` (``min_id``); each page's checkpoint records the span stored so far as ``gap``,
+  and a run after a kill first walks ``floor .. gap[0]`` before moving ``floor`` up to ``gap[1]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import quote
+
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.http import HttpClient
+from dipwatch.brands import Brand
+from dipwatch.posts import Post
+
+log = logging.getLogger(__name__)
+
+SOURCE = "mastodon"
+TAG_TIMELINE = "/api/v1/timelines/tag/{tag}"
+SEARCH = "/api/v2/search"
+TOKEN_ENV = "MASTODON_TOKEN"  # noqa: S105 - the variable's name, not a token
+PAGE_LIMIT = 40  # the API's maximum for both endpoints
+MAX_SEEN = 2000
+INSTANCE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$")
+
+
+@dataclass(frozen=True)
+class MastodonOptions:
+    """The ``[sources.mastodon]`` settings (all optional).
+
+    :param scheme: ``https`` (default) or ``http``: how an instance name becomes a base URL.
+    :param base_urls: a base URL per instance, overriding ``scheme`` (tests, proxies).
+    :param tokens: per instance, the name of the environment variable holding its access token;
+        instances not named here use ``MASTODON_TOKEN`` when it is set.
+    :param lookback_hours: how far back a first run reaches without ``--since`` (default 72).
+    :param overlap_seconds: how far below the newest status each walk re-reads, for statuses that
+        federate late (default 600).
+    :param timeout: seconds to wait for an answer (default 10).
+    """
+
+    scheme: str = "https"
+    base_urls: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    lookback_hours: int = 72
+    overlap_seconds: int = 600
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> MastodonOptions:
+        """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, given in settings.items():
+            value = given
+            if key not in known:
+                raise SourceUnavailableError(f"sources.mastodon.{key}: unknown setting; expected one of "
+                                             f"{', '.join(sorted(known))}", missing_config=True)
+            spec = known[key]
+            default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+            expected = type(default)
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise SourceUnavailableError(f"sources.mastodon.{key}: expected {expected.__name__}, "
+                                             f"got {value!r}", missing_config=True)
+            values[key] = value
+        if values.get("scheme", "https") not in {"https", "http"}:
+            raise SourceUnavailableError("sources.mastodon.scheme: expected \"https\" or \"http\"",
+                                         missing_config=True)
+        return cls(**values)
+
+
+def make_mastodon(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> MastodonCollector:
+    """Build the Mastodon collector from ``[sources.mastodon]`` and the environment.
+
+    :raises SourceUnavailableError: (``missing_config``) for a wrong setting, or a ``tokens`` entry
+        naming an environment variable that is not set.
+    """
+    options = MastodonOptions.from_settings(source_settings)
+    tokens: dict[str, str] = {}
+    for instance, variable in options.tokens.items():
+        value = env.get(str(variable), "").strip()
+        if not value:
+            raise SourceUnavailableError(
+                f"sources.mastodon.tokens.{instance}: the environment variable {variable} is not set; "
+                "expected an access token of that instance (Preferences > Development)", missing_config=True)
+        tokens[instance.lower()] = value
+    default = env.get(TOKEN_ENV, "").strip() or None
+    return MastodonCollector(options, tokens, default)
+
+
+class MastodonCollector:
+    """Hashtag timelines and status search on each brand's instances, as pages of Posts.
+
+    :param options: the source settings.
+    :param tokens: access tokens by instance.
+    :param default_token: the token for instances without their own (``MASTODON_TOKEN``).
+    """
+
+    name = SOURCE
+
+    def __init__(self, options: MastodonOptions, tokens: Mapping[str, str] | None = None,
+                 default_token: str | None = None):
+        self.options = options
+        self._tokens = dict(tokens or {})
+        self._default_token = default_token
+        self._clients: dict[str, HttpClient] = {}
+        self.sleep: Callable[[float], None] | None = None
+
+    def _client(self, instance: str) -> HttpClient:
+        if instance not in self._clients:
+            base = self.options.base_urls.get(instance) or f"{self.options.scheme}://{instance}"
+            self._clients[instance] = HttpClient(str(base), timeout=self.options.timeout)
+        client = self._clients[instance]
+        if self.sleep is not None:
+            client.sleep = self.sleep
+        return client
+
+    def _get(self, instance: str, path: str, params: Mapping[str, Any], budget: Budget) -> Any:
+        token = self._tokens.get(instance, self._default_token)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        return self._client(instance).get_json(path, params, budget, headers=headers)
+
+    # the job's entry point -----------------------------------------------------------------------
+    def pages(self, brand: Brand, checkpoints: Mapping[str, str], since: datetime | None,
+              budget: Budget) -> Iterator[Page]:
+        """Yield pages of the brand's statuses on each configured instance: its hashtags, then (with a
+        token) its search queries.
+
+        :raises SourceUnavailableError: an instance refuses us (401/403).
+        :raises CollectorError: this brand's collection failed (a bad setting, a bad answer).
+        """
+        settings = brand_settings(brand)
+        start = since or datetime.now(UTC) - timedelta(hours=self.options.lookback_hours)
+        for instance in settings["instances"]:
+            for tag, term in settings["tags"].items():
+                key = f"tag:{instance}:{tag.lower()}"
+                yield from self._tag_pages(brand, instance, tag, term, key, checkpoints.get(key), start,
+                                           since, budget)
+            if self._tokens.get(instance, self._default_token) is None:
+                continue
+            for query in settings["queries"]:
+                key = f"search:{instance}:{query}"
+                yield from self._search_pages(brand, instance, query, key, checkpoints.get(key), start,
+                                              since, budget)
+
+    def _tag_pages(self, brand: Brand, instance: str, tag: str, term: str, key: str, saved: str | None,
+                   start: datetime, since: datetime | None, budget: Budget) -> Iterator[Page]:
+        cursor = _decode(saved, {"id": None, "seen": []})
+        newest: str | None = cursor["id"]
+        seen = set(cursor["seen"])
+        if newest is None or (since is not None and _id_key(newest) < _id_key(snowflake(since))):
+            min_id = snowflake(start)
+        else:
+            min_id = _minus(newest, self.options.overlap_seconds)
+        path = TAG_TIMELINE.format(tag=quote(tag, safe=""))
+        while True:
+            statuses = _list(self._get(instance, path, {"min_id": min_id, "limit": PAGE_LIMIT}, budget), path)
+            if not statuses:
+                return
+            page: list[tuple[Post, str]] = []
+            ids = []
+            for status in statuses:
+                post = status_to_post(instance, status)
+                ids.append(_status_id(status))
+                bare = post.post_id.rsplit(":", 1)[1]
+                if bare in seen or (since is not None and post.created_at < since):
+                    continue
+                seen.add(bare)
+                # The hashtag is itself the mention ("#AcmeRetail" names "Acme Retail" without a space).
+                page.append((post, brand.match(post.text) or term))
+            top = max(ids, key=_id_key)
+            if newest is None or _id_key(top) > _id_key(newest):
+                newest = top
+            floor = _minus(newest, self.options.overlap_seconds)
+            kept = sorted((i for i in seen if _id_key(i) > _id_key(floor)), key=_id_key, reverse=True)
+            seen = set(kept[:MAX_SEEN])
+            checkpoint = json.dumps({"id": newest, "seen": kept[:MAX_SEEN]}, separators=(",", ":"))
+            yield Page(page, (key, checkpoint))
+            if _id_key(top) <= _id_key(min_id):  # no progress: a server that ignores min_id
+                return
+            min_id = top
+
+    def _search_pages(self, brand: Brand, instance: str, query: str, key: str, saved: str | None,
+                      start: datetime, since: datetime | None, budget: Budget) -> Iterator[Page]:
+        cursor = _decode(saved, {"floor": None, "gap": None})
+        floor = cursor["floor"] or snowflake(start)
+        if since is not None and _id_key(floor) < _id_key(snowflake(since)):
+            floor = snowflake(since)
+        if cursor["gap"]:
+            low, high = cursor["gap"]
+            for page, page_low, _ in self._search_walk(brand, instance, query, floor, low, budget):
+                low = min(low, page_low, key=_id_key)
+                yield Page(page, (key, _encode_search(floor, (low, high))))
+            floor = max(floor, high, key=_id_key)
+            yield Page([], (key, _encode_search(floor, None)))
+        high = None
+        for page, page_low, walk_high in self._search_walk(brand, instance, query, floor, None, budget):
+            high = walk_high
+            yield Page(page, (key, _encode_search(floor, (page_low, high))))
+        if high is not None:
+            yield Page([], (key, _encode_search(max(floor, high, key=_id_key), None)))
+
+    def _search_walk(self, brand: Brand, instance: str, query: str, floor: str, below: str | None,
+                     budget: Budget) -> Iterator[tuple[list[tuple[Post, str]], str, str]]:
+        """Pages newest-first between ``floor`` and ``below`` (both exclusive): (matched posts, the page's
+        lowest id, the walk's highest id)."""
+        params: dict[str, Any] = {"q": query, "type": "statuses", "limit": PAGE_LIMIT, "min_id": floor,
+                                  "resolve": "false"}
+        high: str | None = None
+        while True:
+            if below is not None:
+                params["max_id"] = below
+            data = self._get(instance, SEARCH, params, budget)
+            statuses = _list(data.get("statuses") if isinstance(data, dict) else None, SEARCH)
+            statuses = [s for s in statuses if _id_key(_status_id(s)) > _id_key(floor)]
+            if not statuses:
+                return
+            page = []
+            for status in statuses:
+                post = status_to_post(instance, status)
+                term = brand.match(post.text)
+                if term is not None:  # full-text search stems words: "Acme's" finds "acmes"
+                    page.append((post, term))
+            ids = [_status_id(s) for s in statuses]
+            low = min(ids, key=_id_key)
+            top = max(ids, key=_id_key)
+            high = top if high is None else max(high, top, key=_id_key)
+            yield page, low, high
+            if below is not None and _id_key(low) >= _id_key(below):  # no progress
+                return
+            below = low
+
+
+# the boundary: one Status -> one Post ------------------------------------------------------------
+def status_to_post(instance: str, status: Any) -> Post:
+    """A Status entity as a Post; a reblog wrapper is read as the status it boosts.
+
+    :raises CollectorError: when the status has no id or no ``created_at``.
+    """
+    if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
+        status = status["reblog"]
+    status_id = _status_id(status)
+    created = _parse_time(status.get("created_at"))
+    if created is None:
+        raise CollectorError(f"{instance}: status {status_id}: expected an ISO 8601 created_at, "
+                             f"got {status.get('created_at')!r}")
+    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    acct = account.get("acct") if isinstance(account.get("acct"), str) else None
+    # Local accounts' acct has no domain ("Gargron"); add the instance so names are unique across them.
+    author = acct if not acct or "@" in acct else f"{acct}@{instance}"
+    text = html_to_text(status.get("content") or "")
+    warning = status.get("spoiler_text")
+    if isinstance(warning, str) and warning.strip():  # a content warning is the poster's own words too
+        text = f"{warning.strip()}\n\n{text}"
+    parent = status.get("in_reply_to_id")
+    counts = [status.get("favourites_count"), status.get("reblogs_count")]
+    return Post(
+        source=SOURCE,
+        post_id=f"{instance}:{status_id}",
+        created_at=created,
+        text=text,
+        kind="comment" if parent else "post",
+        author=author,
+        url=status.get("url") or status.get("uri"),
+        parent_id=f"{instance}:{parent}" if parent else None,
+        engagement=sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool)),
+    )
+
+
+class _PlainText(HTMLParser):
+    """Mastodon's status HTML (``<p>``, ``<br>``, links with ``invisible``/``ellipsis`` spans) as text.
+
+    The hidden parts of a shortened link ("https://", the tail after the ellipsis) are kept: the text is
+    matched and scored, not displayed, and "acme.com/status" should read as written.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """The plain text of a status's HTML ``content``: paragraphs split by a blank line, ``<br>`` as a
+    newline, tags dropped, entities decoded."""
+    parser = _PlainText()
+    parser.feed(content)
+    parser.close()
+    lines = "".join(parser.parts).split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+# settings ---------------------------------------------------------------------------------------
+def brand_settings(brand: Brand) -> dict[str, Any]:
+    """``[brands.X.sources.mastodon]``: ``instances`` (required), ``tags`` (default: each term without
+    spaces or punctuation) and ``queries`` (default: the terms, phrases quoted; used where a token is set).
+
+    :returns: ``{"instances": [...], "tags": {tag: term}, "queries": [...]}``.
+    :raises CollectorError: naming the field that is missing or wrong.
+    """
+    table = brand.sources.get(SOURCE, {})
+    where = f"brands.{brand.key}.sources.mastodon"
+    instances = table.get("instances")
+    if not isinstance(instances, list) or not instances or not all(isinstance(i, str) for i in instances):
+        raise CollectorError(f"{where}.instances: expected a list of instance names, like "
+                             "[\"mastodon.social\"]")
+    cleaned = []
+    for name in instances:
+        host = name.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+        if not INSTANCE.match(host):
+            raise CollectorError(f"{where}.instances: {name!r} is not an instance host name")
+        cleaned.append(host)
+    tags: dict[str, str] = {}
+    if "tags" in table:
+        given = table["tags"]
+        if not isinstance(given, list) or not all(isinstance(t, str) and t.strip("# ") for t in given):
+            raise CollectorError(f"{where}.tags: expected a list of hashtags, like [\"AcmeRetail\"]")
+        for tag in given:
+            bare = tag.strip().lstrip("#")
+            if not re.fullmatch(r"\w+", bare):
+                raise CollectorError(f"{where}.tags: {tag!r} is not a hashtag (letters, digits and _)")
+            tags.setdefault(bare, _term_of(brand, bare) or f"#{bare}")
+    else:
+        for term in brand.terms:
+            bare = re.sub(r"\W", "", term)
+            if bare and bare.lower() not in {t.lower() for t in tags}:
+                tags[bare] = term
+    queries = table.get("queries")
+    if queries is None:
+        queries = [f'"{t}"' if len(t.split()) > 1 else t for t in brand.terms]
+    elif not isinstance(queries, list) or not all(isinstance(q, str) and q.strip() for q in queries):
+        raise CollectorError(f"{where}.queries: expected a list of search strings")
+    return {"instances": list(dict.fromkeys(cleaned)), "tags": tags,
+            "queries": list(dict.fromkeys(q.strip() for q in queries))}
+
+
+def _term_of(brand: Brand, tag: str) -> str | None:
+    for term in brand.terms:
+        if re.sub(r"\W", "", term).lower() == tag.lower():
+            return term
+    return None
+
+
+# ids and times ----------------------------------------------------------------------------------
+def snowflake(when: datetime) -> str:
+    """The lowest Mastodon status id of ``when`` (lib/mastodon/snowflake.rb: ms << 16 | sequence)."""
+    return str(int(when.timestamp() * 1000) << 16)
+
+
+def _minus(status_id: str, seconds: int) -> str:
+    """The id ``seconds`` before ``status_id``; ids that are not Snowflakes stay as they are."""
+    if not status_id.isdigit():
+        return status_id
+    return str(max(0, int(status_id) - ((seconds * 1000) << 16)))
+
+
+def _id_key(status_id: str) -> tuple[int, str]:
+    # Ids are strings (docs: "cast from an integer, but not guaranteed to be a number"); decimal ids
+    # without leading zeros order by length, then text.
+    return len(status_id), status_id
+
+
+def _status_id(status: Any) -> str:
+    if not isinstance(status, dict) or not isinstance(status.get("id"), str | int) \
+            or isinstance(status.get("id"), bool) or not str(status["id"]).strip():
+        raise CollectorError(f"expected Mastodon statuses with an 'id', got {str(status)[:80]!r}")
+    return str(status["id"])
+
+
+def _list(value: Any, path: str) -> list:
+    if not isinstance(value, list):
+        raise CollectorError(f"{path}: expected a JSON list of statuses, got {type(value).__name__}")
+    return value
+
+
+def _decode(text: str | None, empty: dict[str, Any]) -> dict[str, Any]:
+    if not text:
+        return dict(empty)
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and set(data) == set(empty):
+            return data
+    except ValueError:
+        pass
+    log.warning("mastodon: unreadable checkpoint %.60r; walking the lookback again", text)
+    return dict(empty)
+
+
+def _encode_search(floor: str, gap: tuple[str, str] | None) -> str:
+    return json.dumps({"floor": floor, "gap": list(gap) if gap else None}, separators=(",", ":"))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
