@@ -563,6 +563,37 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    # deletion compliance ----------------------------------------------------------------------
+    def post_ids(self, source: str, created_before: datetime | None = None, batch: int = 1000
+                 ) -> Iterator[list[str]]:
+        """The stored post ids of ``source`` (created before ``created_before``), in batches, by row id."""
+        last = 0
+        while True:
+            query = sa.select(posts.c.id, posts.c.post_id).where(posts.c.source == source, posts.c.id > last)
+            if created_before is not None:
+                query = query.where(posts.c.created_at < to_epoch(created_before))
+            with self.engine.connect() as conn:
+                rows = conn.execute(query.order_by(posts.c.id).limit(batch)).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [post_id for _, post_id in rows]
+
+    def delete_posts(self, source: str, post_ids: Sequence[str]) -> int:
+        """Delete posts with their mentions and scores, in one transaction; return how many."""
+        deleted = 0
+        with self.engine.begin() as conn:
+            for i in range(0, len(post_ids), ID_CHUNK):
+                chunk = list(post_ids[i : i + ID_CHUNK])
+                rowids = sa.select(posts.c.id).where(posts.c.source == source, posts.c.post_id.in_(chunk))
+                # Explicit deletes rather than ON DELETE CASCADE: SQLite enforces it only with the
+                # foreign_keys pragma, and a store opened by another tool may not set it.
+                conn.execute(sa.delete(mentions).where(mentions.c.post.in_(rowids)))
+                conn.execute(sa.delete(scores).where(scores.c.post.in_(rowids)))
+                deleted += conn.execute(
+                    sa.delete(posts).where(posts.c.source == source, posts.c.post_id.in_(chunk))).rowcount
+        return deleted
+
     # alerts -----------------------------------------------------------------------------------
     def open_alerts(self, brand: str) -> list[dict]:
         """Episodes of ``brand`` still going on."""

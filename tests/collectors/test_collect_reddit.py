@@ -163,3 +163,30 @@ def test_missing_credentials_exit_2_and_say_what_to_set(reddit_server, reddit_en
     assert done.returncode == 2
     assert missing in done.stderr
     assert "dipwatch import" in done.stderr
+
+
+def test_prune_deletes_what_authors_deleted_with_its_scores(reddit_server, reddit_env, tmp_path):
+    db_path = tmp_path / "dipwatch.db"
+    config = write_config(reddit_server, tmp_path / "dipwatch.toml")
+    state = reddit_server.state
+    names = [state.add_submission("unitedkingdom", f"Acme is down {n}", "x") for n in range(5)]
+    env = cli_env(reddit_env, db_path, config)
+    subprocess.run([*CLI, "collect"], env=env, check=True, timeout=60)
+    assert len(stored(db_path)) == 5
+    state.deleted[names[1]] = "[deleted]"
+    state.deleted[names[3]] = "[removed]"
+    result = subprocess.run([*CLI, "prune", "--source", "reddit"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "checked: 5, removed: 2"
+    assert stored(db_path) == sorted(("reddit", n) for n in names if n not in (names[1], names[3]))
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM scores").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 3
+    ancient = subprocess.run([*CLI, "prune", "--older-than", "5200w"], env=env, capture_output=True,
+                             text=True, timeout=60, check=False)
+    assert ancient.stdout.strip() == "checked: 0, removed: 0"  # nothing is a century old
+    bad = subprocess.run([*CLI, "prune", "--older-than", "soon"], env=env, capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert bad.returncode == 2
+    assert "--older-than: 'soon' is not a duration" in bad.stderr
