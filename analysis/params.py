@@ -32,13 +32,20 @@ class MetricParams:
     )
     recovery_hold_h: float = _param(6, "hours the smoothed sentiment must stay recovered")
     sparse_min_posts: int = _param(30, "figures resting on fewer posts than this are flagged sparse")
+    one_author_one_voice: bool = _param(
+        True, "count each author at most once per bucket (their posts' mean), so one account posting "
+        "forty times cannot make a dip on its own; raw post exports are never affected"
+    )
 
     def __post_init__(self) -> None:
         if self.bucket not in BUCKETS:
             raise ValueError(f"bucket: expected one of {', '.join(BUCKETS)}, got {self.bucket!r}")
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name != "bucket" and (not isinstance(value, int | float) or value < 0):
+            if f.name == "one_author_one_voice":
+                if not isinstance(value, bool):
+                    raise ValueError(f"{f.name}: expected true or false, got {value!r}")
+            elif f.name != "bucket" and (not isinstance(value, int | float) or value < 0):
                 raise ValueError(f"{f.name}: expected a number >= 0, got {value!r}")
         if self.smoothing_buckets < 1:
             raise ValueError(f"smoothing_buckets: expected 1 or more, got {self.smoothing_buckets}")

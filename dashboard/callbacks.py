@@ -10,7 +10,7 @@ from dashboard import ids, model
 from dashboard.figures import build_empty_figure, build_timeline_figure
 from dashboard.layout import render_cards, render_posts_table, render_warning
 from dipwatch.config import Settings
-from dipwatch.measures import brand_view, known_brands
+from dipwatch.measures import brand_view, known_brands, measured_windows
 from dipwatch.store import Store
 
 
@@ -29,7 +29,7 @@ def register_callbacks(app, settings: Settings, store: Store) -> None:
     def choose_brand(brand_key):
         if not brand_key:
             return [], None
-        outages = store.list_outages(brand_key)
+        outages = measured_windows(store.list_outages(brand_key))
         return model.outage_options(outages), model.default_outage(outages)
 
     @app.callback(

@@ -94,8 +94,25 @@ def recovery_text(m) -> str:
     return m.status
 
 
-def cards(m) -> list[tuple[str, str, str]]:
-    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`."""
+def interval_text(interval: dict | None, name: str, hours: bool = False) -> str:
+    """``95% interval 0.62-0.74`` from a bootstrap record, or "" when there is none."""
+    if not interval:
+        return ""
+    low, high = interval.get(f"{name}_lo"), interval.get(f"{name}_hi")
+    if low is None and high is None:
+        return ""
+    show = fmt_hours if hours else fmt_number
+    level = round((interval.get("interval_level") or 0.95) * 100)
+    upper = show(high) if high is not None else "never"
+    return f"{level}% interval {show(low)} to {upper}"
+
+
+def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
+    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`.
+
+    :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
+        shown under dip depth, trough and time to recover.
+    """
     depth_note = (f"{m.dip_depth_sd:.1f} SD below baseline {fmt_number(m.baseline_mean)}"
                   if m.dip_depth_sd is not None else f"below baseline {fmt_number(m.baseline_mean)}")
     if m.status == "recovered":
@@ -106,9 +123,14 @@ def cards(m) -> list[tuple[str, str, str]]:
         recover = ("Time to recover", "ongoing", "the outage has not ended")
     else:
         recover = ("Time to recover", MISSING, "no baseline to recover to")
+    depth_ci, trough_ci = interval_text(interval, "dip_depth"), interval_text(interval, "trough")
+    recover_ci = interval_text(interval, "time_to_recover_h", hours=True)
+    if recover_ci and m.status == "recovered":
+        recover = (recover[0], recover[1], f"{recover[2]}; {recover_ci}")
     return [
-        ("Dip depth", fmt_number(m.dip_depth), depth_note),
-        ("Trough", fmt_number(m.trough), f"at {fmt_time(m.trough_at)}"),
+        ("Dip depth", fmt_number(m.dip_depth), f"{depth_note}; {depth_ci}" if depth_ci else depth_note),
+        ("Trough", fmt_number(m.trough),
+         f"at {fmt_time(m.trough_at)}" + (f"; {trough_ci}" if trough_ci else "")),
         ("Time to trough", fmt_hours(m.time_to_trough_h), "from the outage's start"),
         ("Recovered at", recovery_text(m), "smoothed sentiment back within 1 SD of baseline"),
         recover,

@@ -51,7 +51,8 @@ def _e(value) -> str:
 
 
 def build_report_html(view, metrics, outage, comparisons: Sequence, posts: Sequence[dict],
-                      generated_at: datetime, freshness: Sequence[dict], demo: bool = False) -> str:
+                      generated_at: datetime, freshness: Sequence[dict], demo: bool = False,
+                      interval: dict | None = None) -> str:
     """The whole report as one HTML string.
 
     :param view: the brand's :class:`dipwatch.measures.BrandView`.
@@ -79,7 +80,7 @@ def build_report_html(view, metrics, outage, comparisons: Sequence, posts: Seque
     if warning:
         parts.append(f'<p class="warning">{_e(warning)}</p>')
     parts.append('<div class="cards">')
-    for card_title, value, note in model.cards(metrics):
+    for card_title, value, note in model.cards(metrics, interval):
         parts.append(f'<div class="card"><div class="title">{_e(card_title)}</div>'
                      f'<div class="value">{_e(value)}</div><div class="note">{_e(note)}</div></div>')
     parts += ["</div>", "<h2>Timeline</h2>", chart]
@@ -114,7 +115,7 @@ def build_report_html(view, metrics, outage, comparisons: Sequence, posts: Seque
 
 
 def incident_report(settings, store, brand, outage_id: int | None = None, now: datetime | None = None,
-                    top_posts: int = 25) -> tuple[str, str]:
+                    top_posts: int = 25, resamples: int = 200, seed: int = 0) -> tuple[str, str]:
     """Measure ``brand``'s outage (default: the most recent) and return ``(file name, html)``.
 
     :raises ValueError: when the brand has no such outage.
@@ -134,6 +135,15 @@ def incident_report(settings, store, brand, outage_id: int | None = None, now: d
     posts = model.window_posts(store, brand.key, outage, limit=top_posts, now=view.now)
     comparisons = competitor_comparisons(settings, store, view, outage)
     freshness = [r for r in store.collect_status(view.now) if r["brand"] == brand.key]
+    interval = None
+    if resamples:
+        from dataclasses import replace
+
+        from dipwatch.measures_extra import interval_records
+
+        only = replace(view, metrics=[metrics])
+        interval = interval_records(only, store, settings, resamples=resamples, seed=seed,
+                                    voice=view.params.one_author_one_voice).get(outage.id)
     text = build_report_html(view, metrics, outage, comparisons, posts, datetime.now(UTC), freshness,
-                             demo=store.get_meta("demo") is not None)
+                             demo=store.get_meta("demo") is not None, interval=interval)
     return f"dipwatch-{brand.key}-outage-{outage.id}.html", text

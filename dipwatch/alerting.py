@@ -56,15 +56,13 @@ def check_alerts(settings: Settings, store: Store, brand_keys: list[str] | None 
         rules = brand.alerts if isinstance(brand.alerts, AlertRules) else AlertRules()
         if not rules.enabled:
             continue
-        view = brand_view(settings, store, brand, now=now)
-        confirmed = [w for w in view.outages if w.origin != "detected"]
-        detected = [w for w in view.outages if w.origin == "detected"]
+        view = brand_view(settings, store, brand, now=now)  # its outages are the confirmed ones
+        detected = [w for w in store.list_outages(brand.key) if w.origin == "detected"]
         conditions = [c for c in (
             sentiment_condition(brand.key, view.series, view.outages, rules, view.params, now),
             volume_condition(brand.key, view.series, rules, view.params, now),
         ) if c is not None]
-        metrics = [m for m in view.metrics if m.outage_id in {w.id for w in confirmed}]
-        conditions += outage_conditions(brand.key, metrics, detected, rules, now)
+        conditions += outage_conditions(brand.key, view.metrics, detected, rules, now)
         actions += _apply(store, delivery, sender, brand.key, conditions, rules, now)
     return actions
 

@@ -388,6 +388,30 @@ def outages_remove(db, config, outage_id):
 
 
 # report and export --------------------------------------------------------------------------
+def interval_options(func):
+    """``--resamples`` and ``--seed`` of the bootstrap intervals (report and export)."""
+    func = click.option("--seed", default=0, show_default=True, help="seed of the bootstrap (same seed, "
+                        "same intervals)")(func)
+    return click.option("--resamples", default=200, show_default=True, type=click.IntRange(0, 10_000),
+                        help="bootstrap resamples for the intervals (0: no intervals)")(func)
+
+
+def _intervals(view, store, settings, chosen, resamples: int, seed: int) -> dict[int, dict]:
+    """Bootstrap intervals of the ``chosen`` outages, as plain values, by outage id."""
+    from dataclasses import replace
+
+    from dipwatch.measures import plain
+    from dipwatch.measures_extra import interval_records
+
+    if not resamples or not chosen:
+        return {}
+    wanted = {m.outage_id for m in chosen}
+    only = replace(view, metrics=[m for m in view.metrics if m.outage_id in wanted])
+    records = interval_records(only, store, settings, resamples=resamples, seed=seed,
+                               voice=view.params.one_author_one_voice)
+    return {key: {k: plain(v) for k, v in record.items()} for key, record in records.items()}
+
+
 def _view(db, config, brand, bucket=None):
     from dipwatch.measures import brand_view, resolve_brand
 
@@ -416,8 +440,9 @@ def _select(view, outage_id):
               help="write a self-contained HTML incident report of one outage (default: the latest)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="file for --html (default: dipwatch-BRAND-outage-ID.html)")
+@interval_options
 @handle_errors
-def report(db, config, brand, outage_id, as_json, as_html, output):
+def report(db, config, brand, outage_id, as_json, as_html, output, resamples, seed):
     """Dip and recovery figures of a brand's outages, with the competitor comparison."""
     import json
 
@@ -429,7 +454,8 @@ def report(db, config, brand, outage_id, as_json, as_html, output):
         from dashboard.report import incident_report
         from dipwatch.jobs import atomic_output
 
-        name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id)
+        name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id,
+                                     resamples=resamples, seed=seed)
         target = output or Path(name)
         with atomic_output(target) as fh:
             fh.write(text)
@@ -437,10 +463,12 @@ def report(db, config, brand, outage_id, as_json, as_html, output):
         return
     _, view = _view(db, config, brand)
     chosen = _select(view, outage_id)
+    intervals = _intervals(view, store, settings, chosen, resamples, seed)
     records = []
     for metrics in chosen:
         outage = next(o for o in view.outages if o.id == metrics.outage_id)
-        records.append({**metrics_record(metrics), "headline": headline(metrics), "competitors": [
+        records.append({**metrics_record(metrics), **intervals.get(metrics.outage_id, {}),
+                        "headline": headline(metrics), "competitors": [
             comparison_record(c) for c in competitor_comparisons(settings, store, view, outage)]})
     if as_json:
         click.echo(json.dumps(records, indent=2))
@@ -469,8 +497,9 @@ def report(db, config, brand, outage_id, as_json, as_html, output):
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="file to write (default: standard output; required for parquet)")
+@interval_options
 @handle_errors
-def export(db, config, kind, brand, start, end, bucket, fmt, output):
+def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, seed):
     """Export a brand's posts, timeline or outage metrics as CSV or Parquet."""
     from analysis.export import write_csv, write_parquet
     from dipwatch.jobs import atomic_output
@@ -480,7 +509,7 @@ def export(db, config, kind, brand, start, end, bucket, fmt, output):
         raise UsageFailure("--to: must be after --from")
     if fmt == "parquet" and output is None:
         raise UsageFailure("--format parquet: needs -o FILE (Parquet is binary)")
-    columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket)
+    columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket, resamples, seed)
     writer = write_csv if fmt == "csv" else write_parquet
     if output is None:
         count = writer(columns, rows, sys.stdout)
@@ -490,7 +519,7 @@ def export(db, config, kind, brand, start, end, bucket, fmt, output):
         click.echo(f"Wrote {count} rows to {output}.", err=True)
 
 
-def _export_rows(db, config, kind, brand, start, end, bucket):
+def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=0):
     from analysis.sentiment import classify, scorer_id
     from dipwatch.measures import load_series, metrics_record, plain, resolve_brand
     from dipwatch.store import from_epoch
@@ -518,13 +547,16 @@ def _export_rows(db, config, kind, brand, start, end, bucket):
                  **{c: _number(row[c]) for c in ("mean", "negative_share", "smoothed")}}
                 for ts, row in series.iterrows())
         return TIMELINE_COLUMNS, rows
-    _, view = _view(db, config, brand, bucket)
-    records = [metrics_record(m) for m in view.metrics
-               if (start is None or m.start >= start) and (end is None or m.start < end)]
     from analysis.recovery import OutageMetrics
+    from dipwatch.measures_extra import INTERVAL_FIELDS
 
-    columns = list(OutageMetrics.__dataclass_fields__)
-    return columns, records
+    settings, store = open_store(db, config)
+    store, view = _view(db, config, brand, bucket)
+    chosen = [m for m in view.metrics
+              if (start is None or m.start >= start) and (end is None or m.start < end)]
+    intervals = _intervals(view, store, settings, chosen, resamples, seed)
+    records = [{**metrics_record(m), **intervals.get(m.outage_id, {})} for m in chosen]
+    return list(OutageMetrics.__dataclass_fields__) + list(INTERVAL_FIELDS), records
 
 
 def _number(value):

@@ -10,11 +10,14 @@ import pandas as pd
 
 from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, outage_metrics
-from analysis.sentiment import scorer_id
-from analysis.timeline import bucket_series, scores_frame
 from dipwatch.brands import Brand
 from dipwatch.config import Settings
 from dipwatch.store import Outage, Store
+
+
+def measured_windows(outages: list) -> list:
+    """The windows that count as outages: all but unconfirmed detected candidates."""
+    return [w for w in outages if w.origin != "detected"]
 
 
 class UnknownBrandError(ValueError):
@@ -68,9 +71,9 @@ class BrandView:
 def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
                 end: datetime | None) -> pd.DataFrame:
     """The bucketed series of ``brand`` between ``start`` and ``end`` (whole data when None)."""
-    stop = end + params.bucket_delta if end is not None else None
-    frame = scores_frame(store.load_scores(brand, scorer_id(), start, stop))
-    return bucket_series(frame, params, start, end)
+    from dipwatch.measures_extra import load_series_voiced
+
+    return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice)
 
 
 def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,
@@ -78,7 +81,7 @@ def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricPar
     """Measure every outage of ``brand``, on a series from its first baseline (or first post) to now."""
     params = params or settings.metrics
     now = as_of(store, now)
-    windows = store.list_outages(brand.key)
+    windows = measured_windows(store.list_outages(brand.key))  # unconfirmed candidates do not count
     span = store.time_range(brand.key)
     # The series starts at the first post: hours before collection began are unknown, not quiet,
     # and must not count as zero-volume baseline hours.

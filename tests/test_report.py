@@ -47,3 +47,27 @@ def test_report_json_has_headline_and_competitor_difference(cli_run, write):
     assert comparison["spillover"] is False
     text = cli_run(["report", "--brand", "acme"]).stdout
     assert "vs globex: difference in differences" in text
+
+
+def test_report_and_export_carry_seeded_bootstrap_intervals(cli_run, write):
+    write("dipwatch.toml", CONFIG)
+    write("acme.csv", posts_csv("acme", "Acme is great and I love it", "Acme website is down and terrible"))
+    assert cli_run(["import", "acme.csv", "--brand", "acme"]).exit_code == 0
+    start = (T0 + timedelta(hours=66)).isoformat()
+    assert cli_run(["outages", "add", "--brand", "acme", "--start", start, "--label", "down"]).exit_code == 0
+    first = json.loads(cli_run(["report", "--brand", "acme", "--json", "--resamples", "50"]).stdout)[0]
+    again = json.loads(cli_run(["report", "--brand", "acme", "--json", "--resamples", "50"]).stdout)[0]
+    assert first["dip_depth_lo"] <= first["dip_depth"] <= first["dip_depth_hi"]
+    assert first["trough_lo"] <= first["trough"] <= first["trough_hi"]
+    assert (first["resamples"], first["interval_level"]) == (50, 0.95)
+    assert first == again  # seeded: the same intervals every time
+    other_seed = json.loads(cli_run(["report", "--brand", "acme", "--json", "--resamples", "50",
+                                     "--seed", "7"]).stdout)[0]
+    assert other_seed["dip_depth"] == first["dip_depth"]
+    none = json.loads(cli_run(["report", "--brand", "acme", "--json", "--resamples", "0"]).stdout)[0]
+    assert "dip_depth_lo" not in none
+    exported = cli_run(["export", "outages", "--brand", "acme", "--resamples", "50"]).stdout.splitlines()
+    header = exported[0].split(",")
+    assert {"dip_depth_lo", "dip_depth_hi", "trough_lo", "trough_hi", "time_to_recover_h_lo"} <= set(header)
+    row = dict(zip(header, exported[1].split(","), strict=False))
+    assert float(row["dip_depth_lo"]) == first["dip_depth_lo"]

@@ -1,0 +1,84 @@
+"""Store-backed helpers for the trust features: one author one voice, bootstrap intervals, detection.
+
+Plain functions for the CLI, the exports and the dashboard; the arithmetic is in ``analysis``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from analysis.detect import Candidate, DetectParams, detect_outages
+from analysis.params import MetricParams
+from analysis.sentiment import scorer_id
+from analysis.timeline import bucket_series
+from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_intervals, one_voice
+from dipwatch.config import Settings
+from dipwatch.store import Store
+
+INTERVAL_FIELDS = ("dip_depth_lo", "dip_depth_hi", "trough_lo", "trough_hi", "time_to_recover_h_lo",
+                   "time_to_recover_h_hi", "recovered_share", "interval_level", "resamples")
+
+
+def load_votes(store: Store, brand: str, params: MetricParams, start: datetime | None = None,
+               end: datetime | None = None, voice: bool = True) -> pd.DataFrame:
+    """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash; with
+    ``voice`` (the metrics' default) each author counts once per bucket (raw exports pass False)."""
+    rows = store.load_scored_authors(brand, scorer_id(), start, end)
+    frame = pd.DataFrame(rows, columns=["created_at", "compound", "author_hash"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
+    frame["compound"] = frame["compound"].astype(float)
+    frame["author_hash"] = frame["author_hash"].astype(object).where(frame["author_hash"].notna(), None)
+    return one_voice(frame, params) if voice else frame
+
+
+def load_series_voiced(store: Store, brand: str, params: MetricParams, start: datetime | None,
+                       end: datetime | None, voice: bool = True) -> pd.DataFrame:
+    """Drop-in for :func:`dipwatch.measures.load_series` with one author, one voice (default on)."""
+    stop = end + params.bucket_delta if end is not None else None
+    return bucket_series(load_votes(store, brand, params, start, stop, voice), params, start, end)
+
+
+def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0, voice: bool = True) -> dict[int, dict]:
+    """Bootstrap intervals of every measured outage in ``view``, by outage id.
+
+    :param view: a :class:`dipwatch.measures.BrandView`; ``voice`` must match how its series was
+        built (one author, one voice by default), so the intervals surround its point estimates.
+    :param settings: unused today; kept so callers need not change when intervals gain settings.
+    :returns: for each outage id a dict with the keys of :data:`INTERVAL_FIELDS` (None where the
+        figure cannot be computed).
+    """
+    del settings
+    params = view.params
+    if view.series.empty:
+        return {}
+    first = view.series.index[0].to_pydatetime()
+    votes = load_votes(store, view.brand.key, params, first, view.now + params.bucket_delta, voice)
+    records = {}
+    for metrics in view.metrics:
+        window = next(w for w in view.outages if w.id == metrics.outage_id)
+        others = [w for w in view.outages if w.id != window.id]
+        records[metrics.outage_id] = bootstrap_intervals(
+            votes, window, others, params, view.now, resamples=resamples, seed=seed, start=first)
+    return records
+
+
+def detect_candidates(store: Store, brand: str, detect: DetectParams | None = None,
+                      start: datetime | None = None, end: datetime | None = None,
+                      voice: bool = True) -> list[Candidate]:
+    """Candidate outage windows of ``brand`` between ``start`` and ``end`` (default: all data),
+    scored against all the brand's hourly history before each hour.
+
+    :raises ValueError: when the brand has too little history (under 7 days by default).
+    """
+    hourly = MetricParams(bucket="1h", smoothing_buckets=1)
+    span = store.time_range(brand)
+    if span is None:
+        raise ValueError(f"brand {brand!r} has no posts yet; outage detection needs at least "
+                         f"{(detect or DetectParams()).min_history_days:g} days of them")
+    last = min(end, span[1] + hourly.bucket_delta) if end is not None else span[1] + hourly.bucket_delta
+    votes = load_votes(store, brand, hourly, span[0], last, voice)
+    series = bucket_series(votes, hourly, span[0], last - pd.Timedelta(seconds=1))
+    return detect_outages(series, detect, start, end)
