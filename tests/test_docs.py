@@ -1,0 +1,36 @@
+"""The README documents every setting a user can put in dipwatch.toml (settings declared once, in code)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from analysis.alerts import AlertRules
+from analysis.params import MetricParams
+from dipwatch.notify import DELIVERY_KEYS
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", [f.name for f in fields(MetricParams)])
+def test_every_metric_parameter_is_documented_with_its_default(name):
+    default = getattr(MetricParams(), name)
+    shown = str(default).lower() if isinstance(default, bool) else str(default)
+    assert f"| `{name}` | `{shown}` |" in README
+
+
+@pytest.mark.parametrize("name", [f.name for f in fields(AlertRules)])
+def test_every_alert_rule_is_documented(name):
+    assert f"| `{name}` |" in README
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERY_KEYS))
+def test_every_delivery_setting_is_documented(name):
+    assert f"{name} =" in README
+
+
+def test_readme_gives_the_two_commands():
+    assert "pip install . && dipwatch demo" in README
+    assert 'pip install -e ".[test]" && pytest' in README
