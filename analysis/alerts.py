@@ -1,55 +1,21 @@
-"""Alert rules: which conditions hold for a brand right now (pure; delivery lives elsewhere)."""
+"""Alert rules: which conditions hold for a brand right now (pure; delivery lives elsewhere).
+
+The thresholds are declared in :mod:`analysis.alert_rules` (no pandas: the config reads them).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
+from analysis.alert_rules import AlertRules, describe_rules
 from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, baseline_mask
 
 HOUR = pd.Timedelta("1h")
-
-
-def _rule(default, help_text: str):
-    return field(default=default, metadata={"help": help_text})
-
-
-@dataclass(frozen=True)
-class AlertRules:
-    """Thresholds of the alert rules (``[brands.NAME.alerts]`` in dipwatch.toml)."""
-
-    enabled: bool = _rule(True, "evaluate this brand's rules at all")
-    sentiment_sd: float = _rule(
-        2.0, "sentiment alert: smoothed sentiment under baseline mean minus this many SDs")
-    sentiment_buckets: int = _rule(3, "... for this many consecutive buckets (the latest ones)")
-    volume_multiple: float = _rule(
-        3.0, "volume alert: the latest bucket has this many times the usual posts for its hour of week")
-    volume_min_posts: int = _rule(10, "... and at least this many posts (quiet hours do not alert)")
-    not_recovered_hours: float = _rule(
-        24.0, "alert when an outage is ongoing, or ended but not recovered, this many hours later")
-    detected: bool = _rule(True, "alert on outage candidates proposed by `dipwatch outages detect`")
-    cooldown_hours: float = _rule(
-        6.0, "after an episode ends, the same condition within this many hours does not alert again")
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(f.default, bool):
-                if not isinstance(value, bool):
-                    raise ValueError(f"{f.name}: expected true or false, got {value!r}")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{f.name}: expected a number >= 0, got {value!r}")
-        if self.sentiment_buckets < 1:
-            raise ValueError(f"sentiment_buckets: expected 1 or more, got {self.sentiment_buckets}")
-
-
-def describe_rules() -> list[tuple[str, object, str]]:
-    """(name, default, help) of every rule threshold, in declaration order."""
-    return [(f.name, f.default, f.metadata["help"]) for f in fields(AlertRules)]
 
 
 @dataclass(frozen=True)
@@ -133,3 +99,7 @@ def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: It
                                    f"{brand}: possible outage detected from {window.start:%d %b %H:%M} UTC "
                                    f"({window.label}); confirm with `dipwatch outages confirm {window.id}`"))
     return found
+
+
+__all__ = ["AlertRules", "Condition", "describe_rules", "outage_conditions", "sentiment_condition",
+           "volume_condition"]

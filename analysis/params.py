@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 
-import pandas as pd
-
 BUCKETS = {"15min": "15 minutes", "1h": "1 hour", "1d": "1 day"}
-_DELTAS = {"15min": pd.Timedelta(minutes=15), "1h": pd.Timedelta(hours=1), "1d": pd.Timedelta(days=1)}
+_MINUTES = {"15min": 15, "1h": 60, "1d": 24 * 60}
+
+
+@functools.cache
+def _delta(bucket: str):
+    # pandas is imported here, not at the top: the CLI reads settings without paying ~0.8 s for it.
+    import pandas as pd
+
+    return pd.Timedelta(minutes=_MINUTES[bucket])
 
 
 def _param(default, help_text: str):
@@ -51,12 +58,13 @@ class MetricParams:
             raise ValueError(f"smoothing_buckets: expected 1 or more, got {self.smoothing_buckets}")
 
     @property
-    def bucket_delta(self) -> pd.Timedelta:
-        return _DELTAS[self.bucket]
+    def bucket_delta(self):
+        """The bucket as a ``pandas.Timedelta``."""
+        return _delta(self.bucket)
 
     @property
     def bucket_hours(self) -> float:
-        return self.bucket_delta / pd.Timedelta("1h")
+        return _MINUTES[self.bucket] / 60
 
     def with_bucket(self, bucket: str) -> MetricParams:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

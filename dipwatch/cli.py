@@ -271,7 +271,7 @@ def status(db, config, as_json):
     """Freshness of collection: per brand and source the last successful run and the last error."""
     import json
 
-    from dipwatch.measures import plain
+    from dipwatch.times import plain
 
     _, store = open_store(db, config)
     now = datetime.now(UTC)
@@ -400,8 +400,8 @@ def _intervals(view, store, settings, chosen, resamples: int, seed: int) -> dict
     """Bootstrap intervals of the ``chosen`` outages, as plain values, by outage id."""
     from dataclasses import replace
 
-    from dipwatch.measures import plain
     from dipwatch.measures_extra import interval_records
+    from dipwatch.times import plain
 
     if not resamples or not chosen:
         return {}

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from analysis.alerts import AlertRules
+from analysis.alert_rules import AlertRules
 from analysis.params import MetricParams
 from dipwatch.brands import Brand, normalise_brand_name
 

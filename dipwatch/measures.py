@@ -13,6 +13,7 @@ from analysis.recovery import OutageMetrics, outage_metrics
 from dipwatch.brands import Brand
 from dipwatch.config import Settings
 from dipwatch.store import Outage, Store
+from dipwatch.times import plain
 
 
 def measured_windows(outages: list) -> list:
@@ -98,15 +99,6 @@ def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricPar
 def metrics_record(metrics: OutageMetrics) -> dict:
     """The report's JSON record: times ISO 8601 UTC, floats rounded to 4 places."""
     return {key: plain(value) for key, value in metrics.as_dict().items()}
-
-
-def plain(value):
-    """A value as exports show it: times ISO 8601 UTC with Z, floats rounded to 4 places."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, float):
-        return round(value, 4)
-    return value
 
 
 def metrics_json(metrics: list[OutageMetrics]) -> str:

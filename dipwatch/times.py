@@ -60,3 +60,12 @@ def parse_time(value, tz: tzinfo | None = None, field: str = "created_at") -> da
     if not EARLIEST <= when < LATEST:
         raise ValueError(f"{field}: {when:%Y-%m-%d} is outside 1970-2099")
     return when
+
+
+def plain(value):
+    """A value as exports show it: times ISO 8601 UTC with Z, floats rounded to 4 places."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, float):
+        return round(value, 4)
+    return value

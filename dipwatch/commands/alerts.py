@@ -64,7 +64,7 @@ def register(cli, outages) -> None:
     @handle_errors
     def alerts_list(db, config, brand, as_json):
         """List alert episodes, newest first, with what was delivered."""
-        from dipwatch.measures import plain
+        from dipwatch.times import plain
 
         _, store = open_store(db, config)
         rows = store.list_alerts(brand.lower() if brand else None)

@@ -121,6 +121,6 @@ def _label(candidate) -> str:
 
 
 def _plain(when) -> str:
-    from dipwatch.measures import plain
+    from dipwatch.times import plain
 
     return plain(when)
