@@ -4,19 +4,30 @@ Plain VADER scores "website is down" and "back up, finally working" as 0.0, so i
 dip and the recovery. The outage lexicon adds single words to VADER's lexicon and turns each
 multi-word phrase into one underscore-joined token ("can't log in" -> ``cant_log_in``) that VADER
 can look up, since VADER only looks up single whitespace-separated tokens.
+
+Scores come from ``analysis.vader_fast``, our faster implementation of vaderSentiment 3.3.2 that
+returns the same scores to the last bit (``tests/unit/test_vader_fast.py``); ``_reference_scorer``
+keeps vaderSentiment itself, with the same lexicon, for the tests and benchmarks that compare them.
+Large batches are scored in several processes.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import importlib.metadata
 import importlib.resources
+import multiprocessing
+import os
 import re
+import sys
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from analysis.vader_fast import Analyzer
 
 LEXICON_PACKAGE = "dipwatch.resources.lexicon"
 LEXICON_FILE = "outage.tsv"
@@ -29,6 +40,14 @@ NEGATIVE_THRESHOLD = -0.05
 # "isn\u2019t good" (typed on a phone with smart punctuation) as positive, 0.44. Folding the
 # typographic apostrophes first fixes that and lets the lexicon list each phrase once.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+
+# Below this many texts a batch is scored in this process: starting and stopping a pool of two
+# forked workers took 0.2 s on a busy 2-core machine (5,000 one-word texts), about the time one
+# process takes to score 5,000 posts, so a smaller batch would not gain.
+PARALLEL_MIN_TEXTS = 5000
+# Texts sent to a worker at a time: big enough that pickling overhead is small, small enough that
+# the last chunks keep every worker busy.
+PARALLEL_CHUNK = 2500
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +65,13 @@ class Score:
         return classify(self.compound)
 
 
+class _PolarityScorer(Protocol):
+    def polarity_scores(self, text: str) -> dict[str, float]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Scorer:
-    analyzer: SentimentIntensityAnalyzer
+    analyzer: _PolarityScorer
     phrases: re.Pattern[str] | None
 
 
@@ -81,23 +104,72 @@ def score_text(text: str) -> Score:
     :param text: the post's text; an empty string scores neutral, 0.0.
     :raises TypeError: if ``text`` is not a str (None or NaN from a DataFrame included).
     """
+    _check_text(text)
+    return Score(*_score_with(_scorer(), text))
+
+
+def score_texts(texts: Iterable[str], processes: int | None = None) -> list[Score]:
+    """Score many texts, in order; a batch of ``PARALLEL_MIN_TEXTS`` (5,000) or more is spread over
+    worker processes, a smaller one is scored in this process.
+
+    :param texts: the texts to score.
+    :param processes: worker processes for a large batch; default one per CPU this process may use;
+        1 scores every batch in this process.
+    :raises TypeError: if any item is not a str (checked before any scoring starts).
+    """
+    texts = list(texts)
+    for text in texts:
+        _check_text(text)
+    workers = processes or _usable_cpus()
+    if workers < 2 or len(texts) < PARALLEL_MIN_TEXTS:
+        scorer = _scorer()
+        return [Score(*_score_with(scorer, text)) for text in texts]
+    return [Score(*row) for row in _score_in_pool(texts, workers)]
+
+
+def _check_text(text: object) -> None:
     if not isinstance(text, str):
         raise TypeError(f"score_text expects a str, got {type(text).__name__}: {text!r:.80}")
-    scorer = _scorer()
+
+
+def _score_with(scorer: _Scorer, text: str) -> tuple[float, float, float, float]:
+    """(compound, pos, neu, neg) of ``text``, after folding apostrophes and joining lexicon phrases."""
     text = text.translate(_APOSTROPHES)
     if scorer.phrases is not None:
         text = scorer.phrases.sub(_phrase_token, text)
     scores = scorer.analyzer.polarity_scores(text)
-    return Score(compound=scores["compound"], pos=scores["pos"], neu=scores["neu"], neg=scores["neg"])
+    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
 
 
-def score_texts(texts: Iterable[str]) -> list[Score]:
-    """Score many texts, in order.
+def _score_chunk(texts: list[str]) -> list[tuple[float, float, float, float]]:
+    # Runs in a worker; tuples pickle faster than Score objects.
+    scorer = _scorer()
+    return [_score_with(scorer, text) for text in texts]
 
-    :param texts: the texts to score.
-    :raises TypeError: if any item is not a str.
+
+def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, float, float]]:
+    """Score ``texts`` in chunks on a pool of ``workers`` processes, in input order.
+
+    On Linux the workers are forked, so they inherit the scorer built here instead of reading the
+    lexicons again. ``gc.freeze()`` first: otherwise the workers' garbage collector writes to every
+    object inherited from this process and copies its memory page by page.
     """
-    return [score_text(text) for text in texts]
+    _scorer()  # built before the fork, so the workers inherit it
+    chunks = [texts[i : i + PARALLEL_CHUNK] for i in range(0, len(texts), PARALLEL_CHUNK)]
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context) as pool:
+            return [row for part in pool.map(_score_chunk, chunks) for row in part]
+    finally:
+        gc.unfreeze()
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no CPU affinity
+        return os.cpu_count() or 1
 
 
 def _lexicon_digest(data: bytes) -> str:
@@ -185,7 +257,20 @@ def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
 
 @functools.cache
 def _scorer() -> _Scorer:
-    """Build the analyzer once per process: VADER reads its lexicon file on construction (slow)."""
+    """Build the analyzer once per process: it reads VADER's lexicon and emoji files."""
+    lexicon = _parse_lexicon(_lexicon_bytes().decode("utf-8"))
+    analyzer = Analyzer({_token(phrase): valence for phrase, valence in lexicon.items()})
+    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p))
+
+
+@functools.cache
+def _reference_scorer() -> _Scorer:
+    """vaderSentiment's own analyzer with the same outage lexicon: what ``_scorer`` must equal.
+
+    For tests and benchmarks; scoring through it is about 3x slower.
+    """
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     lexicon = _parse_lexicon(_lexicon_bytes().decode("utf-8"))
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update({_token(phrase): valence for phrase, valence in lexicon.items()})

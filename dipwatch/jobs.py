@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from analysis.sentiment import score_texts, scorer_id
+from analysis.sentiment import Score, score_texts, scorer_id
 from collectors.files import Rejected, read_posts
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 from dipwatch.store import Checkpoint, ScoredPost, Store
 
 BATCH = 2000
+# Rows an import scores at once: at least analysis.sentiment.PARALLEL_MIN_TEXTS, so the block is
+# scored on every core, then stored in transactions of BATCH; one block is held in memory at a time.
+IMPORT_BLOCK = 20_000
 SHOWN_REJECTIONS = 20
 
 
@@ -46,19 +49,31 @@ def author_hash(salt: str, author: str | None) -> str | None:
     return hashlib.sha256(f"{salt}\0{author}".encode()).hexdigest()[:32]
 
 
-def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], salt: str,
-               checkpoint: Checkpoint | None = None):
-    """Score the posts of ``batch`` that are not stored yet, then store the whole batch (and the
-    checkpoint that covers it) in one transaction."""
+def score_new(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]]) -> dict[tuple[str, str], Score]:
+    """Score the posts of ``batch`` that are not stored yet: {(source, post_id): score}.
+
+    A batch of 5,000 new posts or more is scored on every core (``analysis.sentiment.score_texts``).
+    """
     by_source: dict[str, set[str]] = {}
     for post, _ in batch:
         by_source.setdefault(post.source, set()).add(post.post_id)
     stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
     fresh = [post for post, _ in batch if (post.source, post.post_id) not in stored]
-    scored = dict(zip((p.post_id for p in fresh), score_texts(p.text for p in fresh), strict=True))
+    return dict(zip(((p.source, p.post_id) for p in fresh), score_texts(p.text for p in fresh), strict=True))
+
+
+def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], salt: str,
+               checkpoint: Checkpoint | None = None, scores: dict[tuple[str, str], Score] | None = None):
+    """Score the posts of ``batch`` that are not stored yet, then store the whole batch (and the
+    checkpoint that covers it) in one transaction.
+
+    :param scores: the new posts' scores, from ``score_new`` on a block holding this batch; default:
+        score them here. A post with no score here is taken to be stored already.
+    """
+    scored = score_new(store, batch) if scores is None else scores
     items = []
     for post, mentions in batch:
-        score = scored.get(post.post_id) if (post.source, post.post_id) not in stored else None
+        score = scored.get((post.source, post.post_id))
         items.append(ScoredPost(
             post=post,
             author_hash=author_hash(salt, post.author),
@@ -74,6 +89,8 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
 
     The file is read twice: once to validate every row, then to store. Unless ``skip_bad``, a file
     with any rejected row writes nothing, so a re-run after fixing it starts from a clean state.
+    Rows are scored in blocks of ``IMPORT_BLOCK`` (on every core) and stored in transactions of
+    ``BATCH``.
 
     :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
     """
@@ -97,14 +114,21 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
             report.unmatched += 1
             continue
         batch.append((row, [(brand.key, term)]))
-        if len(batch) >= BATCH:
-            _count(report, save_batch(store, batch, salt))
+        if len(batch) >= IMPORT_BLOCK:
+            _save_block(store, batch, salt, report)
             batch = []
-    _count(report, save_batch(store, batch, salt))
+    _save_block(store, batch, salt, report)
     report.written = True
     store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
                      report.counts(), message=str(path))
     return report
+
+
+def _save_block(store: Store, block: list[tuple[Post, list[tuple[str, str]]]], salt: str,
+                report: ImportReport) -> None:
+    scores = score_new(store, block)
+    for start in range(0, len(block), BATCH):
+        _count(report, save_batch(store, block[start : start + BATCH], salt, scores=scores))
 
 
 def _count(report: ImportReport, result) -> None:
@@ -159,6 +183,9 @@ def atomic_output(path: Path, binary: bool = False) -> Iterator:
     interrupted export never leaves a half-written file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fd, 0o666 & ~umask)  # mkstemp makes it private; an export gets the usual permissions
     try:
         mode = "wb" if binary else "w"
         with os.fdopen(fd, mode, **({} if binary else {"newline": "", "encoding": "utf-8"})) as fh:
