@@ -196,6 +196,7 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
+        self._compiled: dict = {}
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
@@ -261,6 +262,32 @@ class Store:
         stmt = dialect.insert(table).on_conflict_do_nothing().returning(key)
         return len(conn.execute(stmt, rows).all())
 
+    def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
+        """Insert many rows at the driver's ``executemany`` speed, skipping existing keys.
+
+        SQLAlchemy's per-row parameter processing cost three times the database's own work on a
+        100,000-post import (``construct_params`` in the profile), so the statement is compiled once
+        and the rows go to the driver as they are. Returns the rows inserted where the driver says
+        (SQLite), else the rows given.
+        """
+        if not rows:
+            return 0
+        keys = tuple(rows[0])
+        cache_key = (table.name, keys)
+        compiled = self._compiled.get(cache_key)
+        if compiled is None:
+            dialect = postgresql if self.dialect == "postgresql" else sqlite
+            stmt = dialect.insert(table).on_conflict_do_nothing()
+            compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+            self._compiled[cache_key] = compiled
+        if compiled.positional:
+            order = compiled.positiontup
+            params = [tuple(row[k] for k in order) for row in rows]
+        else:
+            params = rows
+        count = conn.exec_driver_sql(str(compiled), params).rowcount
+        return count if count is not None and count >= 0 else len(rows)
+
     # brands -----------------------------------------------------------------------------------
     def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str,
                      competitors: Sequence[str] = ()) -> None:
@@ -311,9 +338,14 @@ class Store:
             for item in items:
                 by_source.setdefault(item.post.source, []).append(item)
             for source, group in by_source.items():
-                rows = [_post_row(item, now) for item in group]
-                result.new += self._insert_ignore(conn, posts, rows)
-                ids = self._row_ids(conn, source, [item.post.post_id for item in group])
+                post_ids = [item.post.post_id for item in group]
+                ids = self._row_ids(conn, source, post_ids)
+                fresh = [_post_row(item, now) for item in group if item.post.post_id not in ids]
+                # ON CONFLICT DO NOTHING still guards against a concurrent writer of the same post.
+                self._bulk_insert_ignore(conn, posts, fresh)
+                if fresh:
+                    ids.update(self._row_ids(conn, source, [row["post_id"] for row in fresh]))
+                result.new += len(fresh)
                 mention_rows, score_rows = [], []
                 for item in group:
                     rowid = ids[item.post.post_id]
@@ -326,8 +358,8 @@ class Store:
                         compound, pos, neu, neg = item.score
                         score_rows.append({"post": rowid, "scorer": scorer, "compound": compound,
                                            "pos": pos, "neu": neu, "neg": neg})
-                result.new_mentions += self._insert_ignore(conn, mentions, mention_rows)
-                self._insert_ignore(conn, scores, score_rows)
+                result.new_mentions += self._bulk_insert_ignore(conn, mentions, mention_rows)
+                self._bulk_insert_ignore(conn, scores, score_rows)
         result.existing = len(items) - result.new
         return result
 
