@@ -176,5 +176,51 @@ def test_shipped_lexicon_parses():
         encoding="utf-8"
     )
     parsed = sentiment._parse_lexicon(lexicon)
-    assert 40 <= len(parsed) <= 80
+    assert 100 <= len(parsed) <= 160
     assert parsed["is down"] < 0 < parsed["back up"]
+
+
+# Issue 5, point 7: the brand-outage additions (evidence in data/lexicon/outage.tsv and
+# benchmarks/lexicon_eval.py).
+@pytest.mark.parametrize("text", [
+    "Payment declined again, third time today",
+    "I can't sign in to my account",
+    "Locked out of my account since this morning",
+    "I cannot check out on the website",
+    "My order was canceled without a word",
+    "Package never arrived",
+    "Where is my order? Ordered two weeks ago",
+    "Still waiting on my refund",
+    "Another data breach at this company",
+    "Our power is out",
+    "Not even an apology from them",
+])
+def test_brand_outage_complaints_are_negative_where_plain_vader_is_not(plain_vader, text):
+    assert plain_vader.polarity_scores(text)["compound"] > sentiment.NEGATIVE_THRESHOLD
+    assert score_text(text).label == "negative"
+
+
+def test_us_and_uk_spellings_of_cancelled_score_alike():
+    assert score_text("my order was canceled").compound == score_text("my order was cancelled").compound
+    assert score_text("the flight was canceled").compound == score_text("the flight was cancelled").compound
+
+
+@pytest.mark.parametrize("text", [
+    "I placed an order for delivery and paid at checkout",
+    "The compensation package was announced",
+    "Please log in with your payment details",
+])
+def test_plain_commerce_nouns_stay_as_vader_scores_them(plain_vader, text):
+    # The human-rated texts with these nouns average near 0, so the lexicon gives them no valence.
+    assert score_text(text).compound == plain_vader.polarity_scores(text)["compound"]
+
+
+@pytest.mark.parametrize("name", ["amazonReviewSnippets", "movieReviewSnippets", "nytEditorialSnippets"])
+def test_other_human_rated_sets_stay_within_001_of_plain_vader(plain_vader, name):
+    path = TWEETS.parent / f"{name}_GroundTruth.txt"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in tests/fixtures/vader")
+    texts, means = read_ground_truth(path)
+    plain = [plain_vader.polarity_scores(t)["compound"] for t in texts]
+    ours = [s.compound for s in score_texts(texts, processes=1)]
+    assert statistics.correlation(ours, means) >= statistics.correlation(plain, means) - 0.01
