@@ -130,9 +130,21 @@ def dashboard(db, config, host, port):
     _serve(settings, store, host, port)
 
 
+def _score_stale(store) -> None:
+    """Score posts the current scorer has not scored (after an upgrade changed the lexicon), so the
+    dashboard never shows an empty chart over a full database."""
+    from analysis.sentiment import scorer_id
+    from dipwatch.jobs import score_missing
+
+    if store.unscored(scorer_id(), limit=1):
+        click.echo(f"Scoring stored posts with the current scorer {scorer_id()} (once)...")
+        click.echo(f"Scored {score_missing(store)} posts.")
+
+
 def _serve(settings, store, host, port):
     from dashboard.app import create_app
 
+    _score_stale(store)
     app = create_app(settings, store)
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False)
