@@ -425,9 +425,13 @@ def _intervals(view, store, settings, chosen, resamples: int, seed: int) -> dict
 
 
 def _view(db, config, brand, bucket=None):
+    from analysis.sentiment import scorer_id
     from dipwatch.measures import brand_view, resolve_brand
 
     settings, store = open_store(db, config)
+    if store.unscored(scorer_id(), limit=1):
+        click.echo(f"Warning: some stored posts are not scored by the current scorer {scorer_id()} and "
+                   "are left out; run `dipwatch score`.", err=True)
     chosen = resolve_brand(settings, store, brand)
     params = settings.metrics.with_bucket(bucket) if bucket else settings.metrics
     return store, brand_view(settings, store, chosen, params)
