@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from sqlalchemy.engine import make_url
 from dipwatch.posts import Post
 
 SCHEMA_VERSION = 1
+SCHEMA_ATTEMPTS = 5
+SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 metadata = sa.MetaData()
@@ -220,25 +223,40 @@ class Store:
 
     # schema ---------------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                metadata.create_all(conn)
-                version = conn.execute(
-                    sa.select(meta.c.value).where(meta.c.key == "schema_version")
-                ).scalar()
-                if version is None:
-                    self._insert_ignore(conn, meta, [
-                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                        {"key": "author_salt", "value": secrets.token_hex(16)},
-                    ])
-                elif int(version) > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"database schema version {version} is newer than this dipwatch "
-                        f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
-                    )
-                # Migrations from older versions go here, one function per version step.
-        except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot open database: {exc.orig}") from None
+        """Create missing tables and record the schema version; safe when processes start together.
+
+        Two processes opening a new database at once both see no tables and both CREATE: the loser
+        gets "table ... already exists" (seen with two `dipwatch collect` runs started by cron at the
+        same second). PostgreSQL serialises creators with a transaction-scoped advisory lock; on
+        SQLite the loser simply looks again.
+        """
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                    self._create_schema(conn)
+                return
+            except sa.exc.DBAPIError as exc:
+                if "already exists" in str(exc.orig) and attempt < SCHEMA_ATTEMPTS - 1:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise StoreError(f"cannot open database: {exc.orig}") from None
+
+    def _create_schema(self, conn) -> None:
+        metadata.create_all(conn)
+        version = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        if version is None:
+            self._insert_ignore(conn, meta, [
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "author_salt", "value": secrets.token_hex(16)},
+            ])
+        elif int(version) > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema version {version} is newer than this dipwatch "
+                f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
+            )
+        # Migrations from older versions go here, one function per version step.
 
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version"))

@@ -111,3 +111,25 @@ def test_save_batch_scores_new_posts(store):
     with store.engine.connect() as conn:
         (compound,) = conn.execute(sa.text("SELECT compound FROM scores")).scalars().all()
     assert compound > 0.5
+
+
+def _open(url: str, barrier) -> str:
+    barrier.wait()
+    try:
+        Store(url).close()
+    except StoreError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_processes_opening_a_new_database_together_all_succeed(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(8):
+        url = f"sqlite:///{tmp_path}/race{round_}.db"
+        barrier = context.Manager().Barrier(3)
+        with context.Pool(3) as pool:
+            results = pool.starmap(_open, [(url, barrier)] * 3)
+        assert results == ["ok"] * 3
+        assert Store(url).schema_version() == SCHEMA_VERSION
