@@ -44,7 +44,10 @@ def _values(row, columns: Sequence[str]):
 
 def write_csv(columns: Sequence[str], rows: Iterable, fh: IO[str]) -> int:
     """Write a header and ``rows`` (dicts or sequences in ``columns`` order); return rows written."""
-    writer = csv.writer(fh, lineterminator="\n")
+    # RFC 4180's CRLF: the csv module quotes a field that holds any line-terminator character, so
+    # with "\n" alone a lone "\r" went out unquoted and split the row (the next "cell" then started
+    # with whatever followed it, a formula included).
+    writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow([neutralise(c) for c in columns])
     count = 0
     for row in rows:

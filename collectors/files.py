@@ -217,7 +217,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
             continue
         try:
             row = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: e.g. a 5,000-digit integer
             if not checked:
                 raise InputError(f"{path}:{number}", f"not valid JSON: {exc}") from None
             yield number, Rejected(number, f"not valid JSON: {getattr(exc, 'msg', exc)}")
@@ -249,6 +249,12 @@ def _to_post(row: dict, source: str, tz: tzinfo | None) -> Post:
         raise ValueError(f"text: {len(text)} characters, more than the {MAX_TEXT} a post can hold")
     if "\x00" in text:
         raise ValueError("text: contains a NUL character")
+    for name, value in (("id", post_id), ("text", text)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # JSON's "\ud800" escape decodes to a lone surrogate that no database can store.
+            raise ValueError(f"{name}: contains an unpaired surrogate (not valid Unicode text)") from None
     when = parse_time(row.get("created_at"), tz)
     return Post(
         source=source,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,6 +18,7 @@ CONFIG_FILE = "dipwatch.toml"
 TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts"}
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
+URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
 
 
 class ConfigError(Exception):
@@ -82,8 +84,13 @@ def load_settings(
             f"{where}: dipwatch.{key}: unknown setting; expected one of {sorted(DIPWATCH_KEYS)}"
         )
     db_value = db or env.get("DIPWATCH_DB") or shell.get("db") or str(cwd / DEFAULT_DB)
+    origin = "--db" if db else "DIPWATCH_DB" if env.get("DIPWATCH_DB") else f"{where}: dipwatch.db"
     if not isinstance(db_value, str) or not db_value.strip():
-        raise ConfigError(f"{where}: dipwatch.db: expected a path or SQLAlchemy URL string")
+        raise ConfigError(f"{origin}: expected a path or SQLAlchemy URL string")
+    scheme = db_value.split("://", 1)[0] if "://" in db_value else None
+    if scheme is not None and not URL_SCHEME.match(scheme):
+        raise ConfigError(f"{origin}: {db_value[:40]!r} is not a path or SQLAlchemy URL "
+                          "(e.g. data/dipwatch.db, postgresql+psycopg://host/db)")
     if "://" not in db_value and not Path(db_value).is_absolute():
         db_value = str(cwd / db_value)
 
@@ -131,6 +138,10 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; expected a UTF-8 TOML file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a dipwatch config") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 

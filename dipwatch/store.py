@@ -200,10 +200,18 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self._compiled: dict = {}
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except sa.exc.ArgumentError:
+            raise StoreError(f"database: {url[:40]!r} is not a path or SQLAlchemy URL "
+                             "(e.g. data/dipwatch.db, postgresql+psycopg://host/db)") from None
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"database {parsed.database}: cannot create its folder: "
+                                 f"{exc.strerror}") from None
         try:
             self.engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as exc:

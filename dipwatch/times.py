@@ -54,7 +54,10 @@ def parse_time(value, tz: tzinfo | None = None, field: str = "created_at") -> da
                     f"{field}: {value[:40]!r} has no UTC offset; add one (Z, +01:00) or pass --tz ZONE"
                 )
             when = when.replace(tzinfo=tz)
-        when = when.astimezone(UTC)
+        try:
+            when = when.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"{field}: {value[:40]!r} is outside 1970-2099") from None
     else:
         raise ValueError(f"{field}: {type(value).__name__} value; expected {expected}")
     if not EARLIEST <= when < LATEST:
