@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # Plain list, no discovery: add a module here when it gains commands.
-MODULES: list[str] = ["alerts", "analysis", "event_study", "prune", "sources"]
+MODULES: list[str] = ["alerts", "analysis", "event_study", "prune", "sources", "dumps"]
 
 
 def register_all(cli, outages) -> None:
