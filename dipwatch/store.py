@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from dipwatch.posts import Post
@@ -282,11 +281,19 @@ class Store:
         """Insert rows, skipping any whose key already exists; return how many were inserted."""
         if not rows:
             return 0
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
         # RETURNING counts what was inserted on both databases (psycopg's executemany rowcount is -1).
         key = next(iter(table.primary_key.columns))
-        stmt = dialect.insert(table).on_conflict_do_nothing().returning(key)
+        stmt = self._insert(table).on_conflict_do_nothing().returning(key)
         return len(conn.execute(stmt, rows).all())
+
+    def _insert(self, table: sa.Table):
+        """The dialect's INSERT (which has ON CONFLICT). Imported here: the PostgreSQL dialect pulls
+        in asyncio and asyncpg support, ~0.15 s that `dipwatch status` on SQLite need not pay."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect
+        else:
+            from sqlalchemy.dialects import sqlite as dialect
+        return dialect.insert(table)
 
     def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
         """Insert many rows at the driver's ``executemany`` speed, skipping existing keys.
@@ -302,8 +309,7 @@ class Store:
         cache_key = (table.name, keys)
         compiled = self._compiled.get(cache_key)
         if compiled is None:
-            dialect = postgresql if self.dialect == "postgresql" else sqlite
-            stmt = dialect.insert(table).on_conflict_do_nothing()
+            stmt = self._insert(table).on_conflict_do_nothing()
             compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             self._compiled[cache_key] = compiled
         if compiled.positional:
