@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -125,13 +125,15 @@ class AppStoreCollector:
         if since is not None and (floor is None or floor < since):
             floor, stored_ids = since, set()
         fresh: dict[str, Post] = {}
+        now = datetime.now(UTC)
         for number in range(1, self.options.max_pages + 1):
             path = FEED.format(country=country, page=number, app_id=app_id)
             entries = feed_entries(self.client.get_json(path, None, budget), path)
             reached_floor = False
             for entry in entries:
                 post = review_to_post(country, entry)
-                if post is None:
+                # A review dated ahead would become the checkpoint and hide every later review.
+                if post is None or skip_too_new(SOURCE, post.post_id, post.created_at, now):
                     continue
                 if floor is not None and (post.created_at < floor or (
                         post.created_at == floor and post.post_id in stored_ids)):
@@ -170,7 +172,8 @@ def feed_entries(data: Any, path: str) -> list[dict]:
 
 def review_to_post(country: str, entry: Mapping[str, Any]) -> Post | None:
     """A review entry as a Post (kind ``review``), or None for an entry that is not a review (older
-    feeds put the app itself first, with ``im:name`` and no ``im:rating``).
+    feeds put the app itself first, with ``im:name`` and no ``im:rating``) and, logged, for a review with
+    neither title nor content, or with one that is not text. A title alone is the review's text.
 
     A rating outside 1-5 is dropped (``rating`` None) and the review kept: its text still counts.
 
@@ -183,7 +186,15 @@ def review_to_post(country: str, entry: Mapping[str, Any]) -> Post | None:
     if not review_id or updated is None:
         raise CollectorError(f"{SOURCE} ({country}): expected reviews with an id and an ISO 8601 "
                              f"'updated', got id {review_id!r}, updated {_label(entry.get('updated'))!r}")
+    mistyped = [key for key in ("title", "content") if not _is_text(entry.get(key))]
+    if mistyped:
+        log.warning("appstore: skipping review %s:%s: its %s not text", country, review_id,
+                    " and ".join(mistyped))
+        return None
     title, content = _label(entry.get("title")).strip(), _label(entry.get("content")).strip()
+    if not title and not content:
+        log.warning("appstore: skipping review %s:%s: it has neither title nor content", country, review_id)
+        return None
     rating = _small_int(_label(entry.get("im:rating")))
     if rating is not None and not 1 <= rating <= 5:
         log.warning("appstore: review %s:%s has rating %s, outside 1-5; kept without it",
@@ -230,6 +241,13 @@ def brand_apps(brand: Brand) -> tuple[list[str], list[str]]:
             isinstance(c, str) and COUNTRY.match(c.strip().lower()) for c in countries):
         raise CollectorError(f"{where}.countries: expected two-letter store country codes, like [\"gb\"]")
     return list(dict.fromkeys(app_ids)), list(dict.fromkeys(c.strip().lower() for c in countries))
+
+
+def _is_text(value: Any) -> bool:
+    """Whether a field is absent or text: a string, or ``{"label": string}`` (or with no label)."""
+    if isinstance(value, dict):
+        value = value.get("label")
+    return isinstance(value, str | None)
 
 
 def _label(value: Any) -> str:

@@ -29,9 +29,10 @@ import logging
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, parse_options
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -138,30 +139,46 @@ class ArcticShiftCollector:
         key = checkpoint_query(subreddit, start, end)
         cursor = Cursor.decode(checkpoints.get(key))
         if cursor.phase == "posts":
-            threads = yield from self._phase(brand, subreddit, "posts", end, key, cursor, budget)
+            threads = yield from self._phase(brand, subreddit, "posts", (start, end), key, cursor, budget)
             cursor = Cursor("comments", None, threads)
         if cursor.phase == "comments":
-            yield from self._phase(brand, subreddit, "comments", end, key, cursor, budget)
+            yield from self._phase(brand, subreddit, "comments", (start, end), key, cursor, budget)
         if cursor.phase == "done":
             log.info("arcticshift: the backfill %s is already complete", key)
 
-    def _phase(self, brand: Brand, subreddit: str, kind: str, end: int, key: str, cursor: Cursor,
-               budget: Budget) -> Generator[Page, None, dict[str, str]]:
-        """Yield the pages of one kind; return the matched threads (fullname: term)."""
-        after = cursor.after if cursor.after is not None else int(key.split(":")[2]) - 1
+    def _phase(self, brand: Brand, subreddit: str, kind: str, span: tuple[int, int], key: str,
+               cursor: Cursor, budget: Budget) -> Generator[Page, None, dict[str, str]]:
+        """Yield the pages of one kind created in ``span`` (``[start, end)``, epoch seconds); return the
+        matched threads (fullname: term).
+
+        :raises CollectorError: also when the archive answers the page before again (it ignores
+            ``after``), rather than ask it the same question until the budget runs out.
+        """
+        start, end = span
+        after = cursor.after if cursor.after is not None else start - 1
         threads = cursor.threads
         seen: set[str] = set()  # ids at the second the last page ended on
+        previous: set[str] = set()  # every id of the page before
+        now = datetime.now(UTC)
         while True:
             params = {"subreddit": subreddit, "after": after, "before": end, "limit": self.options.limit,
                       "sort": "asc"}
             items = _items(self.client.get_json(PATHS[kind], params, budget), PATHS[kind])
             self.read[kind] += len(items)
+            ids = {PREFIX[kind] + item["id"] for item in items}
+            if items and ids <= previous:
+                raise CollectorError(f"{SETTINGS}: GET {PATHS[kind]} answered the same {len(items)} {kind} "
+                                     f"again for after={after}; the archive ignores 'after', so paging "
+                                     f"r/{subreddit} would never end")
+            previous = ids
             posts: list[tuple[Post, str]] = []
             for item in items:
                 fullname = PREFIX[kind] + item["id"]
-                if fullname in seen:
+                if fullname in seen or not _in_span(fullname, item["created_utc"], span, now):
                     continue
                 post = _to_post(kind, {**item, "name": fullname})
+                if post is None:
+                    continue
                 term = brand.match(post.text)
                 if kind == "posts" and term is not None and len(threads) < MAX_THREADS:
                     threads = {**threads, fullname: term}
@@ -169,7 +186,9 @@ class ArcticShiftCollector:
                     term = threads.get(str(item.get("link_id")))
                 if term is not None:
                     posts.append((post, term))
-            if len(items) < self.options.limit:
+            # Sorted oldest first: an item at or past the end means the range is read (an archive that
+            # ignores `before` would otherwise page on through everything after it).
+            if len(items) < self.options.limit or items[-1]["created_utc"] >= end:
                 following = "comments" if kind == "posts" else "done"
                 done = Cursor(following, None, threads if following == "comments" else {})
                 yield Page(posts, (key, done.encode()))
@@ -207,8 +226,24 @@ def _items(data: Any, path: str) -> list[dict]:
     return items
 
 
-def _to_post(kind: str, data: Mapping[str, Any]) -> Post:
-    # The live collector's mapping, so both sources agree on text, url, author and ids.
+def _in_span(fullname: str, created: int, span: tuple[int, int], now: datetime) -> bool:
+    """Whether an item belongs to the backfill: created in ``[start, end)`` (an archive that ignores
+    ``before`` answers later items) and not more than a day after the run's clock (logged if not)."""
+    start, end = span
+    if not start <= created < end:
+        log.warning("%s: skipping %s, created at %d: outside the backfill's range [%d, %d)", SETTINGS,
+                    fullname, created, start, end)
+        return False
+    return not skip_too_new(SETTINGS, fullname, datetime.fromtimestamp(created, UTC), now)
+
+
+def _to_post(kind: str, data: Mapping[str, Any]) -> Post | None:
+    """The live collector's mapping, so both sources agree on text, url, author and ids; None (logged)
+    for an item whose text is not a string."""
     from collectors.reddit import comment_to_post, submission_to_post
 
-    return submission_to_post(data) if kind == "posts" else comment_to_post(data)
+    try:
+        return submission_to_post(data) if kind == "posts" else comment_to_post(data)
+    except TypeError as exc:
+        log.warning("%s: skipping an item: %s", SETTINGS, exc)
+        return None

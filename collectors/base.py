@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
+
+log = logging.getLogger(__name__)
+
+# How far after the run's clock a post's time may lie and still be taken as clock skew. Beyond it the time
+# is wrong (a skewed client, a broken federation peer, a hostile API): such a post is skipped, never stored
+# and never allowed to move a checkpoint, or every later post would sort below the checkpoint and be lost.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 class CollectorError(Exception):
@@ -71,6 +79,20 @@ class Budget:
         """:raises BudgetExceededError: when the deadline has passed."""
         if self.remaining() <= 0:
             raise BudgetExceededError("the run's time budget (--max-seconds) ran out")
+
+
+def too_new(created_at: datetime, now: datetime) -> bool:
+    """True when ``created_at`` lies more than :data:`FUTURE_TOLERANCE` after ``now`` (both aware)."""
+    return created_at > now + FUTURE_TOLERANCE
+
+
+def skip_too_new(source: str, item_id: object, created_at: datetime, now: datetime) -> bool:
+    """:func:`too_new`, logging the item skipped (by ``source`` and id) when it is."""
+    if not too_new(created_at, now):
+        return False
+    log.warning("%s: skipping %s, dated %s: more than %s after the run's clock (%s)", source, item_id,
+                created_at.isoformat(), FUTURE_TOLERANCE, now.isoformat(timespec="seconds"))
+    return True
 
 
 class Collector(Protocol):

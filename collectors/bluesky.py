@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -218,6 +218,7 @@ class BlueskyCollector:
         overlap = timedelta(seconds=self.options.overlap_seconds)
         high: datetime | None = None
         cursors_seen: set[str] = set()
+        now = datetime.now(UTC)
         while True:
             data = self._search(params, budget)
             views = data.get("posts") if isinstance(data, dict) else None
@@ -231,6 +232,8 @@ class BlueskyCollector:
                 sort_at = post.created_at
                 if sort_at < floor:  # the server's `since` should have dropped it already
                     continue
+                if skip_too_new(SOURCE, post.post_id, sort_at, now):
+                    continue  # before `high`: the floor would rise above every later post
                 low = sort_at if low is None else min(low, sort_at)
                 high = sort_at if high is None else max(high, sort_at)
                 if post.post_id in cursor.seen:

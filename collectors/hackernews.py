@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, parse_options
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -39,6 +39,7 @@ SOURCE = "hackernews"
 SEARCH_PATH = "/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id="
 ALGOLIA_MAX_HITS = 1000  # paginationLimitedTo on the HN index: page * hitsPerPage beyond it answers nothing
+TEXT_FIELDS = ("title", "url", "story_text", "comment_text")  # strings or null in every hit
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,30 @@ class HackerNewsCollector:
         lower = self._lower_bound(cursor, since)
         upper, top = cursor.below, cursor.top  # both None for a fresh walk
         page_no, boundary, per_page = 0, set[str](), self.options.hits_per_page
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        read: set[str] = set()  # every objectID this walk has read
+        stale = 0  # pages in a row that brought no hit not read before
         while True:
             filters = [f"created_at_i>{lower}"] + ([f"created_at_i<={upper}"] if upper is not None else [])
             params = {"query": query, "tags": "(story,comment)", "numericFilters": ",".join(filters),
                       "hitsPerPage": per_page, "page": page_no}
-            hits = _hits(self.client.get_json(SEARCH_PATH, params, budget))
-            times = [t for t in (_created(hit) for hit in hits) if t is not None]
-            if top is None and times:
-                top = max(times)
+            answered = _hits(self.client.get_json(SEARCH_PATH, params, budget))
+            ids = {str(hit.get("objectID")) for hit in answered}
+            # One page of nothing new is normal (the page after a full page made in one second holds that
+            # second again); two in a row mean the API ignores created_at_i and page, and would answer the
+            # same hits until the budget ran out.
+            stale = stale + 1 if len(answered) == per_page and ids <= read else 0
+            if stale >= 2:
+                raise CollectorError(f"{SOURCE}: GET {SEARCH_PATH} answered the same {len(answered)} hits "
+                                     f"again for {query!r} (created_at_i<={upper}, page {page_no}); the API "
+                                     "ignores its time filter, so paging would never end")
+            read |= ids
+            times = [t for t in (_created(hit) for hit in answered) if t is not None]  # to page on
+            # A time from the future must not become `top` and then `done`: it would hide every later hit.
+            hits = [hit for hit in answered if not _from_future(hit, now)]
+            kept = [t for t in (_created(hit) for hit in hits) if t is not None]
+            if top is None and kept:
+                top = max(kept)
             posts = []
             for hit in hits:
                 if str(hit.get("objectID")) in boundary:
@@ -155,13 +172,13 @@ class HackerNewsCollector:
                 term = brand.match(post.text) if post is not None else None
                 if post is not None and term is not None:
                     posts.append((post, term))
-            if len(hits) < per_page or not times:
+            if len(answered) < per_page or not times:
                 done = Cursor(top if top is not None else cursor.done)
                 yield Page(posts, (key, done.encode()))
                 return done
             oldest = min(times)
             yield Page(posts, (key, Cursor(cursor.done, top, oldest).encode()))
-            same_second = {str(h.get("objectID")) for h in hits if _created(h) == oldest}
+            same_second = {str(h.get("objectID")) for h in answered if _created(h) == oldest}
             if oldest == upper:
                 # A whole page in one second: page through it, then step below it if Algolia's cap bites.
                 page_no, boundary = page_no + 1, boundary | same_second
@@ -200,8 +217,15 @@ def _created(hit: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _from_future(hit: Mapping[str, Any], now: datetime) -> bool:
+    created = _created(hit)
+    return created is not None and skip_too_new(SOURCE, hit.get("objectID"),
+                                                datetime.fromtimestamp(created, UTC), now)
+
+
 def hit_to_post(hit: Mapping[str, Any]) -> Post | None:
-    """A story or comment hit as a Post; None for a hit without id, time or text (logged).
+    """A story or comment hit as a Post; None for a hit without id, time or text, or with a text field
+    that is not a string (logged).
 
     Fields as the HN index stores them (https://hn.algolia.com/api; e.g. story 1 and comment 15):
     stories have ``title``, ``url``, ``story_text`` (HTML, for Ask HN and text posts) and ``points``;
@@ -210,6 +234,10 @@ def hit_to_post(hit: Mapping[str, Any]) -> Post | None:
     object_id, created = hit.get("objectID"), _created(hit)
     if not object_id or created is None:
         log.warning("hackernews: skipping a hit without objectID or created_at_i: %.120r", hit)
+        return None
+    mistyped = [key for key in TEXT_FIELDS if not isinstance(hit.get(key), str | None)]
+    if mistyped:
+        log.warning("hackernews: skipping hit %s: %s not a string", object_id, " and ".join(mistyped))
         return None
     tags = hit.get("_tags") or []
     is_comment = "comment" in tags or (hit.get("comment_text") is not None and "story" not in tags)

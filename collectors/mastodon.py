@@ -34,7 +34,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -180,8 +180,10 @@ class MastodonCollector:
         else:
             min_id = _minus(newest, self.options.overlap_seconds)
         path = TAG_TIMELINE.format(tag=quote(tag, safe=""))
+        now = datetime.now(UTC)
         while True:
             statuses = _list(self._get(instance, path, {"min_id": min_id, "limit": PAGE_LIMIT}, budget), path)
+            statuses = _not_from_future(instance, statuses, now)
             if not statuses:
                 return
             page: list[tuple[Post, str]] = []
@@ -189,6 +191,8 @@ class MastodonCollector:
             for status in statuses:
                 post = status_to_post(instance, status)
                 ids.append(_status_id(status))
+                if post is None:
+                    continue
                 bare = post.post_id.rsplit(":", 1)[1]
                 if bare in seen or (since is not None and post.created_at < since):
                     continue
@@ -234,6 +238,7 @@ class MastodonCollector:
         params: dict[str, Any] = {"q": query, "type": "statuses", "limit": PAGE_LIMIT, "min_id": floor,
                                   "resolve": "false"}
         high: str | None = None
+        now = datetime.now(UTC)
         while True:
             if below is not None:
                 params["max_id"] = below
@@ -242,43 +247,72 @@ class MastodonCollector:
             statuses = [s for s in statuses if _id_key(_status_id(s)) > _id_key(floor)]
             if not statuses:
                 return
+            low = min((_status_id(s) for s in statuses), key=_id_key)  # to page on, future ones included
+            current = _not_from_future(instance, statuses, now)
             page = []
-            for status in statuses:
+            for status in current:
                 post = status_to_post(instance, status)
-                term = brand.match(post.text)
-                if term is not None:  # full-text search stems words: "Acme's" finds "acmes"
+                term = brand.match(post.text) if post is not None else None
+                if post is not None and term is not None:  # full-text search stems: "Acme's" finds "acmes"
                     page.append((post, term))
-            ids = [_status_id(s) for s in statuses]
-            low = min(ids, key=_id_key)
-            top = max(ids, key=_id_key)
-            high = top if high is None else max(high, top, key=_id_key)
-            yield page, low, high
+            if current:  # a page of statuses from the future only moves the walk down, never `high`
+                top = max((_status_id(s) for s in current), key=_id_key)
+                high = top if high is None else max(high, top, key=_id_key)
+            if high is not None:
+                yield page, low, high
             if below is not None and _id_key(low) >= _id_key(below):  # no progress
                 return
             below = low
 
 
 # the boundary: one Status -> one Post ------------------------------------------------------------
-def status_to_post(instance: str, status: Any) -> Post:
-    """A Status entity as a Post; a reblog wrapper is read as the status it boosts.
+def _not_from_future(instance: str, statuses: list, now: datetime) -> list:
+    """``statuses`` without those dated more than a day ahead (logged). They go before their ids can
+    become a checkpoint: a Snowflake id of a month ahead as ``min_id`` would hide every later status."""
+    kept = []
+    for status in statuses:
+        original = _original(status)
+        created = _parse_time(original.get("created_at")) if isinstance(original, dict) else None
+        if created is None or not skip_too_new(SOURCE, f"{instance}:{_status_id(original)}", created, now):
+            kept.append(status)
+    return kept
+
+
+def _original(status: Any) -> Any:
+    """The status itself, or the one a reblog wrapper boosts."""
+    if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
+        return status["reblog"]
+    return status
+
+
+def status_to_post(instance: str, status: Any) -> Post | None:
+    """A Status entity as a Post; a reblog wrapper is read as the status it boosts. None (logged) for a
+    status with no text (no ``content`` nor ``spoiler_text``) or a ``content`` that is not a string.
 
     :raises CollectorError: when the status has no id or no ``created_at``.
     """
-    if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
-        status = status["reblog"]
+    status = _original(status)
     status_id = _status_id(status)
     created = _parse_time(status.get("created_at"))
     if created is None:
         raise CollectorError(f"{instance}: status {status_id}: expected an ISO 8601 created_at, "
                              f"got {status.get('created_at')!r}")
+    content = status.get("content")
+    if not isinstance(content, str | None):
+        log.warning("mastodon: skipping status %s:%s: its content is a JSON %s, expected HTML text",
+                    instance, status_id, type(content).__name__)
+        return None
     account = status.get("account") if isinstance(status.get("account"), dict) else {}
     acct = account.get("acct") if isinstance(account.get("acct"), str) else None
     # Local accounts' acct has no domain ("Gargron"); add the instance so names are unique across them.
     author = acct if not acct or "@" in acct else f"{acct}@{instance}"
-    text = html_to_text(status.get("content") or "")
+    text = html_to_text(content or "")
     warning = status.get("spoiler_text")
     if isinstance(warning, str) and warning.strip():  # a content warning is the poster's own words too
         text = f"{warning.strip()}\n\n{text}"
+    if not text:  # nothing to match or score; stored, it would count under the hashtag's term anyway
+        log.info("mastodon: skipping status %s:%s: it has no text", instance, status_id)
+        return None
     parent = status.get("in_reply_to_id")
     counts = [status.get("favourites_count"), status.get("reblogs_count")]
     return Post(

@@ -36,7 +36,14 @@ import prawcore
 import requests
 from praw.exceptions import MissingRequiredAttributeException
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
+from collectors.base import (
+    Budget,
+    BudgetExceededError,
+    CollectorError,
+    Page,
+    SourceUnavailableError,
+    skip_too_new,
+)
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 
@@ -161,10 +168,10 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
     options = RedditOptions.from_settings(source_settings)
     # praw 8.0.3 reads its `timeout` setting but never hands it to prawcore, whose Session then asks
     # for 16 s on every request: the timeout is enforced by the HTTP session we give praw instead.
+    session = _TimeoutSession(options.timeout)
     endpoints = {"oauth_url": options.oauth_url, "reddit_url": options.reddit_url,
                  "check_for_updates": False, "timeout": options.timeout,
-                 "requestor_kwargs": {"session": _TimeoutSession(options.timeout),
-                                      "timeout": options.timeout}}
+                 "requestor_kwargs": {"session": session, "timeout": options.timeout}}
     site = options.site or env.get("praw_site")
     if not site:
         missing = [name for name in ENV_VARS if not env.get(name, "").strip()]
@@ -177,7 +184,7 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
         secret = env["REDDIT_CLIENT_SECRET"]
         reddit = praw.Reddit(client_id=env["REDDIT_CLIENT_ID"], client_secret=secret,
                              user_agent=env["REDDIT_USER_AGENT"], **endpoints)
-        return RedditCollector(reddit, options, secrets=(secret,))
+        return RedditCollector(reddit, options, secrets=(secret,), session=session)
     try:
         reddit = praw.Reddit(site, **endpoints)
     except MissingRequiredAttributeException as exc:
@@ -190,19 +197,38 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
             f"praw.ini has no usable section [{site}] ({type(exc).__name__}); looked in ./praw.ini and "
             "~/.config/praw.ini", missing_config=True) from None
     secret = reddit.config.client_secret
-    return RedditCollector(reddit, options, secrets=(secret,))
+    return RedditCollector(reddit, options, secrets=(secret,), session=session)
 
 
 class _TimeoutSession(requests.Session):
-    """A requests session that waits at most ``timeout`` seconds for any answer."""
+    """A requests session that waits at most ``timeout`` seconds for any answer, and never longer than
+    ``budget`` (the run's, set by the collector) has left.
+
+    A wait the budget cut short raises :class:`BudgetExceededError` rather than a timeout: prawcore
+    retries timeouts (three attempts, sleeping up to 4 s between them), which would hold a run against a
+    silent server far past its ``--max-seconds``; prawcore passes any other exception up at once.
+    """
 
     def __init__(self, timeout: float):
         super().__init__()
         self.timeout = timeout
+        self.budget: Budget | None = None
 
     def request(self, method, url, *args, **kwargs):
-        kwargs["timeout"] = self.timeout
-        return super().request(method, url, *args, **kwargs)
+        timeout, capped = self.timeout, False
+        if self.budget is not None:
+            remaining = self.budget.remaining()
+            if remaining <= 0:
+                raise BudgetExceededError("Reddit: the run's time budget (--max-seconds) ran out")
+            timeout, capped = min(timeout, remaining), remaining < timeout
+        kwargs["timeout"] = timeout
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.Timeout:
+            if capped:
+                raise BudgetExceededError(f"Reddit: no answer from {urlsplit(url).netloc} before the run's "
+                                          "time budget (--max-seconds) ran out") from None
+            raise
 
 
 class RedditCollector:
@@ -212,16 +238,19 @@ class RedditCollector:
     :param options: the source settings.
     :param secrets: strings that must never appear in an error message (the client secret).
     :param sleep: how to wait on 429 (tests pass a recorder).
+    :param session: the HTTP session ``reddit`` sends through, told each call's budget (default none:
+        requests then wait ``timeout`` whatever the budget has left).
     """
 
     name = SOURCE
 
     def __init__(self, reddit: praw.Reddit, options: RedditOptions, secrets: tuple[str | None, ...] = (),
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, session: _TimeoutSession | None = None):
         self._reddit = reddit
         self.options = options
         self._secrets = tuple(s for s in secrets if s)
         self.sleep = sleep
+        self._session = session
 
     # the job's entry point -----------------------------------------------------------------------
     def pages(self, brand: Brand, checkpoints: Mapping[str, str], since: datetime | None,
@@ -262,19 +291,22 @@ class RedditCollector:
         page: list[tuple[Post, str]] = []
         page_ids: dict[str, int] = {}
         matched = 0
+        now = datetime.now(UTC)
         for item in self._walk(listing, f"the search in r/{multi}", cursor.floor, since, budget):
             data = vars(item)
             name, created = data["name"], int(data["created_utc"])
+            if skip_too_new(SOURCE, name, datetime.fromtimestamp(created, UTC), now):
+                continue  # before `walked`: its time would lift the floor above every later post
             walked[name] = created
             if name in cursor.seen:
                 continue
             page_ids[name] = created
-            post = submission_to_post(data)
-            term = brand.match(post.text)
-            if term is None:  # Reddit's search is loose: "Next" finds "nextdoor"
+            post = _mapped(submission_to_post, data)
+            term = brand.match(post.text) if post is not None else None
+            if post is None or term is None:  # Reddit's search is loose: "Next" finds "nextdoor"
                 continue
             page.append((post, term))
-            page.extend(self._thread(item, data, brand, term, budget))
+            page.extend(self._thread(item, data, brand, term, now, budget))
             matched += 1
             if matched % self.options.page_submissions == 0:
                 cursor = cursor.with_seen(page_ids)
@@ -284,7 +316,7 @@ class RedditCollector:
         if page or final != cursor:
             yield Page(page, (key, final.encode()))
 
-    def _thread(self, submission: Any, data: dict, brand: Brand, term: str,
+    def _thread(self, submission: Any, data: dict, brand: Brand, term: str, now: datetime,
                 budget: Budget) -> list[tuple[Post, str]]:
         """The comments of a matched submission: all kept (replies like "same, down since 9" rarely
         name the brand), each under the term it names itself, else the submission's term."""
@@ -299,7 +331,9 @@ class RedditCollector:
         for comment in forest.list():
             if not isinstance(comment, praw.models.Comment):  # an unexpanded "more" stub
                 continue
-            post = comment_to_post(vars(comment))
+            post = _mapped(comment_to_post, vars(comment))
+            if post is None or skip_too_new(SOURCE, post.post_id, post.created_at, now):
+                continue
             found.append((post, brand.match(post.text) or term))
         return found
 
@@ -309,16 +343,19 @@ class RedditCollector:
         walked: dict[str, int] = {}
         page: list[tuple[Post, str]] = []
         page_ids: dict[str, int] = {}
+        now = datetime.now(UTC)
         for item in self._walk(listing, f"the comments of r/{multi}", cursor.floor, since, budget):
             data = vars(item)
             name, created = data["name"], int(data["created_utc"])
+            if skip_too_new(SOURCE, name, datetime.fromtimestamp(created, UTC), now):
+                continue  # before `walked`, as in _search_pages
             walked[name] = created
             if name in cursor.seen:
                 continue
             page_ids[name] = created
-            post = comment_to_post(data)
-            term = brand.match(post.text)
-            if term is not None:
+            post = _mapped(comment_to_post, data)
+            term = brand.match(post.text) if post is not None else None
+            if post is not None and term is not None:
                 page.append((post, term))
             if len(page_ids) == 100:
                 cursor = cursor.with_seen(page_ids)
@@ -370,6 +407,8 @@ class RedditCollector:
         """Run ``request`` (which may make praw requests), waiting out 429 answers a bounded number of
         times, and turn praw's failures into our errors."""
         attempt = 0
+        if self._session is not None:
+            self._session.budget = budget
         while True:
             budget.check()
             try:
@@ -382,6 +421,10 @@ class RedditCollector:
                 if exc.response.status_code != 429:  # the token endpoint's 429 comes as a plain one
                     raise self._error(exc, what) from None
                 wait = self._retry_after(exc.response.headers.get("retry-after"))
+            except prawcore.RequestException as exc:
+                if isinstance(exc.original_exception, BudgetExceededError):  # from _TimeoutSession
+                    raise exc.original_exception from None
+                raise self._error(exc, what) from None
             except prawcore.PrawcoreException as exc:
                 raise self._error(exc, what) from None
             except praw.exceptions.RedditAPIException as exc:
@@ -465,9 +508,12 @@ class RedditCollector:
 
 # the boundary: Reddit JSON -> Post ----------------------------------------------------------------
 def submission_to_post(data: Mapping[str, Any]) -> Post:
-    """A submission (``t3``) as a Post; ``data`` is its JSON object (``vars()`` of a praw Submission)."""
-    title = data.get("title") or ""
-    selftext = data.get("selftext") or ""
+    """A submission (``t3``) as a Post; ``data`` is its JSON object (``vars()`` of a praw Submission).
+
+    :raises TypeError: when ``title`` or ``selftext`` is not a string (nor null).
+    """
+    title = _text(data, "title")
+    selftext = _text(data, "selftext")
     return Post(
         source=SOURCE,
         post_id=data["name"],  # the fullname t3_..., as every Reddit source (and /api/info) names it
@@ -483,13 +529,16 @@ def submission_to_post(data: Mapping[str, Any]) -> Post:
 
 
 def comment_to_post(data: Mapping[str, Any]) -> Post:
-    """A comment (``t1``) as a Post; ``parent_id`` is the fullname of the comment or submission above."""
+    """A comment (``t1``) as a Post; ``parent_id`` is the fullname of the comment or submission above.
+
+    :raises TypeError: when ``body`` is not a string (nor null).
+    """
     link = str(data.get("link_id", ""))
     return Post(
         source=SOURCE,
         post_id=data["name"],
         created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        text=data.get("body") or "",
+        text=_text(data, "body"),
         kind="comment",
         author=_author(data.get("author")),
         # Comments from 2014 (t1_cklfmye) carry no permalink; Reddit resolves /comments/<link>/_/<id>/.
@@ -497,6 +546,26 @@ def comment_to_post(data: Mapping[str, Any]) -> Post:
         parent_id=data.get("parent_id"),
         engagement=_int(data.get("score")),
     )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    """A text field, "" when absent or null; anything else would end up stored as a Python repr."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{data.get('name') or data.get('id')}: '{key}' is a JSON "
+                        f"{type(value).__name__}, expected a string")
+    return value
+
+
+def _mapped(to_post: Callable[[Mapping[str, Any]], Post], data: Mapping[str, Any]) -> Post | None:
+    """``to_post(data)``, or None (logged with the item's id) for an item whose text is not a string."""
+    try:
+        return to_post(data)
+    except TypeError as exc:
+        log.warning("reddit: skipping an item: %s", exc)
+        return None
 
 
 def _author(value: Any) -> str | None:
