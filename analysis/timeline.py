@@ -39,18 +39,25 @@ def bucket_series(scores: pd.DataFrame, params: MetricParams, start: datetime | 
         return pd.DataFrame(columns=SERIES_COLUMNS, index=pd.DatetimeIndex([], tz="UTC"))
     first = pd.Timestamp(start if start is not None else times.min()).floor(delta)
     last = pd.Timestamp(end if end is not None else times.max()).floor(delta)
-    index = pd.date_range(first, last, freq=delta)
     bucket = times.dt.floor(delta)
     inside = (bucket >= first) & (bucket <= last)
     parts = pd.DataFrame({"compound": scores["compound"], "negative": scores["compound"] <= NEGATIVE})
-    frame = (
+    counts = (
         parts[inside]
         .groupby(bucket[inside])
         .agg(posts=("compound", "size"), total=("compound", "sum"), negatives=("negative", "sum"))
-        .reindex(index, fill_value=0)
     )
+    return series_from_counts(counts, params, first, last)
+
+
+def series_from_counts(counts: pd.DataFrame, params: MetricParams, first, last) -> pd.DataFrame:
+    """The series from per-bucket totals (``posts``, ``total`` compound, ``negatives``, indexed by
+    bucket start), as :func:`bucket_series` makes it: the store can sum the buckets in SQL instead."""
+    index = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=params.bucket_delta)
+    frame = counts.reindex(index, fill_value=0)
     frame["posts"] = frame["posts"].astype("int64")
     frame["negatives"] = frame["negatives"].astype("int64")
+    frame["total"] = frame["total"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         frame["mean"] = frame["total"] / frame["posts"].where(frame["posts"] > 0)
         frame["negative_share"] = frame["negatives"] / frame["posts"].where(frame["posts"] > 0)

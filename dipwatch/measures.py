@@ -10,6 +10,8 @@ import pandas as pd
 
 from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, outage_metrics
+from analysis.sentiment import scorer_id
+from analysis.timeline import NEGATIVE, series_from_counts
 from dipwatch.brands import Brand
 from dipwatch.config import Settings
 from dipwatch.store import Outage, Store
@@ -71,10 +73,19 @@ class BrandView:
 
 def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
                 end: datetime | None) -> pd.DataFrame:
-    """The bucketed series of ``brand`` between ``start`` and ``end`` (whole data when None)."""
-    from dipwatch.measures_extra import load_series_voiced
+    """The bucketed series of ``brand`` between ``start`` and ``end``, with one author one voice
+    as ``params`` says. The database sums the buckets: a brand's posts never travel to Python."""
+    if start is None or end is None:
+        from dipwatch.measures_extra import load_series_voiced
 
-    return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice)
+        return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice)
+    delta = params.bucket_delta
+    rows = store.bucket_totals(brand, scorer_id(), start, end + delta, int(delta.total_seconds()),
+                               params.one_author_one_voice, NEGATIVE)
+    counts = pd.DataFrame(rows, columns=["bucket", "posts", "total", "negatives"])
+    counts.index = pd.to_datetime(counts.pop("bucket").astype("int64"), unit="s", utc=True)
+    first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
+    return series_from_counts(counts, params, first, last)
 
 
 def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,

@@ -789,6 +789,37 @@ class Store:
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(query.order_by(mentions.c.created_at, posts.c.id))]
 
+    def bucket_totals(self, brand: str, scorer: str, start: datetime, end: datetime, bucket_seconds: int,
+                      one_voice: bool, negative: float) -> list[tuple[int, int, float, int]]:
+        """(bucket start epoch, votes, sum of compound, negative votes) per non-empty bucket of
+        ``brand`` in [start, end), summed by the database instead of in Python; a vote is negative at
+        or below ``negative``.
+
+        With ``one_voice`` an author's posts in a bucket are one vote, their mean compound (posts with
+        no author hash count one each), as :func:`analysis.uncertainty.one_voice` does.
+        """
+        size = sa.literal(bucket_seconds, sa.BigInteger)
+        bucket = (mentions.c.created_at - mentions.c.created_at % size).label("bucket")
+        base = (
+            sa.select(bucket, scores.c.compound.label("compound"), posts.c.author_hash, posts.c.id)
+            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
+            .join(posts, posts.c.id == mentions.c.post)
+            .where(mentions.c.brand == brand, mentions.c.created_at >= to_epoch(start),
+                   mentions.c.created_at < to_epoch(end))
+        ).subquery()
+        if one_voice:
+            who = sa.func.coalesce(base.c.author_hash, sa.cast(base.c.id, sa.String) + sa.literal("#"))
+            votes = (sa.select(base.c.bucket, sa.func.avg(base.c.compound).label("compound"))
+                     .group_by(base.c.bucket, who)).subquery()
+        else:
+            votes = base
+        is_negative = sa.case((votes.c.compound <= negative, 1), else_=0)
+        query = (sa.select(votes.c.bucket, sa.func.count(), sa.func.sum(votes.c.compound),
+                           sa.func.sum(is_negative))
+                 .group_by(votes.c.bucket).order_by(votes.c.bucket))
+        with self.engine.connect() as conn:
+            return [(int(b), int(n), float(t), int(g)) for b, n, t, g in conn.execute(query)]
+
 
 def _post_row(item: ScoredPost, now: int) -> dict:
     post = item.post
