@@ -66,7 +66,8 @@ mentions = sa.Table(
     sa.Column("brand", sa.String(64), primary_key=True),
     sa.Column("term", sa.Text, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),  # copied from posts: per-brand range scans
-    sa.Index("ix_mentions_brand_created", "brand", "created_at"),
+    # Covering for the per-brand series: brand, time range, then the post to join its score.
+    sa.Index("ix_mentions_brand_created_post", "brand", "created_at", "post"),
 )
 scores = sa.Table(
     "scores", metadata,
