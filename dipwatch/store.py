@@ -184,8 +184,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboard read while a collector writes; busy_timeout waits for a writer's lock
     # instead of failing with "database is locked"; NORMAL is crash-safe in WAL mode.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # busy_timeout first: switching a new file to WAL needs a lock that another process opening it at
+    # the same moment may hold, and without the timeout that fails at once with "database is locked".
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -246,7 +248,8 @@ class Store:
                     self._create_schema(conn)
                 return
             except sa.exc.DBAPIError as exc:
-                if "already exists" in str(exc.orig) and attempt < SCHEMA_ATTEMPTS - 1:
+                racing = "already exists" in str(exc.orig) or "database is locked" in str(exc.orig)
+                if racing and attempt < SCHEMA_ATTEMPTS - 1:
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise StoreError(f"cannot open database: {exc.orig}") from None
