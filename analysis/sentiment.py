@@ -21,6 +21,7 @@ import importlib.resources
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -159,10 +160,27 @@ def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, f
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     gc.freeze()
     try:
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context) as pool:
+        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context,
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             return [row for part in pool.map(_score_chunk, chunks) for row in part]
     finally:
         gc.unfreeze()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make a scoring worker end when the process that started it is killed.
+
+    A SIGKILLed import (cron's timeout, an operator) otherwise left its workers blocked forever on
+    the pool's task queue, holding the import's stdout and stderr open (found by the adversarial
+    crash tests, which then waited for an end of output that never came).
+    """
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _usable_cpus() -> int:
