@@ -74,6 +74,9 @@ def bootstrap_intervals(scores: pd.DataFrame, outage, others: Iterable, params: 
     if not 0 < level < 1:
         raise ValueError(f"level: expected between 0 and 1, got {level}")
     others = list(others)
+    if scores.empty:  # nothing to resample: no interval
+        return {**{f"{name}_{end}": None for name in INTERVAL_METRICS for end in ("lo", "hi")},
+                "recovered_share": None, "interval_level": level, "resamples": resamples}
     delta = params.bucket_delta
     now_ts = pd.Timestamp(now)
     times = scores["created_at"]

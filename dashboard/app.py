@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 import dash
 
+from dashboard.auth import install_auth
 from dashboard.callbacks import register_callbacks
 from dashboard.layout import STYLESHEET, build_layout
 from dipwatch.config import Settings
@@ -13,8 +17,12 @@ from dipwatch.store import Store
 DEMO_NOTE = "Demo data: these posts are simulated"
 
 
-def create_app(settings: Settings, store: Store) -> dash.Dash:
-    """The dashboard over ``store``; assets are served by the app itself (no CDN)."""
+def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None = None) -> dash.Dash:
+    """The dashboard over ``store``; assets are served by the app itself (no CDN).
+
+    :param env: where basic-authentication users are read from (default ``os.environ``; see
+        :mod:`dashboard.auth`): with users configured, every request must sign in.
+    """
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
                     suppress_callback_exceptions=False)
     brands = known_brands(settings, store)
@@ -23,7 +31,9 @@ def create_app(settings: Settings, store: Store) -> dash.Dash:
     demo_note = DEMO_NOTE if store.get_meta("demo") else None
     app.index_string = app.index_string.replace("{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
     app.layout = build_layout(ordered, default, demo_note)
-    register_callbacks(app, settings, store)
+    # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
+    app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, settings, store)
+    install_auth(app, os.environ if env is None else env)
     return app
 
 

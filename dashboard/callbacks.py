@@ -1,88 +1,194 @@
-"""Thin callbacks: unpack the inputs, ask the model, build the figure and components, return them."""
+"""Thin callbacks: unpack the inputs, ask the model, build the figure and components, return them.
+
+This module wires the shared state (URL, controls, live refresh), the overview and the timeline; the
+voices, outages and compare tabs have their own modules. Heavy views are only built while their tab
+is open; the measured brand view is shared through :class:`dashboard.views.ViewCache`.
+"""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
-from dash import Input, Output, State, dcc
+from dash import Input, Output, State, ctx, dcc, no_update
 
-from dashboard import ids, model
+from analysis.headline import headline
+from dashboard import callbacks_compare, callbacks_outages, callbacks_voices, ids, model
 from dashboard.figures import build_empty_figure, build_timeline_figure
-from dashboard.layout import render_cards, render_posts_table, render_warning
+from dashboard.layout import chart_config, render_cards, render_warning
+from dashboard.state import ViewState, build_search, parse_state, resolve_state
+from dashboard.tables import SERIES_COLUMNS, series_rows
+from dashboard.views import ViewCache
 from dipwatch.config import Settings
-from dipwatch.measures import brand_view, known_brands, measured_windows
+from dipwatch.measures import measured_windows
 from dipwatch.store import Store
 
 
-def register_callbacks(app, settings: Settings, store: Store) -> None:
-    """Wire the page's controls to the model, reading from ``store``."""
+def csv_download(columns, rows, name: str) -> dict:
+    """A CSV file for dcc.Download, written by the export code (formula-neutralised)."""
+    from analysis.export import write_csv
 
-    def view_of(brand_key: str, bucket: str = "1h"):
-        brand = known_brands(settings, store)[brand_key]
-        return brand_view(settings, store, brand, settings.metrics.with_bucket(bucket))
+    buffer = io.StringIO()
+    write_csv(list(columns), rows, buffer)
+    return dcc.send_string(buffer.getvalue(), name)
+
+
+def register_callbacks(app, settings: Settings, store: Store, views: ViewCache | None = None) -> ViewCache:
+    """Wire the page's controls to the model, reading from ``store``; return the view cache."""
+    views = views or ViewCache(settings, store)
+    brand_keys = list(views.brands())
+
+    def selectable(brand_key: str) -> list:
+        return measured_windows(store.list_outages(brand_key))
 
     @app.callback(
-        Output(ids.OUTAGE, "options"),
-        Output(ids.OUTAGE, "value"),
-        Input(ids.BRAND, "value"),
+        Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
+        Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
+        Output(ids.URL, "search"),
+        Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
+        Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
+        Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
     )
-    def choose_brand(brand_key):
-        if not brand_key:
-            return [], None
-        outages = measured_windows(store.list_outages(brand_key))
-        return model.outage_options(outages), model.default_outage(outages)
+    def sync_state(search, brand, outage, period, bucket, tab, _version, click):
+        trigger = ctx.triggered_id
+        if trigger in (None, ids.URL):
+            wanted = parse_state(search)
+        else:
+            wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
+                               "voices" if trigger == ids.TIMELINE and click else tab)
+        windows = {}
+
+        def outages_of(key):
+            return [w.id for w in windows.setdefault(key, selectable(key))]
+
+        def default_of(key):
+            return model.default_outage(windows.setdefault(key, selectable(key)))
+
+        state = resolve_state(wanted, brand_keys, outages_of, default_of)
+        chosen = windows.get(state.brand) or (selectable(state.brand) if state.brand else [])
+        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
+        changed = {k: (v if current[k] != v else no_update)
+                   for k, v in vars(state).items()}
+        new_search = build_search(state)
+        return (changed["brand"], model.outage_options(chosen), changed["outage"], changed["period"],
+                changed["bucket"], changed["tab"],
+                new_search if new_search != (search or "") else no_update)
+
+    @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
+    def list_sources(brand_key):
+        return [{"label": s, "value": s} for s in views.sources(brand_key)] if brand_key else []
+
+    _register_header(app, store, selectable)
+    _register_overview(app, views)
+    _register_timeline(app, settings, store, views)
+    callbacks_voices.register(app, store, views, csv_download)
+    callbacks_outages.register(app, store, views, csv_download)
+    callbacks_compare.register(app, settings, store, views, csv_download)
+    return views
+
+
+def _register_header(app, store: Store, selectable) -> None:
+    """Live refresh while the selected outage is open, and the freshness line."""
 
     @app.callback(
-        Output(ids.CARDS, "children"),
+        Output(ids.LIVE, "disabled"), Output(ids.LIVE_NOTE, "children"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.DATA_VERSION, "data"),
+    )
+    def live_refresh(brand_key, outage_id, _version):
+        outage = next((w for w in selectable(brand_key) if w.id == outage_id), None) if brand_key else None
+        if outage is None or outage.end is not None:
+            return True, None
+        return False, "Live: this outage is ongoing; the figures refresh every minute."
+
+    @app.callback(
+        Output(ids.FRESHNESS, "children"), Output(ids.FRESHNESS, "className"),
+        Input(ids.BRAND, "value"), Input(ids.LIVE, "n_intervals"),
+    )
+    def show_freshness(brand_key, _tick):
+        if not brand_key:
+            return "", "freshness"
+        now = datetime.now(UTC)
+        span = store.time_range(brand_key)
+        text, stale = model.freshness(store.collect_status(now), brand_key, now, span[1] if span else None)
+        return text, "freshness stale" if stale else "freshness"
+
+
+def _register_overview(app, views: ViewCache) -> None:
+    """The headline and the metric cards (then the cards again with their intervals)."""
+
+    @app.callback(
+        Output(ids.HEADLINE, "children"), Output(ids.CARDS, "children"),
         Output(ids.SPARSE_WARNING, "children"),
-        Output(ids.TIMELINE, "figure"),
-        Output(ids.POSTS_CAPTION, "children"),
-        Output(ids.POSTS_TABLE, "children"),
-        Input(ids.BRAND, "value"),
-        Input(ids.OUTAGE, "value"),
-        Input(ids.BUCKET, "value"),
-        Input(ids.POSTS_SEARCH, "value"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
+        Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"), Input(ids.LIVE, "n_intervals"),
     )
-    def show_outage(brand_key, outage_id, bucket, search):
+    def show_overview(brand_key, outage_id, bucket, sources, _version, _tick):
         if not brand_key:
-            empty = build_empty_figure("No brands yet: run `dipwatch demo` or import posts")
-            return [], None, empty, "", None
-        view = view_of(brand_key, bucket or "1h")
-        outage = model.find_outage(view, outage_id)
-        figure = build_timeline_figure(view.series, view.outages, view.metrics,
-                                       outage.id if outage else None, view.brand.name)
-        if outage is None:
-            return [], None, figure, "No outages recorded for this brand.", None
-        metrics = model.metrics_for(view, outage.id)
-        rows = model.window_posts(store, brand_key, outage, now=view.now, contains=search)
-        return (render_cards(model.cards(metrics)), render_warning(model.sparse_warning(metrics)), figure,
-                model.posts_caption(rows, outage, view.now, search),
-                render_posts_table(rows, model.POST_COLUMNS))
+            return "No brands yet: run `dipwatch demo` or import posts.", [], None
+        view = views.view(brand_key, bucket or "1h", sources)
+        metrics = model.metrics_for(view, outage_id)
+        if metrics is None:
+            return f"{view.brand.name}: no outages recorded yet.", [], None
+        return (headline(metrics), render_cards(model.cards(metrics)),
+                render_warning(model.sparse_warning(metrics)))
 
     @app.callback(
-        Output(ids.DOWNLOAD, "data"),
-        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-        State(ids.BRAND, "value"),
-        State(ids.OUTAGE, "value"),
-        State(ids.POSTS_SEARCH, "value"),
+        Output(ids.CARDS, "children", allow_duplicate=True),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
+        Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def show_intervals(brand_key, outage_id, bucket, sources, _version):
+        """The cards again, with their bootstrap intervals (about a second later than the cards)."""
+        if not brand_key:
+            return []
+        view = views.view(brand_key, bucket or "1h", sources)
+        metrics = model.metrics_for(view, outage_id)
+        if metrics is None:
+            return []
+        return render_cards(model.cards(metrics, views.intervals(view, outage_id, sources)))
+
+
+def _register_timeline(app, settings: Settings, store: Store, views: ViewCache) -> None:
+    """The timeline chart, its series as CSV, and the incident report."""
+
+    @app.callback(
+        Output(ids.TIMELINE, "figure"), Output(ids.TIMELINE, "config"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
+        Input(ids.PERIOD, "value"), Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"),
+        Input(ids.LIVE, "n_intervals"), Input(ids.TABS, "value"),
+    )
+    def show_timeline(brand_key, outage_id, bucket, period, sources, _version, _tick, tab):
+        if tab is not None and tab != "timeline":  # built when its tab opens
+            return no_update, no_update
+        if not brand_key:
+            return build_empty_figure("No brands yet: run `dipwatch demo` or import posts"), no_update
+        view = views.view(brand_key, bucket or "1h", sources)
+        outage = model.find_outage(view, outage_id)
+        figure = build_timeline_figure(
+            view.series, view.outages, view.metrics, outage.id if outage else None, view.brand.name,
+            phases=store.outage_phases(outage.id) if outage else (),
+            x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket)
+        # Keep the user's zoom across live refreshes; reset it when the question changes.
+        figure.update_layout(uirevision=f"{brand_key}/{outage_id}/{bucket}/{period}")
+        name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-timeline"
+        return figure, chart_config(name)
+
+    @app.callback(
+        Output(ids.SERIES_DOWNLOAD, "data"),
+        Input(ids.SERIES_DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.BRAND, "value"), State(ids.BUCKET, "value"), State(ids.SOURCES, "value"),
         prevent_initial_call=True,
     )
-    def download_posts(_clicks, brand_key, outage_id, search):
-        from analysis.export import write_csv
-
-        view = view_of(brand_key)
-        outage = model.find_outage(view, outage_id)
-        rows = model.window_posts(store, brand_key, outage, now=view.now, contains=search) if outage else []
-        buffer = io.StringIO()
-        write_csv(model.POST_COLUMNS, rows, buffer)
-        name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-posts.csv"
-        return dcc.send_string(buffer.getvalue(), name)
+    def download_series(_clicks, brand_key, bucket, sources):
+        view = views.view(brand_key, bucket or "1h", sources)
+        return csv_download(SERIES_COLUMNS, series_rows(view.series),
+                            f"dipwatch-{brand_key}-series-{view.params.bucket}.csv")
 
     @app.callback(
         Output(ids.REPORT_DOWNLOAD, "data"),
         Input(ids.REPORT_BUTTON, "n_clicks"),
-        State(ids.BRAND, "value"),
-        State(ids.OUTAGE, "value"),
+        State(ids.BRAND, "value"), State(ids.OUTAGE, "value"),
         prevent_initial_call=True,
     )
     def download_report(_clicks, brand_key, outage_id):
@@ -90,5 +196,5 @@ def register_callbacks(app, settings: Settings, store: Store) -> None:
 
         if not brand_key or outage_id is None:
             return None
-        name, text = incident_report(settings, store, known_brands(settings, store)[brand_key], outage_id)
+        name, text = incident_report(settings, store, views.brands()[brand_key], outage_id)
         return dcc.send_string(text, name)

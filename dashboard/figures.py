@@ -26,11 +26,18 @@ OUTAGE_SHAPE = "outage-{id}"
 MAX_POINTS = 3000
 FOCUS_AT = 0.55  # where the selected outage's start sits in a bounded window (its baseline is before it)
 
-LINE_COLOUR = "#1f4e79"
-OUTAGE_COLOUR = "#d9534f"
-BAND_COLOUR = "#5cb85c"
-VOLUME_COLOUR = "#9db4c8"
-NEGATIVE_COLOUR = "#c0504d"
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies, and on a washed-out projector.
+LINE_COLOUR = "#0072B2"  # blue
+OUTAGE_COLOUR = "#D55E00"  # vermillion
+BAND_COLOUR = "#009E73"  # bluish green
+VOLUME_COLOUR = "#56B4E9"  # sky blue
+NEGATIVE_COLOUR = "#CC79A7"  # reddish purple
+PHASE_COLOUR = "#555555"
+COMPETITOR_COLOUR = "#E69F00"  # orange
+BUCKET_WORDS = {"15min": "15 minutes", "1h": "hour", "1d": "day"}
+PHASE_TRACE = "Status page phases"
+# Chart-wide look: one font, calm grid, room for a legend below on a laptop or a projector.
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13, "color": "#222"}
 
 
 def _utc_naive(value) -> pd.Timestamp | None:
@@ -66,7 +73,9 @@ def build_empty_figure(message: str) -> go.Figure:
 
 
 def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequence,
-                          selected_outage_id: int | None = None, brand_name: str = "") -> go.Figure:
+                          selected_outage_id: int | None = None, brand_name: str = "",
+                          phases: Sequence[tuple[str, datetime]] = (), x_range: tuple | None = None,
+                          bucket: str = "1h") -> go.Figure:
     """Sentiment over time above post volume, with outage windows and the selected outage's metrics.
 
     :param series: from :func:`analysis.timeline.bucket_series` (index ``bucket`` UTC; columns
@@ -75,6 +84,9 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     :param metrics: :class:`analysis.recovery.OutageMetrics`, matched to windows by ``outage_id``.
     :param selected_outage_id: the outage whose baseline band, trough and recovery are drawn.
     :param brand_name: shown in the title.
+    :param phases: ``(status, time)`` of the selected outage's status-page phases, drawn as labelled lines.
+    :param x_range: ``(start, end)`` the time axis shows at first (the period filter); None: everything.
+    :param bucket: the series' bucket (``15min``, ``1h``, ``1d``), named in the axis titles.
     """
     if series.empty:
         return build_empty_figure(f"No scored posts for {brand_name or 'this brand'} yet")
@@ -86,8 +98,10 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.7, 0.3])
     fig.add_trace(go.Scatter(
         x=x, y=series["mean"], mode="markers", name=MEAN_TRACE,
-        marker={"size": 3, "color": LINE_COLOUR, "opacity": 0.25},
-        hovertemplate="%{x|%d %b %H:%M} UTC<br>mean %{y:.2f}<extra></extra>",
+        marker={"size": _volume_sizes(series["posts"]), "color": LINE_COLOUR, "opacity": 0.25,
+                "line": {"width": 0}},
+        customdata=series["posts"],
+        hovertemplate="%{x|%d %b %H:%M} UTC<br>mean %{y:.2f} of %{customdata} posts<extra></extra>",
     ), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=x, y=series["smoothed"], mode="lines", name=SENTIMENT_TRACE,
@@ -110,8 +124,10 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         _add_outage(fig, outage, end, outage.id == selected_outage_id)
     if selected is not None:
         _add_selected(fig, series, selected)
+    _add_phases(fig, phases, first, end)
 
-    title = f"{brand_name}: customer sentiment and post volume" if brand_name else "Customer sentiment"
+    per = BUCKET_WORDS.get(bucket, bucket)
+    title = f"{brand_name}: customer sentiment and posts per {per}" if brand_name else "Customer sentiment"
     if selected is not None:
         title += f" (selected: {selected.label})"
     if bounded:
@@ -119,6 +135,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     fig.update_layout(
         title={"text": title, "x": 0.01},
         template="plotly_white",
+        font=FONT,
         barmode="overlay",
         bargap=0,
         height=520,
@@ -126,10 +143,33 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 20, "t": 60, "b": 70},
     )
-    fig.update_yaxes(title_text="sentiment (compound)", range=[-1, 1], row=1, col=1)
-    fig.update_yaxes(title_text="posts", row=2, col=1)
+    fig.update_yaxes(title_text="sentiment (-1 to +1)", range=[-1, 1], row=1, col=1)
+    fig.update_yaxes(title_text=f"posts per {per}", row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
+    if x_range is not None:
+        fig.update_xaxes(range=[_utc_naive(x_range[0]), _utc_naive(x_range[1])])
     return fig
+
+
+def _volume_sizes(posts: pd.Series) -> list[float]:
+    """Marker sizes 3-12 px by the square root of each bucket's post count (area ~ volume)."""
+    top = float(posts.max()) if len(posts) else 0.0
+    if top <= 0:
+        return [3.0] * len(posts)
+    return [round(3 + 9 * (float(n) / top) ** 0.5, 1) for n in posts]
+
+
+def _add_phases(fig: go.Figure, phases: Sequence[tuple[str, datetime]], first, end) -> None:
+    """A dotted line and a label at each status-page phase (investigating, identified, ...)."""
+    for status, at in phases:
+        when = _utc_naive(at)
+        if when is None or when < first or (end is not None and when > end):
+            continue
+        fig.add_shape(type="line", xref="x", yref="paper", x0=when, x1=when, y0=0, y1=1,
+                      line={"color": PHASE_COLOUR, "width": 1, "dash": "dot"}, name=f"phase-{status}")
+        fig.add_annotation(x=when, xref="x", y=0.98, yref="paper", text=str(status), showarrow=False,
+                           textangle=-90, xanchor="right", yanchor="top", name=f"phase-{status}",
+                           font={"size": 10, "color": PHASE_COLOUR})
 
 
 def _bounded(series: pd.DataFrame, focus, max_points: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
@@ -189,3 +229,58 @@ def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> f
         if pd.notna(value):
             return float(value)
     return fallback
+
+
+def build_compare_figure(brand_name: str, comparisons: Sequence) -> go.Figure:
+    """The change in mean sentiment during the window, for the brand and each competitor, side by side.
+
+    :param comparisons: :class:`analysis.compare.Comparison` (``brand_change``, ``competitor_change``).
+    """
+    if not comparisons:
+        return build_empty_figure("No competitors with posts to compare with")
+    names = [c.competitor for c in comparisons]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=names, y=[c.brand_change for c in comparisons], name=brand_name or "Brand",
+                         marker={"color": LINE_COLOUR},
+                         hovertemplate="%{y:.2f}<extra>" + (brand_name or "Brand") + "</extra>"))
+    fig.add_trace(go.Bar(x=names, y=[c.competitor_change for c in comparisons], name="Competitor",
+                         marker={"color": COMPETITOR_COLOUR}, hovertemplate="%{y:.2f}<extra>%{x}</extra>"))
+    for c in comparisons:
+        if c.did is not None:
+            fig.add_annotation(x=c.competitor, y=1, yref="paper", showarrow=False, yanchor="bottom",
+                               text=f"difference in differences {c.did:+.2f}", font={"size": 12})
+    fig.update_layout(
+        title={"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
+        template="plotly_white", font=FONT, barmode="group", height=380,
+        yaxis={"title": "change in sentiment (-2 to +2)", "zeroline": True},
+        xaxis={"title": "competitor (same window)"},
+        legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 60, "b": 70},
+    )
+    return fig
+
+
+def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> go.Figure:
+    """All outages of a brand aligned at their start: mean abnormal sentiment per hour with its band.
+
+    :param frame: columns ``hour``, ``mean_abnormal``, ``lo``, ``hi``, ``outages``
+        (:func:`analysis.event_study.event_study`).
+    """
+    if frame is None or frame.empty:
+        return build_empty_figure("Not enough outages to align")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(frame["hour"]) + list(frame["hour"])[::-1],
+                             y=list(frame["hi"]) + list(frame["lo"])[::-1], fill="toself", mode="lines",
+                             line={"width": 0}, fillcolor="rgba(0,114,178,0.18)", name="95% interval",
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=frame["hour"], y=frame["mean_abnormal"], mode="lines",
+                             name="Mean across outages",
+                             line={"color": LINE_COLOUR, "width": 2}, customdata=frame["outages"],
+                             hovertemplate="hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"))
+    fig.add_hline(y=0, line={"color": PHASE_COLOUR, "dash": "dot", "width": 1})
+    title = "Sentiment below normal, hours after each outage started"
+    fig.update_layout(title={"text": f"{brand_name}: {title}" if brand_name else title, "x": 0.01},
+                      template="plotly_white", font=FONT, height=380,
+                      xaxis={"title": "hours since the outage started"},
+                      yaxis={"title": "sentiment minus normal"},
+                      legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 60, "b": 70})
+    return fig

@@ -1,4 +1,5 @@
-"""The page: header, controls, metric cards, the timeline and the posts of the selected outage.
+"""The page: header, controls, the headline, and one tab per view (overview, timeline, voices,
+outages, compare).
 
 Also the small renderers callbacks use to turn model data into components. Post text is always
 passed as a plain string child, which React renders as text: never markdown, never HTML.
@@ -15,28 +16,72 @@ from dash import dash_table, dcc, html
 from analysis.params import BUCKETS
 from dashboard import ids
 from dashboard.figures import build_empty_figure
+from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS
+from dashboard.tables import OUTAGE_COLUMNS
 
-BUCKET_LABELS = {"15min": "15 min", "1h": "1 h", "1d": "1 day"}
+BUCKET_LABELS = {"15min": "15 min", "1h": "1 hour", "1d": "1 day"}
 LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # URL characters kept as they are; ( ) [ ] < > and spaces are encoded
-POST_HEADERS = {"time": "Time (UTC)", "source": "Source", "sentiment": "Sentiment", "label": "Label",
-                "engagement": "Engagement", "text": "Text", "link": "Link"}
+POST_HEADERS = {"time": "Time (UTC)", "source": "Source", "sentiment": "Sentiment (-1 to +1)",
+                "label": "Class", "engagement": "Engagement", "text": "Text", "link": "Link"}
+LABEL_CHOICES = {"all": "All posts", "negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 
-PAGE = {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif", "maxWidth": "1280px",
-        "margin": "0 auto", "padding": "0 16px 32px", "color": "#222"}
-DEMO_NOTE = {"background": "#fff3cd", "border": "1px solid #e0c36c", "padding": "6px 10px",
-             "borderRadius": "4px", "display": "inline-block"}
-CONTROLS = {"display": "flex", "gap": "24px", "flexWrap": "wrap", "alignItems": "flex-end",
-            "marginBottom": "16px"}
-CARD_ROW = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(180px, 1fr))", "gap": "10px"}
-# Styles repeated per card live in one stylesheet (app.py puts it in the page), not inline on each.
+PAGE = {"maxWidth": "1280px", "margin": "0 auto", "padding": "0 16px 32px"}
+CONTROLS = {"display": "flex", "gap": "16px", "flexWrap": "wrap", "alignItems": "flex-end",
+            "marginBottom": "12px"}
+ROW = {"display": "flex", "gap": "12px", "flexWrap": "wrap", "alignItems": "center", "margin": "8px 0"}
+CARD_ROW = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(200px, 1fr))", "gap": "10px"}
+# Styles repeated across components live in one stylesheet (app.py puts it in the page), not inline.
+# Calm palette: greys for chrome, Okabe-Ito colours (see figures.py) for data and warnings only.
 STYLESHEET = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; background: #fff;
+       font-size: 15px; line-height: 1.4; }
+h1 { font-size: 26px; margin: 12px 0 2px; }
+h2 { font-size: 18px; margin: 18px 0 6px; }
+label { font-size: 13px; color: #444; font-weight: 600; display: block; margin-bottom: 2px; }
+button { font: inherit; font-size: 14px; padding: 5px 12px; border: 1px solid #888; border-radius: 4px;
+         background: #f4f4f4; cursor: pointer; }
+button:hover { background: #e8e8e8; }
+input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 1px solid #bbb;
+                                       border-radius: 4px; }
+.subtitle { color: #555; margin-bottom: 6px; }
+.demo-note { background: #fff3cd; border: 1px solid #e0c36c; padding: 4px 10px; border-radius: 4px;
+             display: inline-block; font-size: 13px; }
+.freshness { font-size: 13px; color: #555; margin: 6px 0; }
+.freshness.stale { color: #222; background: #fbe3d2; border-left: 4px solid #D55E00; padding: 4px 8px; }
+.live-note { font-size: 13px; color: #0072B2; font-weight: 600; }
+.headline { font-size: 20px; font-weight: 600; margin: 8px 0 14px; padding: 10px 14px;
+            border-left: 5px solid #0072B2; background: #f2f7fb; }
 .metric-card { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; background: #fafafa; }
 .card-title { font-size: 13px; color: #555; }
 .card-value { font-size: 22px; font-weight: 600; margin: 2px 0; }
 .card-note { font-size: 12px; color: #666; }
-.sparse-warning { background: #f8d7da; border: 1px solid #d9534f; padding: 6px 10px; border-radius: 4px;
+.sparse-warning { background: #fbe3d2; border-left: 4px solid #D55E00; padding: 6px 10px; border-radius: 4px;
                   margin: 10px 0; }
+.caption { font-size: 13px; color: #555; margin: 4px 0 6px; }
+.message-error { color: #a33c00; font-weight: 600; }
+.message-ok { color: #006e50; font-weight: 600; }
+.form-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 10px;
+             align-items: end; margin: 8px 0; }
+.tab-body { padding-top: 10px; }
+.dash-spreadsheet-inner td, .dash-spreadsheet-inner th {
+  font-family: system-ui, -apple-system, 'Segoe UI', sans-serif !important; }
 """
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "dipwatch-chart"}}
+
+
+def chart_config(filename: str) -> dict:
+    """The modebar of a chart: its camera button downloads a PNG called ``filename``.png."""
+    return {**CHART_CONFIG, "toImageButtonOptions": {**CHART_CONFIG["toImageButtonOptions"],
+                                                     "filename": filename}}
+
+
+def _control(label: str, component, width: str) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=component.id), component], style={"width": width})
+
+
+def _download(button_id: str, download_id: str, text: str = "Download CSV") -> list:
+    return [html.Button(text, id=button_id, n_clicks=0), dcc.Download(id=download_id)]
 
 
 def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | None) -> html.Div:
@@ -46,45 +91,142 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
     :param default_brand: the brand selected on load (None when there are no brands).
     :param demo_note: shown in the header when the store holds simulated demo data.
     """
-    header = [html.H1("dipwatch", style={"marginBottom": "4px"}),
+    header = [html.H1("dipwatch"),
               html.Div("How customers' public sentiment dipped during each outage, and when it recovered.",
-                       style={"color": "#555", "marginBottom": "8px"})]
+                       className="subtitle")]
     if demo_note:
-        header.append(html.Div(demo_note, id=ids.DEMO_NOTE, style=DEMO_NOTE))
+        header.append(html.Div(demo_note, id=ids.DEMO_NOTE, className="demo-note"))
+    header += [html.Div(id=ids.FRESHNESS, className="freshness"),
+               html.Div(id=ids.LIVE_NOTE, className="live-note")]
     controls = html.Div([
-        html.Div([html.Label("Brand", htmlFor=ids.BRAND),
-                  dcc.Dropdown(id=ids.BRAND, value=default_brand,
-                               options=[{"label": b.name, "value": k} for k, b in brands.items()],
-                               clearable=False, searchable=False)],
-                 style={"width": "220px"}),
+        _control("Brand", dcc.Dropdown(id=ids.BRAND, value=default_brand, clearable=False, searchable=False,
+                                       options=[{"label": b.name, "value": k} for k, b in brands.items()]),
+                 "200px"),
         html.Div([html.Label("Outage", htmlFor=ids.OUTAGE),
                   dcc.Dropdown(id=ids.OUTAGE, options=[], value=None, clearable=False, searchable=False,
-                               placeholder="No outages recorded")],
-                 style={"flex": "1", "minWidth": "320px"}),
-        html.Div([html.Label("Bucket"),
+                               placeholder="No outages recorded")], style={"flex": "1", "minWidth": "320px"}),
+        _control("Period", dcc.Dropdown(id=ids.PERIOD, value=DEFAULT_PERIOD, clearable=False,
+                                        searchable=False,
+                                        options=[{"label": v, "value": k} for k, v in PERIODS.items()]),
+                 "200px"),
+        _control("Sources", dcc.Dropdown(id=ids.SOURCES, value=[], multi=True, placeholder="All sources"),
+                 "220px"),
+        html.Div([html.Label("Time step"),
                   dcc.RadioItems(id=ids.BUCKET, value="1h", inline=True,
                                  options=[{"label": BUCKET_LABELS[b], "value": b} for b in BUCKETS],
                                  inputStyle={"marginRight": "4px", "marginLeft": "10px"})]),
         html.Div([html.Button("Incident report (HTML)", id=ids.REPORT_BUTTON, n_clicks=0,
                               title="One self-contained file to forward: headline, cards, chart, posts"),
-                  dcc.Download(id=ids.REPORT_DOWNLOAD)], style={"alignSelf": "flex-end"}),
+                  dcc.Download(id=ids.REPORT_DOWNLOAD)]),
     ], style=CONTROLS)
+    tabs = dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, children=[
+        dcc.Tab(label=TABS["overview"], value="overview", children=_overview()),
+        dcc.Tab(label=TABS["timeline"], value="timeline", children=_timeline()),
+        dcc.Tab(label=TABS["voices"], value="voices", children=_voices()),
+        dcc.Tab(label=TABS["outages"], value="outages", children=_outages()),
+        dcc.Tab(label=TABS["compare"], value="compare", children=_compare()),
+    ])
     return html.Div([
-        html.Header(header, style={"marginBottom": "16px"}),
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Interval(id=ids.LIVE, interval=60_000, disabled=True),
+        dcc.Store(id=ids.DATA_VERSION, data=0),
+        dcc.Store(id=ids.INTERVALS),
+        dcc.Store(id=ids.CLICKED),
+        html.Header(header),
         controls,
+        html.Div(id=ids.HEADLINE, className="headline"),
+        tabs,
+    ], style=PAGE)
+
+
+def _overview() -> html.Div:
+    return html.Div([
         html.Div(id=ids.CARDS, style=CARD_ROW),
         html.Div(id=ids.SPARSE_WARNING),
-        dcc.Graph(id=ids.TIMELINE, figure=build_empty_figure("Loading..."), config={"displaylogo": False}),
-        html.H2("Posts in the outage window", style={"fontSize": "18px"}),
+        html.Div("Intervals: 95% bootstrap intervals over the posts, shown under a figure once computed "
+                 "(about a second after choosing an outage).", className="caption"),
+    ], className="tab-body")
+
+
+def _timeline() -> html.Div:
+    return html.Div([
+        dcc.Graph(id=ids.TIMELINE, figure=build_empty_figure("Loading..."), config=CHART_CONFIG,
+                  clear_on_unhover=True),
+        html.Div([html.Span("Click a point to read the posts of that time step in Voices. "
+                            "Drag to zoom both panels; double-click to zoom out.", className="caption"),
+                  *_download(ids.SERIES_DOWNLOAD_BUTTON, ids.SERIES_DOWNLOAD, "Download series (CSV)")],
+                 style=ROW),
+    ], className="tab-body")
+
+
+def _voices() -> html.Div:
+    return html.Div([
         html.Div([
-            dcc.Input(id=ids.POSTS_SEARCH, type="search", debounce=True, style={"width": "280px"},
-                      placeholder="Filter: text contains..."),
-            html.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, n_clicks=0),
-            dcc.Download(id=ids.DOWNLOAD),
-        ], style={"display": "flex", "gap": "12px", "marginBottom": "8px"}),
-        html.Div(id=ids.POSTS_CAPTION, style={"fontSize": "13px", "color": "#555", "marginBottom": "6px"}),
+            html.Button("Whole outage window", id=ids.VOICES_WHOLE, n_clicks=0,
+                        title="Show the posts of the selected outage's window again"),
+            html.Div(dcc.Dropdown(id=ids.VOICES_LABEL, value="all", clearable=False, searchable=False,
+                                  options=[{"label": v, "value": k} for k, v in LABEL_CHOICES.items()]),
+                     style={"width": "160px"}),
+            dcc.Input(id=ids.POSTS_SEARCH, type="search", debounce=True, style={"width": "260px"},
+                      placeholder="Text contains..."),
+            *_download(ids.DOWNLOAD_BUTTON, ids.DOWNLOAD, "Download posts (CSV)"),
+        ], style=ROW),
+        html.Div(id=ids.POSTS_CAPTION, className="caption"),
         html.Div(id=ids.POSTS_TABLE),
-    ], style=PAGE)
+        html.H2("What customers say more than usual"),
+        html.Div("Words and two-word phrases in these posts, compared with the outage's baseline "
+                 "(a sample of up to 3,000 posts from the 14 days before it).", className="caption"),
+        html.Div(id=ids.TERMS_TABLE),
+        html.Div(_download(ids.TERMS_DOWNLOAD_BUTTON, ids.TERMS_DOWNLOAD, "Download words (CSV)"), style=ROW),
+    ], className="tab-body")
+
+
+def _outages() -> html.Div:
+    severities = [{"label": s, "value": s} for s in ("unknown", "minor", "major", "critical", "maintenance")]
+    return html.Div([
+        html.Div("Select a row to edit, remove or confirm it. Detected candidates count only once confirmed.",
+                 className="caption"),
+        html.Div(render_table(ids.OUTAGES_DATA, [], OUTAGE_COLUMNS, selectable=True), id=ids.OUTAGES_TABLE),
+        html.Div(_download(ids.OUTAGES_DOWNLOAD_BUTTON, ids.OUTAGES_DOWNLOAD, "Download outages (CSV)"),
+                 style=ROW),
+        html.H2("Add or change a window"),
+        html.Div([
+            html.Div([html.Label("Start (ISO 8601 with offset)", htmlFor=ids.FORM_START),
+                      dcc.Input(id=ids.FORM_START, type="text", placeholder="2026-10-01T18:00:00Z",
+                                style={"width": "100%"})]),
+            html.Div([html.Label("End (blank while ongoing)", htmlFor=ids.FORM_END),
+                      dcc.Input(id=ids.FORM_END, type="text", placeholder="2026-10-01T21:30:00Z",
+                                style={"width": "100%"})]),
+            html.Div([html.Label("Label", htmlFor=ids.FORM_LABEL),
+                      dcc.Input(id=ids.FORM_LABEL, type="text", placeholder="checkout down",
+                                style={"width": "100%"})]),
+            html.Div([html.Label("Severity", htmlFor=ids.FORM_SEVERITY),
+                      dcc.Dropdown(id=ids.FORM_SEVERITY, value="unknown", options=severities,
+                                   clearable=False, searchable=False)]),
+        ], className="form-grid"),
+        html.Div([
+            html.Button("Add window", id=ids.FORM_ADD, n_clicks=0),
+            html.Button("Save changes to selected", id=ids.FORM_SAVE, n_clicks=0),
+            html.Button("Remove selected", id=ids.FORM_REMOVE, n_clicks=0),
+            html.Button("Confirm selected candidate", id=ids.FORM_CONFIRM, n_clicks=0),
+            html.Button("Detect candidates", id=ids.FORM_DETECT, n_clicks=0,
+                        title="Propose windows where mentions rose well above the usual for that hour"),
+        ], style=ROW),
+        html.Div(id=ids.FORM_MESSAGE, role="status"),
+    ], className="tab-body")
+
+
+def _compare() -> html.Div:
+    return html.Div([
+        html.Div(id=ids.COMPARE_NOTE, className="caption"),
+        dcc.Graph(id=ids.COMPARE_GRAPH, figure=build_empty_figure("Loading..."),
+                  config=chart_config("dipwatch-compare")),
+        html.Div(id=ids.COMPARE_TABLE),
+        html.Div(_download(ids.COMPARE_DOWNLOAD_BUTTON, ids.COMPARE_DOWNLOAD, "Download comparison (CSV)"),
+                 style=ROW),
+        dcc.Graph(id=ids.EVENT_GRAPH, figure=build_empty_figure("Loading..."),
+                  config=chart_config("dipwatch-event-study")),
+    ], className="tab-body")
 
 
 def render_cards(cards: Sequence[tuple[str, str, str]]) -> list[html.Div]:
@@ -122,7 +264,8 @@ def _posts_table(rows: Sequence[dict], columns: Sequence[str]) -> dash_table.Dat
         columns=[_column(c) for c in columns],
         data=[{**row, "link": markdown_link(row.get("link"))} for row in rows],
         markdown_options={"html": False, "link_target": "_blank"},
-        page_size=50,
+        sort_action="native",
+        page_size=15,
         style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto", "fontSize": "13px",
                     "fontFamily": "inherit", "padding": "4px 6px"},
         style_cell_conditional=[{"if": {"column_id": "text"}, "minWidth": "420px"}],
@@ -142,3 +285,24 @@ def _column(name: str) -> dict:
     if name == "link":
         column["presentation"] = "markdown"
     return column
+
+
+def render_table(table_id: str, rows: Sequence[dict], headers: Mapping[str, str], page_size: int = 25,
+                 selectable: bool = False, selected: Sequence[int] = ()) -> dash_table.DataTable:
+    """A plain sortable table of ``rows`` with plain-words ``headers`` (column id -> header)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"(?s).*DataTable will be removed",
+                                category=DeprecationWarning)
+        return dash_table.DataTable(
+            id=table_id, columns=[{"name": name, "id": key} for key, name in headers.items()],
+            data=list(rows), sort_action="native", page_size=page_size,
+            row_selectable="single" if selectable else False, selected_rows=list(selected),
+            style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto", "fontSize": "13px",
+                        "fontFamily": "inherit", "padding": "4px 6px"},
+            style_header={"fontWeight": 600},
+        )
+
+
+def render_message(text: str | None, ok: bool = False) -> html.Div | None:
+    """An inline result line: an error (names the field) or what was done."""
+    return html.Div(text, className="message-ok" if ok else "message-error") if text else None

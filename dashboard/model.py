@@ -212,3 +212,113 @@ def posts_caption(rows: list[dict], outage: Outage, now: datetime, contains: str
         what += f" (the first {limit})"
     search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
     return f"{what}{search} from {fmt_time(start)} to {fmt_time(end)}, most negative first."
+
+
+# freshness ----------------------------------------------------------------------------------
+STALE_AFTER = timedelta(hours=1)  # collection runs every 15 min in the ops guide: 1 h means 3+ missed
+
+
+def fmt_age(age: timedelta) -> str:
+    """``5 min``, ``3.2 h`` or ``2.0 days``."""
+    minutes = max(0.0, age.total_seconds() / 60)
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def freshness(rows: Sequence[dict], brand: str, now: datetime,
+              last_post: datetime | None = None) -> tuple[str, bool]:
+    """The freshness line of ``brand`` and whether it is stale.
+
+    :param rows: ``store.collect_status(now)``; a brand with none was filled by ``dipwatch import``.
+    :param last_post: the time of the brand's latest post, shown when nothing is collected.
+    """
+    mine = sorted((r for r in rows if r["brand"] == brand), key=lambda r: r["source"])
+    if not mine:
+        latest = f"; latest post {fmt_time(last_post)}" if last_post else ""
+        return f"Posts imported from files (no scheduled collection){latest}.", False
+    parts, stale = [], False
+    for row in mine:
+        if row["last_ok"] is None:
+            part, stale = f"{row['source']}: never collected successfully", True
+        else:
+            age = now - row["last_ok"]
+            part = f"{row['source']} {fmt_age(age)} ago"
+            stale = stale or age > STALE_AFTER
+        if row["last_status"] != "ok":
+            error = (row.get("last_error") or "").splitlines()[0][:80] if row.get("last_error") else ""
+            part += f" (last run {row['last_status']}{': ' + error if error else ''})"
+            stale = True
+        parts.append(part)
+    text = "Last collection: " + ", ".join(parts) + "."
+    if stale:
+        text = f"Data may be out of date. {text}"
+    return text, stale
+
+
+# period -------------------------------------------------------------------------------------
+PERIOD_DAYS = {"7d": 7, "30d": 30}
+
+
+def period_window(period: str, outage: Outage | None, now: datetime,
+                  params) -> tuple[datetime, datetime] | None:
+    """The time range a period shows; None for all data.
+
+    ``outage``: from the start of the selected outage's baseline to 72 h (the trough horizon) after
+    its end, or to ``now`` while it is ongoing.
+    """
+    if period in PERIOD_DAYS:
+        return now - timedelta(days=PERIOD_DAYS[period]), now
+    if period == "outage" and outage is not None:
+        end = (outage.end + timedelta(hours=params.trough_horizon_h)) if outage.end else now
+        return outage.start - timedelta(days=params.baseline_days), min(end, now)
+    return None
+
+
+# clicked bucket -----------------------------------------------------------------------------
+def clicked_bucket(click: dict | None, bucket_delta) -> tuple[datetime, datetime] | None:
+    """The bucket [start, start + width) of a point clicked on the timeline (plotly ``clickData``,
+    whose x is the bucket's start as naive UTC text); None when nothing usable was clicked."""
+    points = (click or {}).get("points") or []
+    if not points or not points[0].get("x"):
+        return None
+    try:
+        start = datetime.fromisoformat(str(points[0]["x"]).replace(" ", "T"))
+    except ValueError:
+        return None
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    return start, start + bucket_delta
+
+
+# voices -------------------------------------------------------------------------------------
+POSTS_LIMIT = 200
+BASELINE_SAMPLE = 3000  # posts sampled from the baseline for the word comparison
+WINDOW_SAMPLE = 2000
+
+
+def voices_window(clicked: dict | None, outage: Outage | None, now: datetime
+                  ) -> tuple[datetime, datetime, str] | None:
+    """The time range whose posts Voices shows, and how to name it.
+
+    :param clicked: ``{"start": iso, "end": iso}`` of a clicked time step, or None for the outage's
+        window (:func:`post_window`).
+    """
+    if clicked:
+        start, end = datetime.fromisoformat(clicked["start"]), datetime.fromisoformat(clicked["end"])
+        return start, end, f"the time step from {fmt_time(start)} to {fmt_time(end)} (clicked on the chart)"
+    if outage is None:
+        return None
+    start, end = post_window(outage, now)
+    return start, end, f"the outage window and the day after, {fmt_time(start)} to {fmt_time(end)}"
+
+
+def voices_caption(count: int, where: str, label: str | None, contains: str | None,
+                   limit: int = POSTS_LIMIT) -> str:
+    """``200 negative posts (the first 200) containing "refund" from ..., most negative first.``"""
+    kind = f"{label} " if label and label != "all" else ""
+    what = f"{count} {kind}post{'' if count == 1 else 's'}"
+    if count >= limit:
+        what += f" (the first {limit})"
+    search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
+    return f"{what}{search} from {where}, most negative first. Click a column header to sort."

@@ -143,7 +143,10 @@ def _score_stale(store) -> None:
 
 def _serve(settings, store, host, port):
     from dashboard.app import create_app
+    from dashboard.auth import exposure_warning
 
+    if warning := exposure_warning(host):
+        click.echo(warning, err=True)
     _score_stale(store)
     app = create_app(settings, store)
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")

@@ -195,3 +195,52 @@ def test_post_row_keeps_text_verbatim():
                           "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
     assert row == {"time": "2026-09-10 00:26 UTC", "source": "demo", "sentiment": -0.612, "label": "negative",
                    "engagement": 4, "text": "<script>alert(1)</script> =1+1", "link": "https://x.invalid"}
+
+
+def test_bucket_means_are_sized_by_volume_and_axes_name_the_bucket():
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", bucket="15min")
+    sizes = list(trace(fig, MEAN_TRACE).marker.size)
+    assert sizes[2] == max(sizes) == 12.0  # the busiest bucket (40 posts)
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert "posts per 15 minutes" in fig.layout.title.text
+    assert fig.layout.yaxis2.title.text == "posts per 15 minutes"
+    assert fig.layout.yaxis.title.text == "sentiment (-1 to +1)"
+
+
+def test_status_page_phases_are_drawn_and_labelled_and_the_period_sets_the_range():
+    phases = [("investigating", at(2)), ("resolved", at(3)), ("postmortem", at(40))]  # the last is off-chart
+    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", phases=phases,
+                                x_range=(at(1), at(4)))
+    lines = [s for s in fig.layout.shapes if (s.name or "").startswith("phase-")]
+    assert [s.name for s in lines] == ["phase-investigating", "phase-resolved"]
+    assert pd.Timestamp(lines[0].x0) == pd.Timestamp("2026-09-10 20:00")
+    assert {"investigating", "resolved"} <= {a.text for a in fig.layout.annotations}
+    assert [pd.Timestamp(x) for x in fig.layout.xaxis.range] == [pd.Timestamp("2026-09-10 19:00"),
+                                                                 pd.Timestamp("2026-09-10 22:00")]
+
+
+def test_compare_figure_shows_both_changes_and_the_difference():
+    from analysis.compare import Comparison
+    from dashboard.figures import build_compare_figure
+
+    comparison = Comparison("shopwell", metrics(), brand_change=-0.7, competitor_change=0.1, did=-0.8,
+                            spillover=False, note=None)
+    fig = build_compare_figure("Brightmart", [comparison])
+    assert [t.name for t in fig.data] == ["Brightmart", "Competitor"]
+    assert [list(t.y) for t in fig.data] == [[-0.7], [0.1]]
+    assert fig.layout.annotations[0].text == "difference in differences -0.80"
+    assert build_compare_figure("Brightmart", []).layout.annotations[0].text.startswith("No competitors")
+
+
+def test_event_study_figure_draws_the_mean_and_its_band():
+    from dashboard.figures import build_event_study_figure
+
+    frame = pd.DataFrame({"hour": [0, 1, 2], "mean_abnormal": [-0.1, -0.5, -0.3], "lo": [-0.2, -0.7, -0.5],
+                          "hi": [0.0, -0.3, -0.1], "outages": [3, 3, 2]})
+    fig = build_event_study_figure(frame, "Brightmart")
+    band, mean = fig.data
+    assert list(mean.y) == [-0.1, -0.5, -0.3]
+    assert list(band.y) == [0.0, -0.3, -0.1, -0.5, -0.7, -0.2]
+    assert fig.layout.xaxis.title.text == "hours since the outage started"
+    empty = build_event_study_figure(frame.iloc[:0])
+    assert empty.layout.annotations[0].text == "Not enough outages to align"

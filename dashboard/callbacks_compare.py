@@ -1,0 +1,88 @@
+"""Compare: the brand against its competitors over the selected window (difference in differences,
+spillover), and the event study of all the brand's outages aligned at their start."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, no_update
+
+from dashboard import ids, model
+from dashboard.figures import build_compare_figure, build_empty_figure, build_event_study_figure
+from dashboard.layout import render_table
+from dashboard.tables import COMPARE_COLUMNS, comparison_rows
+from dipwatch.measures import competitor_comparisons
+
+EVENT_HOURS = 72
+EVENT_RESAMPLES = 200
+
+
+def compare_note(brand_name: str, comparisons) -> str:
+    """What the comparison says in words, with a warning for each competitor that dipped too."""
+    if not comparisons:
+        return (f"{brand_name} has no competitors with posts in the store: add `competitors` to the brand "
+                "in dipwatch.toml to compare.")
+    parts = []
+    for c in comparisons:
+        if c.did is None:
+            parts.append(f"{c.competitor}: not enough posts to compare" + (f" ({c.note})" if c.note else ""))
+            continue
+        words = "fell further than" if c.did < 0 else "held up better than"
+        part = f"{brand_name} {words} {c.competitor} by {abs(c.did):.2f} (difference in differences)"
+        if c.spillover:
+            part += f". Warning: {c.competitor} dipped too, so it is no clean comparison (spillover)"
+        parts.append(part)
+    return "; ".join(parts) + "."
+
+
+def register(app, settings, store, views, csv_download) -> None:
+
+    def comparisons_of(brand_key, outage_id, bucket, sources):
+        view = views.view(brand_key, bucket or "1h", sources)
+        outage = model.find_outage(view, outage_id)
+        return view, (competitor_comparisons(settings, store, view, outage) if outage else [])
+
+    @app.callback(
+        Output(ids.COMPARE_NOTE, "children"), Output(ids.COMPARE_GRAPH, "figure"),
+        Output(ids.COMPARE_TABLE, "children"), Output(ids.EVENT_GRAPH, "figure"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
+        Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"), Input(ids.TABS, "value"),
+    )
+    def show_compare(brand_key, outage_id, bucket, sources, _version, tab):
+        if tab is not None and tab != "compare":  # built when its tab opens
+            return no_update, no_update, no_update, no_update
+        if not brand_key:
+            empty = build_empty_figure("No brands yet")
+            return "", empty, None, empty
+        view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
+        rows = comparison_rows(comparisons)
+        return (compare_note(view.brand.name, comparisons),
+                build_compare_figure(view.brand.name, comparisons),
+                render_table("compare-data", rows, COMPARE_COLUMNS) if rows else None,
+                event_figure(views, brand_key, sources, view.brand.name))
+
+    @app.callback(
+        Output(ids.COMPARE_DOWNLOAD, "data"),
+        Input(ids.COMPARE_DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.BRAND, "value"), State(ids.OUTAGE, "value"), State(ids.BUCKET, "value"),
+        State(ids.SOURCES, "value"),
+        prevent_initial_call=True,
+    )
+    def download_compare(_clicks, brand_key, outage_id, bucket, sources):
+        _view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
+        return csv_download(COMPARE_COLUMNS, comparison_rows(comparisons),
+                            f"dipwatch-{brand_key}-outage-{outage_id}-competitors.csv")
+
+
+def event_figure(views, brand_key: str, sources, brand_name: str):
+    """The event study of the brand's outages on hourly buckets (needs a baseline for each)."""
+    try:
+        from analysis.event_study import event_study
+    except ImportError:  # the analysis issue has not landed in this checkout
+        return build_empty_figure("Event study: not available in this version")
+    view = views.view(brand_key, "1h", sources)
+    by_id = {m.outage_id: m for m in view.metrics}
+    items = [(w, view.series, by_id[w.id].baseline_mean) for w in view.outages
+             if by_id[w.id].baseline_mean is not None]
+    if not items:
+        return build_empty_figure("No outage with a baseline to align yet")
+    frame = event_study(items, view.params, hours=EVENT_HOURS, resamples=EVENT_RESAMPLES, seed=0)
+    return build_event_study_figure(frame, brand_name)

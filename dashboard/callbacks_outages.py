@@ -1,0 +1,128 @@
+"""Outages: the table of a brand's windows with their figures; add, edit, remove and confirm windows,
+and detect candidates, with the CLI's validation (``analysis.windows.make_window``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dash import Input, Output, State, ctx, no_update
+
+from dashboard import ids
+from dashboard.layout import render_message
+from dashboard.tables import OUTAGE_COLUMNS, outage_rows
+from dipwatch.dashboard_queries import update_outage
+
+
+def register(app, store, views, csv_download) -> None:
+
+    @app.callback(
+        Output(ids.OUTAGES_DATA, "data"), Output(ids.OUTAGES_DATA, "selected_rows"),
+        Input(ids.BRAND, "value"), Input(ids.BUCKET, "value"), Input(ids.DATA_VERSION, "data"),
+        Input(ids.TABS, "value"),
+    )
+    def show_outages(brand_key, bucket, _version, tab):
+        if tab is not None and tab != "outages":  # built when its tab opens
+            return no_update, no_update
+        if not brand_key:
+            return [], []
+        view = views.view(brand_key, bucket or "1h")
+        return outage_rows(store.list_outages(brand_key), {m.outage_id: m for m in view.metrics}), []
+
+    @app.callback(
+        Output(ids.FORM_START, "value"), Output(ids.FORM_END, "value"), Output(ids.FORM_LABEL, "value"),
+        Output(ids.FORM_SEVERITY, "value"),
+        Input(ids.OUTAGES_DATA, "selected_rows"), State(ids.OUTAGES_DATA, "data"),
+        prevent_initial_call=True,
+    )
+    def fill_form(selected, rows):
+        window = store.get_outage(rows[selected[0]]["id"]) if selected and rows and selected[0] < len(rows) \
+            else None
+        if window is None:  # nothing selected (the table was refreshed): an empty form for a new window
+            return "", "", "", "unknown"
+        return (_iso(window.start), _iso(window.end) if window.end else "", window.label, window.severity)
+
+    @app.callback(
+        Output(ids.FORM_MESSAGE, "children"), Output(ids.DATA_VERSION, "data"),
+        Input(ids.FORM_ADD, "n_clicks"), Input(ids.FORM_SAVE, "n_clicks"), Input(ids.FORM_REMOVE, "n_clicks"),
+        Input(ids.FORM_CONFIRM, "n_clicks"), Input(ids.FORM_DETECT, "n_clicks"),
+        State(ids.BRAND, "value"), State(ids.FORM_START, "value"), State(ids.FORM_END, "value"),
+        State(ids.FORM_LABEL, "value"), State(ids.FORM_SEVERITY, "value"),
+        State(ids.OUTAGES_DATA, "selected_rows"), State(ids.OUTAGES_DATA, "data"),
+        State(ids.DATA_VERSION, "data"),
+        prevent_initial_call=True,
+    )
+    def change_outages(_add, _save, _remove, _confirm, _detect, brand_key, start, end, label, severity,
+                       selected, rows, version):
+        action = ctx.triggered_id
+        chosen = rows[selected[0]]["id"] if selected and rows and selected[0] < len(rows) else None
+        try:
+            text = apply_change(store, views, action, brand_key, start, end, label, severity, chosen)
+        except ValueError as exc:
+            return render_message(str(exc)), no_update
+        return render_message(text, ok=True), (version or 0) + 1
+
+    @app.callback(
+        Output(ids.OUTAGES_DOWNLOAD, "data"),
+        Input(ids.OUTAGES_DOWNLOAD_BUTTON, "n_clicks"), State(ids.BRAND, "value"), State(ids.BUCKET, "value"),
+        prevent_initial_call=True,
+    )
+    def download_outages(_clicks, brand_key, bucket):
+        view = views.view(brand_key, bucket or "1h")
+        rows = outage_rows(store.list_outages(brand_key), {m.outage_id: m for m in view.metrics})
+        return csv_download(OUTAGE_COLUMNS, rows, f"dipwatch-{brand_key}-outages.csv")
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def apply_change(store, views, action: str, brand_key: str, start, end, label, severity,
+                 chosen: int | None) -> str:
+    """Carry out one button of the outage form; return what was done.
+
+    :raises ValueError: (a :class:`analysis.windows.WindowError` for bad fields) naming what is wrong.
+    """
+    from analysis.windows import find_overlaps, make_window
+
+    if not brand_key:
+        raise ValueError("brand: choose a brand first")
+    if action in (ids.FORM_SAVE, ids.FORM_REMOVE, ids.FORM_CONFIRM) and chosen is None:
+        raise ValueError("select a window in the table first")
+    if action == ids.FORM_DETECT:
+        return _detect(store, brand_key)
+    if action == ids.FORM_REMOVE:
+        store.remove_outage(chosen)
+        return f"Removed window {chosen}."
+    if action == ids.FORM_CONFIRM:
+        outage = store.confirm_outage(chosen)
+        if outage is None or outage.origin != "confirmed":
+            raise ValueError(f"window {chosen} is not a detected candidate; nothing to confirm")
+        return f"Confirmed window {chosen}: it now counts as an outage."
+    window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands())
+    if action == ids.FORM_SAVE:
+        update_outage(store, chosen, window)
+        done = f"Saved window {chosen}: {window.label}."
+    else:
+        (new_id,) = store.add_outages([{**window.__dict__, "origin": "manual"}])
+        done = f"Added window {new_id}: {window.label}."
+    overlaps = find_overlaps(store.list_outages(brand_key), datetime.now(UTC))
+    if overlaps:
+        first, second = overlaps[0]
+        done += f" Note: it overlaps another window ({first.label} / {second.label})."
+    return done
+
+
+def _detect(store, brand_key: str) -> str:
+    """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``)."""
+    from dipwatch.measures_extra import detect_candidates
+
+    candidates = detect_candidates(store, brand_key)
+    known = [w for w in store.list_outages(brand_key) if w.origin != "detected"]
+    fresh = [c for c in candidates if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]
+    store.upsert_outages([
+        {"brand": brand_key, "start": c.start, "end": c.end, "severity": "unknown", "origin": "detected",
+         "external_id": f"detected:{int(c.start.timestamp())}",
+         "label": f"detected: {c.posts} posts vs usual {c.expected_posts:.0f} (score {c.score:.1f})"}
+        for c in fresh])
+    return (f"{len(candidates)} candidate windows found; {len(fresh)} new or updated, "
+            f"{len(candidates) - len(fresh)} overlap known outages.")

@@ -1,0 +1,81 @@
+"""Rows and plain-words headers of the dashboard's tables, shared by the tables and their CSV files.
+
+No Dash imports. The CSV files carry the same columns as the tables (machine-friendly names as
+headers, since analysts import them); the tables show the plain-words headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from dashboard.model import fmt_time
+from dipwatch.measures import comparison_record, plain
+
+OUTAGE_COLUMNS = {
+    "id": "Id", "label": "Outage", "start": "Start (UTC)", "end": "End (UTC)", "severity": "Severity",
+    "origin": "Origin", "status": "Recovery", "dip_depth": "Dip depth", "trough": "Lowest sentiment",
+    "time_to_recover_h": "Hours to recover", "volume_lift": "Volume lift (x)", "posts_during": "Posts during",
+}
+SERIES_COLUMNS = {
+    "bucket": "Bucket start (UTC)", "posts": "Posts", "mean": "Mean sentiment",
+    "smoothed": "Smoothed sentiment", "negative_share": "Negative share",
+}
+COMPARE_COLUMNS = {
+    "competitor": "Competitor", "brand_change": "Brand change", "competitor_change": "Competitor change",
+    "did": "Difference in differences", "spillover": "Competitor dipped too", "note": "Note",
+    "competitor_dip_depth": "Competitor dip depth", "competitor_volume_lift": "Competitor volume lift (x)",
+    "competitor_posts_during": "Competitor posts during",
+}
+TERM_COLUMNS = {
+    "term": "Word or phrase", "window_count": "Posts in window", "window_per_1000": "Per 1,000 posts",
+    "baseline_per_1000": "Per 1,000 at baseline", "ratio": "Times usual (new: not seen at baseline)",
+}
+ORIGINS = {"detected": "detected (unconfirmed)", "confirmed": "detected, confirmed"}
+
+
+def _round(value, places: int = 3):
+    return round(value, places) if isinstance(value, float) else value
+
+
+def outage_rows(windows: Sequence, metrics_by_id: Mapping) -> list[dict]:
+    """One row per window (candidates included), newest first, with its measured figures."""
+    rows = []
+    for w in sorted(windows, key=lambda w: w.start, reverse=True):
+        m = metrics_by_id.get(w.id)
+        status = m.status if m else ("candidate: confirm to measure" if w.origin == "detected" else "")
+        rows.append({
+            "id": w.id, "label": w.label, "start": fmt_time(w.start),
+            "end": fmt_time(w.end) if w.end else "ongoing", "severity": w.severity,
+            "origin": ORIGINS.get(w.origin, w.origin), "status": status,
+            "dip_depth": _round(m.dip_depth) if m else None, "trough": _round(m.trough) if m else None,
+            "time_to_recover_h": _round(m.time_to_recover_h, 1) if m else None,
+            "volume_lift": _round(m.volume_lift, 2) if m else None,
+            "posts_during": m.posts_during if m else None,
+        })
+    return rows
+
+
+def series_rows(series: pd.DataFrame) -> list[dict]:
+    """The bucketed series as rows (bucket start ISO 8601 UTC)."""
+    def value(x) -> float | None:
+        return None if pd.isna(x) else round(float(x), 4)
+
+    return [{"bucket": plain(stamp.to_pydatetime()), "posts": int(posts), "mean": value(mean),
+             "smoothed": value(smoothed), "negative_share": value(share)}
+            for stamp, posts, mean, smoothed, share in zip(
+                series.index, series["posts"], series["mean"], series["smoothed"], series["negative_share"],
+                strict=True)]
+
+
+def comparison_rows(comparisons: Sequence) -> list[dict]:
+    rows = [{k: _round(v) for k, v in comparison_record(c).items() if k in COMPARE_COLUMNS}
+            for c in comparisons]
+    return [{**row, "spillover": "yes" if row["spillover"] else "no"} for row in rows]
+
+
+def term_rows(terms: Sequence) -> list[dict]:
+    return [{"term": t.term, "window_count": t.window_count, "window_per_1000": round(t.window_per_1000, 1),
+             "baseline_per_1000": round(t.baseline_per_1000, 1),
+             "ratio": round(t.ratio, 1) if t.baseline_per_1000 else "new"} for t in terms]

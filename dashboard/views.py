@@ -1,0 +1,86 @@
+"""Measured brand views, kept for a few minutes so switching tabs, outages and back does not re-measure.
+
+Every callback of one page change needs the same view (cards, chart, posts, comparison); measuring a
+brand takes from a few hundred milliseconds (demo) to seconds (large stores). A view is reused while
+its brand's outage windows and posts (count and latest time) are unchanged and it is younger than
+``ttl`` seconds: new posts and an edited window show at once, and "now" (hours since an outage
+ended) moves on at least every ``ttl``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dipwatch.config import Settings
+from dipwatch.dashboard_queries import brand_sources, data_stamp, source_view
+from dipwatch.measures import BrandView, known_brands
+from dipwatch.store import Store
+
+INTERVAL_RESAMPLES = 50  # ~20 ms each per outage: about a second, for the selected outage only
+
+
+class ViewCache:
+    """Brand views and bootstrap intervals by (brand, bucket, sources, data), for ``ttl`` seconds."""
+
+    def __init__(self, settings: Settings, store: Store, ttl: float = 300.0, size: int = 64):
+        self.settings, self.store, self.ttl, self.size = settings, store, ttl, size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, key, build):
+        now = time.monotonic()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and now - found[0] < self.ttl:
+                self._items.move_to_end(key)
+                return found[1]
+        value = build()  # outside the lock: two first requests may both measure, neither waits
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def _windows_key(self, brand_key: str) -> tuple:
+        windows = tuple((w.id, w.start, w.end, w.label, w.origin) for w in self.store.list_outages(brand_key))
+        return windows, data_stamp(self.store, brand_key)
+
+    def brands(self) -> dict:
+        return known_brands(self.settings, self.store)
+
+    def sources(self, brand_key: str) -> list[str]:
+        """The sources of the brand's posts (for the filter), re-read at most once a ``ttl``."""
+        return self._get(("sources", brand_key), lambda: brand_sources(self.store, brand_key))
+
+    def view(self, brand_key: str, bucket: str = "1h", sources: Sequence[str] | None = None) -> BrandView:
+        """The measured view of ``brand_key`` on ``bucket`` buckets, over ``sources`` (all when empty)."""
+        chosen = tuple(sorted(sources or ()))
+        key = ("view", brand_key, bucket, chosen, self._windows_key(brand_key))
+
+        def build():
+            brand = self.brands()[brand_key]
+            params = self.settings.metrics.with_bucket(bucket)
+            return source_view(self.settings, self.store, brand, params, chosen)
+
+        return self._get(key, build)
+
+    def intervals(self, view: BrandView, outage_id: int, sources: Sequence[str] | None = None) -> dict | None:
+        """The bootstrap record of one outage of ``view`` (None when it was not measured)."""
+        from dipwatch.measures_extra import interval_records
+
+        metrics = [m for m in view.metrics if m.outage_id == outage_id]
+        if sources or not metrics or metrics[0].baseline_mean is None or not metrics[0].posts_during:
+            return None  # nothing to resample (and intervals cover all sources: none when filtered)
+        key = ("intervals", view.brand.key, view.params.bucket, outage_id, self._windows_key(view.brand.key))
+        return self._get(key, lambda: interval_records(
+            replace(view, metrics=metrics), self.store, self.settings, resamples=INTERVAL_RESAMPLES,
+            seed=0, voice=view.params.one_author_one_voice).get(outage_id))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -1,0 +1,95 @@
+"""What the dashboard says in words: headline shown, freshness line, period, clicked time step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from analysis.headline import headline
+from analysis.params import MetricParams
+from dashboard import model
+from dashboard.tables import outage_rows, series_rows, term_rows
+from dashboard.words import Term
+from dipwatch.store import Outage
+from tests.unit.test_figures import OUTAGES, metrics, tiny_series
+
+NOW = datetime(2026, 10, 20, 12, tzinfo=UTC)
+
+
+def status(source, last_ok, last_status="ok", error=None, brand="brightmart"):
+    return {"source": source, "brand": brand, "last_ok": last_ok, "last_run": last_ok,
+            "last_status": last_status, "last_error": error, "posts_24h": 10}
+
+
+def test_headline_shown_for_the_selected_outage():
+    assert headline(metrics()) == ("Sentiment fell 0.45 below normal, 2.3x the usual volume; "
+                                   "recovered 2.0 h after the fix.")
+    stuck = metrics(status="not recovered", recovered_at=None, time_to_recover_h=None, hours_since_end=14.2)
+    assert headline(stuck).endswith("not yet recovered, 14 h since the site came back.")
+
+
+def test_freshness_lists_each_source_and_flags_stale_ones():
+    rows = [status("reddit", NOW - timedelta(minutes=12)), status("hackernews", NOW - timedelta(minutes=40)),
+            status("reddit", NOW - timedelta(days=3), brand="shopwell")]
+    assert model.freshness(rows, "brightmart", NOW) == (
+        "Last collection: hackernews 40 min ago, reddit 12 min ago.", False)
+    text, stale = model.freshness(rows, "shopwell", NOW)
+    assert stale
+    assert text == "Data may be out of date. Last collection: reddit 3.0 days ago."
+
+
+def test_freshness_flags_failed_runs_and_files_only_brands():
+    rows = [status("reddit", NOW - timedelta(minutes=5), "failed", "HTTP 503 from oauth.reddit.com\ntrace"),
+            status("bluesky", None, "failed")]
+    text, stale = model.freshness(rows, "brightmart", NOW)
+    assert stale
+    assert "bluesky: never collected successfully (last run failed)" in text
+    assert "reddit 5 min ago (last run failed: HTTP 503 from oauth.reddit.com)" in text
+    assert model.freshness([], "brightmart", NOW, NOW - timedelta(hours=2)) == (
+        "Posts imported from files (no scheduled collection); latest post 20 Oct 2026 10:00 UTC.", False)
+
+
+def test_period_window():
+    params = MetricParams()
+    ended = Outage(1, "b", NOW - timedelta(days=5), NOW - timedelta(days=4), "x", "major", "manual")
+    assert model.period_window("outage", ended, NOW, params) == (ended.start - timedelta(days=14),
+                                                                 ended.end + timedelta(hours=72))
+    ongoing = Outage(2, "b", NOW - timedelta(days=1), None, "y", "major", "manual")
+    assert model.period_window("outage", ongoing, NOW, params)[1] == NOW
+    assert model.period_window("7d", None, NOW, params) == (NOW - timedelta(days=7), NOW)
+    assert model.period_window("all", ended, NOW, params) is None
+
+
+def test_clicked_bucket_from_plotly_click_data():
+    click = {"points": [{"curveNumber": 0, "x": "2026-10-19 04:00", "y": -0.5}]}
+    start, end = model.clicked_bucket(click, pd.Timedelta(hours=1))
+    assert (start, end) == (datetime(2026, 10, 19, 4, tzinfo=UTC), datetime(2026, 10, 19, 5, tzinfo=UTC))
+    assert model.clicked_bucket(None, pd.Timedelta(hours=1)) is None
+    assert model.clicked_bucket({"points": [{"x": "not a time"}]}, pd.Timedelta(hours=1)) is None
+
+
+def test_voices_caption_and_window():
+    clicked = {"start": "2026-10-19T04:00:00+00:00", "end": "2026-10-19T05:00:00+00:00"}
+    *_, where = model.voices_window(clicked, OUTAGES[0], NOW)
+    assert where == ("the time step from 19 Oct 2026 04:00 UTC to 19 Oct 2026 05:00 UTC "
+                     "(clicked on the chart)")
+    assert model.voices_caption(200, where, "negative", " refund ").startswith(
+        '200 negative posts (the first 200) containing "refund" from the time step')
+    assert model.voices_window(None, None, NOW) is None
+
+
+def test_table_rows_are_plain_values():
+    rows = outage_rows([*OUTAGES, Outage(9, "brightmart", OUTAGES[0].start, None, "detected: 90 posts",
+                                         "unknown", "detected")], {1: metrics()})
+    assert [r["id"] for r in rows] == [2, 1, 9]  # newest first
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[1]["status"] == "recovered"
+    assert by_id[1]["dip_depth"] == 0.45
+    assert by_id[9]["origin"] == "detected (unconfirmed)"
+    assert by_id[9]["status"] == "candidate: confirm to measure"
+    assert by_id[2]["end"] == "ongoing"
+    series = series_rows(tiny_series())
+    assert series[0] == {"bucket": "2026-09-10T18:00:00Z", "posts": 10, "mean": 0.3, "smoothed": 0.3,
+                         "negative_share": 0.1}
+    assert term_rows([Term("site down", 4, 400.0, 0.0, 80.0)])[0]["ratio"] == "new"
