@@ -22,7 +22,8 @@ from dashboard.tables import OUTAGE_COLUMNS
 BUCKET_LABELS = {"15min": "15 min", "1h": "1 hour", "1d": "1 day"}
 LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # URL characters kept as they are; ( ) [ ] < > and spaces are encoded
 POST_HEADERS = {"time": "Time (UTC)", "source": "Source", "sentiment": "Sentiment (-1 to +1)",
-                "label": "Class", "engagement": "Engagement", "text": "Text", "link": "Link"}
+                "label": "Class", "stars": "Stars (reviews)", "engagement": "Engagement", "text": "Text",
+                "link": "Link"}
 LABEL_CHOICES = {"all": "All posts", "negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 
 PAGE = {"maxWidth": "1280px", "margin": "0 auto", "padding": "0 16px 32px"}

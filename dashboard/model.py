@@ -13,7 +13,7 @@ from analysis.sentiment import classify, scorer_id
 from dipwatch.measures import BrandView, as_of
 from dipwatch.store import Outage, Store
 
-POST_COLUMNS = ["time", "source", "sentiment", "label", "engagement", "text", "link"]
+POST_COLUMNS = ["time", "source", "sentiment", "label", "stars", "engagement", "text", "link"]
 WINDOW_TAIL = timedelta(hours=24)  # posts keep coming after the fix: show the day after the end too
 MISSING = "n/a"
 ARROW = "\u2192"
@@ -175,6 +175,7 @@ def post_row(post) -> dict:
         "source": post["source"],
         "sentiment": round(float(post["compound"]), 3),
         "label": classify(post["compound"]),
+        "stars": post.get("rating"),  # App Store reviews: the customer's own 1-5 rating
         "engagement": post["engagement"],
         "text": post["text"],
         "link": safe_link(post["url"]),

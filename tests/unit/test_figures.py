@@ -194,7 +194,15 @@ def test_post_row_keeps_text_verbatim():
     row = model.post_row({"created_at": 1_789_000_000, "source": "demo", "compound": -0.61234,
                           "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
     assert row == {"time": "2026-09-10 00:26 UTC", "source": "demo", "sentiment": -0.612, "label": "negative",
-                   "engagement": 4, "text": "<script>alert(1)</script> =1+1", "link": "https://x.invalid"}
+                   "stars": None, "engagement": 4, "text": "<script>alert(1)</script> =1+1",
+                   "link": "https://x.invalid"}
+
+
+def test_post_row_shows_a_reviews_star_rating():
+    row = model.post_row({"created_at": 1_789_000_000, "source": "appstore", "compound": -0.5, "rating": 1,
+                          "engagement": None, "text": "Crashes on login", "url": None})
+    assert row["stars"] == 1
+    assert "stars" in model.POST_COLUMNS
 
 
 def test_bucket_means_are_sized_by_volume_and_axes_name_the_bucket():
