@@ -34,3 +34,24 @@ def test_every_delivery_setting_is_documented(name):
 def test_readme_gives_the_two_commands():
     assert "pip install . && dipwatch demo" in README
     assert 'pip install -e ".[test]" && pytest' in README
+
+
+def test_every_package_is_in_the_wheel():
+    """`pip install .` (the README's first command) ships every package the code imports."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    mapped = {root / folder: name for name, folder in config["package-dir"].items()}
+    found = set()
+    for init in root.glob("*/**/__init__.py"):
+        folder = init.parent
+        if folder.parts[len(root.parts)] in {"tests", "benchmarks", ".venv", "build"}:
+            continue
+        for base, name in mapped.items():
+            if folder == base or base in folder.parents:
+                found.add(".".join([name, *folder.relative_to(base).parts]))
+                break
+        else:
+            found.add(".".join(folder.relative_to(root).parts))
+    assert found <= set(config["packages"]), sorted(found - set(config["packages"]))
