@@ -105,7 +105,10 @@ def relabel_scores(store: Store) -> None:
     import sqlalchemy as sa
 
     with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE scores SET scorer = :s WHERE scorer != :s"), {"s": scorer_id()})
+        changed = conn.execute(sa.text("UPDATE scores SET scorer = :s WHERE scorer != :s"),
+                               {"s": scorer_id()}).rowcount
+    if changed:
+        store.rebuild_rollup()  # the rollup is keyed by scorer too
 
 
 class Client:

@@ -73,18 +73,20 @@ class BrandView:
 
 def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
                 end: datetime | None) -> pd.DataFrame:
-    """The bucketed series of ``brand`` between ``start`` and ``end``, with one author one voice
-    as ``params`` says. The database sums the buckets: a brand's posts never travel to Python."""
+    """The bucketed series of ``brand`` from the bucket holding ``start`` to the one holding ``end``
+    (each bucket whole), with one author one voice as ``params`` says. The database's rollup holds
+    the sums: a brand's posts never travel to Python."""
     if start is None or end is None:
         from dipwatch.measures_extra import load_series_voiced
 
         return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice)
     delta = params.bucket_delta
-    rows = store.bucket_totals(brand, scorer_id(), start, end + delta, int(delta.total_seconds()),
-                               params.one_author_one_voice, NEGATIVE)
+    # Whole buckets, from the one holding start to the one holding end: what the rollup keeps.
+    first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
+    rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
+                               int(delta.total_seconds()), params.one_author_one_voice, NEGATIVE)
     counts = pd.DataFrame(rows, columns=["bucket", "posts", "total", "negatives"])
     counts.index = pd.to_datetime(counts.pop("bucket").astype("int64"), unit="s", utc=True)
-    first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
     return series_from_counts(counts, params, first, last)
 
 

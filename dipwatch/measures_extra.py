@@ -36,8 +36,11 @@ def load_votes(store: Store, brand: str, params: MetricParams, start: datetime |
 def load_series_voiced(store: Store, brand: str, params: MetricParams, start: datetime | None,
                        end: datetime | None, voice: bool = True) -> pd.DataFrame:
     """Drop-in for :func:`dipwatch.measures.load_series` with one author, one voice (default on)."""
-    stop = end + params.bucket_delta if end is not None else None
-    return bucket_series(load_votes(store, brand, params, start, stop, voice), params, start, end)
+    delta = params.bucket_delta
+    # Whole buckets, as load_series reads them from the rollup.
+    first = pd.Timestamp(start).floor(delta).to_pydatetime() if start is not None else None
+    stop = (pd.Timestamp(end).floor(delta) + delta).to_pydatetime() if end is not None else None
+    return bucket_series(load_votes(store, brand, params, first, stop, voice), params, start, end)
 
 
 def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -22,10 +23,17 @@ from sqlalchemy.engine import make_url
 
 from dipwatch.posts import Post
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the series rollup (tables rollup and voices)
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores on PostgreSQL
+# The series rollup keeps, per brand, scorer and bucket of these sizes (the dashboard's 15 min, 1 h
+# and 1 day), the sums a series needs, with and without one author one voice; a vote is negative
+# at or below ROLLUP_NEGATIVE (VADER's convention, analysis.timeline.NEGATIVE).
+ROLLUP_SIZES = (900, 3600, 86400)
+ROLLUP_NEGATIVE = -0.05
+VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 
 metadata = sa.MetaData()
 
@@ -115,6 +123,33 @@ alerts = sa.Table(
     sa.Column("sent", sa.Text),  # JSON: delivery results of the alert, per channel
     sa.Column("cleared", sa.Text),  # JSON: delivery results of the "back to normal" message
     sa.Index("ix_alerts_brand_key", "brand", "key"),
+)
+# The series rollup, maintained in the same transaction as the posts, mentions and scores it sums:
+# reading a brand's 90-day series from it takes milliseconds, where summing 200,000 posts through
+# mentions -> scores -> posts took seconds (benchmarks/dashboard_callbacks.py).
+rollup = sa.Table(
+    "rollup", metadata,
+    sa.Column("brand", sa.String(64), primary_key=True),
+    sa.Column("scorer", sa.String(128), primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True, autoincrement=False),  # seconds: ROLLUP_SIZES
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # start, epoch seconds
+    sa.Column("posts", sa.Integer, nullable=False),
+    sa.Column("total", sa.Float, nullable=False),  # sum of compound
+    sa.Column("negatives", sa.Integer, nullable=False),
+    sa.Column("votes", sa.Integer, nullable=False),  # one author one voice: authors + anonymous posts
+    sa.Column("vote_total", sa.Float, nullable=False),  # sum of the votes (an author's mean compound)
+    sa.Column("vote_negatives", sa.Integer, nullable=False),
+)
+# Per author and quarter hour, what their posts add up to: what the rollup's votes are made of, so a
+# new post of an author already heard in the bucket changes their vote instead of adding one.
+voices = sa.Table(
+    "voices", metadata,
+    sa.Column("brand", sa.String(64), primary_key=True),
+    sa.Column("scorer", sa.String(128), primary_key=True),
+    sa.Column("author", sa.String(64), primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # quarter-hour start
+    sa.Column("posts", sa.Integer, nullable=False),
+    sa.Column("total", sa.Float, nullable=False),
 )
 checkpoints = sa.Table(
     "checkpoints", metadata,
@@ -267,7 +302,13 @@ class Store:
                 f"database schema version {version} is newer than this dipwatch "
                 f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
             )
-        # Migrations from older versions go here, one function per version step.
+        elif int(version) == 1:  # version 2 added the rollup: fill it from what is stored
+            # About a minute per million posts on a 2-core machine: say so once, on stderr.
+            logging.getLogger(__name__).warning(
+                "upgrading the database to schema version 2: building the series rollup (once)")
+            self._rebuild_rollup(conn)
+            conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="2"))
+        # Migrations from later versions go here, one step per version.
 
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version"))
@@ -324,6 +365,214 @@ class Store:
         count = conn.exec_driver_sql(str(compiled), params).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
+    def _bulk_upsert(self, conn, table: sa.Table, rows: list[dict], add: bool) -> None:
+        """Insert rows or, where the primary key exists, set (``add`` False) or add to (``add`` True)
+        its other columns; compiled once, executed at the driver's ``executemany`` speed."""
+        if not rows:
+            return
+        keys = tuple(rows[0])
+        cache_key = (table.name, keys, "upsert", add)
+        compiled = self._compiled.get(cache_key)
+        if compiled is None:
+            stmt = self._insert(table)
+            key_names = [c.name for c in table.primary_key.columns]
+            values = {name: (table.c[name] + stmt.excluded[name]) if add else stmt.excluded[name]
+                      for name in keys if name not in key_names}
+            stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=values)
+            compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+            self._compiled[cache_key] = compiled
+        if compiled.positional:
+            params = [tuple(row[k] for k in compiled.positiontup) for row in rows]
+        else:
+            params = rows
+        conn.exec_driver_sql(str(compiled), params)
+
+    def _lock_writes(self, conn) -> None:
+        """Make the transaction on ``conn`` the only writer of posts, mentions and scores until it
+        ends; it must be the transaction's first statement.
+
+        The rollup is maintained from what a transaction reads (which posts are new, an author's
+        earlier posts in a bucket), so two writers must not interleave. SQLite: BEGIN IMMEDIATE
+        takes the write lock before the first read (a plain BEGIN would read an older snapshot and
+        fail, or miss a post another writer just committed). PostgreSQL: a transaction-scoped
+        advisory lock, which only dipwatch's own writers take.
+        """
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+    # the series rollup --------------------------------------------------------------------------
+    def _roll(self, conn, events: list[tuple[str, str, int, float, str | None, int]]) -> None:
+        """Add (sign 1) or take away (sign -1) scored mentions in the rollup, on ``conn``'s
+        transaction, which holds :meth:`_lock_writes`.
+
+        :param events: (brand, scorer, created_at epoch, compound, author hash or None, sign), one
+            per mention and score that was stored or is about to be deleted.
+        """
+        if not events:
+            return
+        deltas: dict[tuple, list] = {}  # (brand, scorer, size, bucket) -> the six column deltas
+        by_author: dict[tuple[str, str], dict[tuple[str, int], list]] = {}
+        for brand, scorer, created, compound, author, sign in events:
+            negative = sign if compound <= ROLLUP_NEGATIVE else 0
+            for size in ROLLUP_SIZES:
+                delta = deltas.setdefault((brand, scorer, size, created - created % size),
+                                          [0, 0.0, 0, 0, 0.0, 0])
+                delta[0] += sign
+                delta[1] += sign * compound
+                delta[2] += negative
+                if author is None:  # nothing says two anonymous posts share an author: a vote each
+                    delta[3] += sign
+                    delta[4] += sign * compound
+                    delta[5] += negative
+            if author is not None:
+                quarter = by_author.setdefault((brand, scorer), {}).setdefault(
+                    (author, created - created % VOICE_SIZE), [0, 0.0])
+                quarter[0] += sign
+                quarter[1] += sign * compound
+        for (brand, scorer), changes in by_author.items():
+            self._roll_voices(conn, brand, scorer, changes, deltas)
+        rows, emptied = [], []
+        for (brand, scorer, size, bucket), delta in deltas.items():
+            if not any(delta):
+                continue
+            rows.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket,
+                         "posts": delta[0], "total": delta[1], "negatives": delta[2], "votes": delta[3],
+                         "vote_total": delta[4], "vote_negatives": delta[5]})
+            if delta[0] < 0:
+                emptied.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket})
+        self._bulk_upsert(conn, rollup, rows, add=True)
+        if emptied:
+            conn.execute(sa.delete(rollup).where(
+                rollup.c.brand == sa.bindparam("brand"), rollup.c.scorer == sa.bindparam("scorer"),
+                rollup.c.size == sa.bindparam("size"), rollup.c.bucket == sa.bindparam("bucket"),
+                rollup.c.posts <= 0), emptied)
+
+    def _roll_voices(self, conn, brand: str, scorer: str, changes: dict[tuple[str, int], list],
+                     deltas: dict[tuple, list]) -> None:
+        """Update the voices of one brand and scorer by ``changes`` ((author, quarter hour) ->
+        [posts, total]), and add to ``deltas`` how each changed author's vote changes per size."""
+        authors = sorted({author for author, _ in changes})
+        quarters = [quarter for _, quarter in changes]
+        day = ROLLUP_SIZES[-1]
+        low, high = min(quarters) // day * day, max(quarters) // day * day + day
+        before: dict[tuple[str, int], tuple[int, float]] = {}
+        for i in range(0, len(authors), ID_CHUNK):
+            found = conn.execute(
+                sa.select(voices.c.author, voices.c.bucket, voices.c.posts, voices.c.total).where(
+                    voices.c.brand == brand, voices.c.scorer == scorer,
+                    voices.c.author.in_(authors[i : i + ID_CHUNK]),
+                    voices.c.bucket >= low, voices.c.bucket < high))
+            before.update(((author, bucket), (posts_, total)) for author, bucket, posts_, total in found)
+        after = dict(before)
+        for key, (count, total) in changes.items():
+            had = after.get(key, (0, 0.0))
+            after[key] = (had[0] + count, had[1] + total)
+        for size in ROLLUP_SIZES:
+            touched = {(author, quarter - quarter % size) for author, quarter in changes}
+            old, new = _votes(before, size, touched), _votes(after, size, touched)
+            for author, bucket in touched:
+                delta = deltas.setdefault((brand, scorer, size, bucket), [0, 0.0, 0, 0, 0.0, 0])
+                for votes, sign in ((old, -1), (new, 1)):
+                    count, total = votes.get((author, bucket), (0, 0.0))
+                    if count > 0:
+                        mean = total / count
+                        delta[3] += sign
+                        delta[4] += sign * mean
+                        delta[5] += sign if mean <= ROLLUP_NEGATIVE else 0
+        kept, gone = [], []
+        for author, bucket in changes:
+            count, total = after[(author, bucket)]
+            key = {"brand": brand, "scorer": scorer, "author": author, "bucket": bucket}
+            if count > 0:
+                kept.append({**key, "posts": count, "total": total})
+            else:
+                gone.append(key)
+        self._bulk_upsert(conn, voices, kept, add=False)
+        if gone:
+            conn.execute(sa.delete(voices).where(
+                voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+                voices.c.author == sa.bindparam("author"), voices.c.bucket == sa.bindparam("bucket")),
+                gone)
+
+    def _scored_events(self, conn, rowids: Sequence[int], scorer: str | None = None,
+                       brands: Collection[tuple[int, str]] | None = None, sign: int = 1) -> list[tuple]:
+        """Rollup events for the stored mentions and scores of the posts ``rowids``: every scorer's
+        (``scorer`` None) or one; every mention's or only the (post, brand) pairs in ``brands``."""
+        events = []
+        for i in range(0, len(rowids), ID_CHUNK):
+            query = (
+                sa.select(mentions.c.post, mentions.c.brand, scores.c.scorer, mentions.c.created_at,
+                          scores.c.compound, posts.c.author_hash)
+                .join(scores, scores.c.post == mentions.c.post)
+                .join(posts, posts.c.id == mentions.c.post)
+                .where(mentions.c.post.in_(rowids[i : i + ID_CHUNK]))
+            )
+            if scorer is not None:
+                query = query.where(scores.c.scorer == scorer)
+            events += [(brand, scorer_, created, compound, author, sign)
+                       for post, brand, scorer_, created, compound, author in conn.execute(query)
+                       if brands is None or (post, brand) in brands]
+        return events
+
+    def _rebuild_rollup(self, conn) -> None:
+        """Fill the rollup from the stored mentions and scores, all in the database (the migration
+        to schema version 2, and the reference the tests compare the maintained rollup with)."""
+        conn.execute(sa.delete(voices))
+        conn.execute(sa.delete(rollup))
+        scored = (mentions.join(scores, scores.c.post == mentions.c.post)
+                  .join(posts, posts.c.id == mentions.c.post))
+        quarter = mentions.c.created_at - mentions.c.created_at % sa.literal(VOICE_SIZE, sa.BigInteger)
+        conn.execute(voices.insert().from_select(
+            ["brand", "scorer", "author", "bucket", "posts", "total"],
+            sa.select(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter, sa.func.count(),
+                      sa.func.sum(scores.c.compound))
+            .select_from(scored).where(posts.c.author_hash.is_not(None))
+            .group_by(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter)))
+        for size in ROLLUP_SIZES:
+            width = sa.literal(size, sa.BigInteger)
+            bucket = mentions.c.created_at - mentions.c.created_at % width
+            anonymous = posts.c.author_hash.is_(None)
+            negative = scores.c.compound <= ROLLUP_NEGATIVE
+            plain = (
+                sa.select(mentions.c.brand.label("brand"), scores.c.scorer.label("scorer"),
+                          bucket.label("bucket"), sa.func.count().label("posts"),
+                          sa.func.sum(scores.c.compound).label("total"),
+                          sa.func.sum(sa.case((negative, 1), else_=0)).label("negatives"),
+                          sa.func.sum(sa.case((anonymous, 1), else_=0)).label("votes"),
+                          sa.func.sum(sa.case((anonymous, scores.c.compound), else_=0.0)).label("vote_total"),
+                          sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"))
+                .select_from(scored).group_by(mentions.c.brand, scores.c.scorer, bucket)
+            )
+            voice_bucket = voices.c.bucket - voices.c.bucket % width
+            means = (sa.select(voices.c.brand, voices.c.scorer, voice_bucket.label("bucket"),
+                               (sa.func.sum(voices.c.total) / sa.func.sum(voices.c.posts)).label("mean"))
+                     .group_by(voices.c.brand, voices.c.scorer, voices.c.author, voice_bucket)).subquery()
+            named = (
+                sa.select(means.c.brand, means.c.scorer, means.c.bucket, sa.literal(0).label("posts"),
+                          sa.literal(0.0).label("total"), sa.literal(0).label("negatives"),
+                          sa.func.count().label("votes"), sa.func.sum(means.c.mean).label("vote_total"),
+                          sa.func.sum(sa.case((means.c.mean <= ROLLUP_NEGATIVE, 1), else_=0))
+                          .label("vote_negatives"))
+                .group_by(means.c.brand, means.c.scorer, means.c.bucket)
+            )
+            both = sa.union_all(plain, named).subquery()
+            conn.execute(rollup.insert().from_select(
+                ["brand", "scorer", "size", "bucket", "posts", "total", "negatives", "votes",
+                 "vote_total", "vote_negatives"],
+                sa.select(both.c.brand, both.c.scorer, sa.literal(size), both.c.bucket,
+                          sa.func.sum(both.c.posts), sa.func.sum(both.c.total),
+                          sa.func.sum(both.c.negatives), sa.func.sum(both.c.votes),
+                          sa.func.sum(both.c.vote_total), sa.func.sum(both.c.vote_negatives))
+                .group_by(both.c.brand, both.c.scorer, both.c.bucket)))
+
+    def rebuild_rollup(self) -> None:
+        """Recompute the whole rollup from the stored posts (after editing the tables by hand)."""
+        with self.engine.begin() as conn:
+            self._lock_writes(conn)
+            self._rebuild_rollup(conn)
+
     # brands -----------------------------------------------------------------------------------
     def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str,
                      competitors: Sequence[str] = ()) -> None:
@@ -368,6 +617,7 @@ class Store:
             return result
         now = to_epoch(datetime.now(UTC))
         with self.engine.begin() as conn:
+            self._lock_writes(conn)
             if checkpoint is not None:
                 self._put_checkpoint(conn, checkpoint, now)
             by_source: dict[str, list[ScoredPost]] = {}
@@ -376,28 +626,64 @@ class Store:
             for source, group in by_source.items():
                 post_ids = [item.post.post_id for item in group]
                 ids = self._row_ids(conn, source, post_ids)
+                known = set(ids.values())
                 fresh = [_post_row(item, now) for item in group if item.post.post_id not in ids]
-                # ON CONFLICT DO NOTHING still guards against a concurrent writer of the same post.
+                # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
                 self._bulk_insert_ignore(conn, posts, fresh)
                 if fresh:
                     ids.update(self._row_ids(conn, source, [row["post_id"] for row in fresh]))
                 result.new += len(fresh)
+                stored = self._stored_state(conn, sorted(known), scorer)
                 mention_rows, score_rows = [], []
+                added: dict[tuple[int, str], tuple[int, str | None]] = {}  # new (post, brand) pairs
+                scored: dict[int, float] = {}  # posts this batch gives their first score by scorer
                 for item in group:
                     rowid = ids[item.post.post_id]
-                    created = to_epoch(item.post.created_at)
-                    mention_rows += [
-                        {"post": rowid, "brand": brand, "term": term, "created_at": created}
-                        for brand, term in item.mentions
-                    ]
-                    if item.score is not None:
-                        compound, pos, neu, neg = item.score
-                        score_rows.append({"post": rowid, "scorer": scorer, "compound": compound,
+                    brands_before, compound = stored.get(rowid, ((), None))
+                    if item.score is not None and compound is None and rowid not in scored:
+                        scored[rowid] = item.score[0]
+                        c, pos, neu, neg = item.score
+                        score_rows.append({"post": rowid, "scorer": scorer, "compound": c,
                                            "pos": pos, "neu": neu, "neg": neg})
+                    created = to_epoch(item.post.created_at)
+                    for brand, term in item.mentions:
+                        if brand in brands_before or (rowid, brand) in added:
+                            continue
+                        added[(rowid, brand)] = (created, item.author_hash)
+                        mention_rows.append({"post": rowid, "brand": brand, "term": term,
+                                             "created_at": created})
                 result.new_mentions += self._bulk_insert_ignore(conn, mentions, mention_rows)
                 self._bulk_insert_ignore(conn, scores, score_rows)
+                # The rollup: new posts from what was just written; stored posts from the database
+                # (a new score counts for all their mentions, a new mention with their stored score).
+                events = [(brand, scorer, created, scored[rowid], author, 1)
+                          for (rowid, brand), (created, author) in added.items()
+                          if rowid not in known and rowid in scored]
+                rescored = sorted(rowid for rowid in scored if rowid in known)
+                events += self._scored_events(conn, rescored, scorer)
+                gained = {pair for pair in added if pair[0] in known and pair[0] not in scored}
+                events += self._scored_events(conn, sorted({rowid for rowid, _ in gained}), scorer,
+                                              brands=gained)
+                self._roll(conn, events)
         result.existing = len(items) - result.new
         return result
+
+    def _stored_state(self, conn, rowids: list[int], scorer: str
+                      ) -> dict[int, tuple[tuple[str, ...], float | None]]:
+        """For stored posts: the brands they already mention and their compound by ``scorer``."""
+        state: dict[int, tuple[tuple[str, ...], float | None]] = {}
+        for i in range(0, len(rowids), ID_CHUNK):
+            chunk = rowids[i : i + ID_CHUNK]
+            found = conn.execute(sa.select(scores.c.post, scores.c.compound).where(
+                scores.c.post.in_(chunk), scores.c.scorer == scorer))
+            compounds = dict(found.all())
+            brands_of: dict[int, list[str]] = {}
+            for post, brand in conn.execute(sa.select(mentions.c.post, mentions.c.brand)
+                                            .where(mentions.c.post.in_(chunk))):
+                brands_of.setdefault(post, []).append(brand)
+            for rowid in chunk:
+                state[rowid] = (tuple(brands_of.get(rowid, ())), compounds.get(rowid))
+        return state
 
     def _row_ids(self, conn, source: str, post_ids: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
@@ -424,11 +710,18 @@ class Store:
             return [(rowid, text) for rowid, text in conn.execute(missing)]
 
     def save_scores(self, scorer: str, rows: Sequence[tuple[int, tuple[float, float, float, float]]]):
+        """Store scores of stored posts by ``scorer`` (a post that has one keeps it)."""
         with self.engine.begin() as conn:
-            self._insert_ignore(conn, scores, [
+            self._lock_writes(conn)
+            if not rows:
+                return
+            stmt = self._insert(scores).on_conflict_do_nothing().returning(scores.c.post)
+            added = conn.execute(stmt, [
                 {"post": rowid, "scorer": scorer, "compound": c, "pos": p, "neu": n, "neg": g}
                 for rowid, (c, p, n, g) in rows
-            ])
+            ]).scalars().all()
+            # Only the scores inserted count: a post that had one kept it.
+            self._roll(conn, self._scored_events(conn, sorted(set(added)), scorer))
 
     def count_posts(self, brand: str | None = None) -> int:
         with self.engine.connect() as conn:
@@ -651,9 +944,11 @@ class Store:
         """Delete posts with their mentions and scores, in one transaction; return how many."""
         deleted = 0
         with self.engine.begin() as conn:
+            self._lock_writes(conn)
             for i in range(0, len(post_ids), ID_CHUNK):
                 chunk = list(post_ids[i : i + ID_CHUNK])
                 rowids = sa.select(posts.c.id).where(posts.c.source == source, posts.c.post_id.in_(chunk))
+                self._roll(conn, self._scored_events(conn, conn.execute(rowids).scalars().all(), sign=-1))
                 # Explicit deletes rather than ON DELETE CASCADE: SQLite enforces it only with the
                 # foreign_keys pragma, and a store opened by another tool may not set it.
                 conn.execute(sa.delete(mentions).where(mentions.c.post.in_(rowids)))
@@ -801,7 +1096,22 @@ class Store:
 
         With ``one_voice`` an author's posts in a bucket are one vote, their mean compound (posts with
         no author hash count one each), as :func:`analysis.uncertainty.one_voice` does.
+
+        Read from the rollup when it has the figures: a bucket size of ``ROLLUP_SIZES``, the
+        threshold ``ROLLUP_NEGATIVE``, and ``start`` and ``end`` on bucket boundaries (whole buckets).
         """
+        first, stop = to_epoch(start), to_epoch(end)
+        if (bucket_seconds in ROLLUP_SIZES and negative == ROLLUP_NEGATIVE
+                and first % bucket_seconds == 0 and stop % bucket_seconds == 0):
+            columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives) if one_voice
+                       else (rollup.c.posts, rollup.c.total, rollup.c.negatives))
+            query = (sa.select(rollup.c.bucket, *columns)
+                     .where(rollup.c.brand == brand, rollup.c.scorer == scorer,
+                            rollup.c.size == bucket_seconds, rollup.c.bucket >= first,
+                            rollup.c.bucket < stop, rollup.c.posts > 0)
+                     .order_by(rollup.c.bucket))
+            with self.engine.connect() as conn:
+                return [(int(b), int(n), float(t), int(g)) for b, n, t, g in conn.execute(query)]
         size = sa.literal(bucket_seconds, sa.BigInteger)
         bucket = (mentions.c.created_at - mentions.c.created_at % size).label("bucket")
         base = (
@@ -823,6 +1133,19 @@ class Store:
                  .group_by(votes.c.bucket).order_by(votes.c.bucket))
         with self.engine.connect() as conn:
             return [(int(b), int(n), float(t), int(g)) for b, n, t, g in conn.execute(query)]
+
+
+def _votes(quarters: dict[tuple[str, int], tuple[int, float]], size: int,
+           wanted: Collection[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, float]]:
+    """Sum per-quarter-hour (posts, total) of authors into buckets of ``size``, for ``wanted``
+    (author, bucket) pairs only."""
+    out: dict[tuple[str, int], tuple[int, float]] = {}
+    for (author, quarter), (count, total) in quarters.items():
+        key = (author, quarter - quarter % size)
+        if key in wanted:
+            had = out.get(key, (0, 0.0))
+            out[key] = (had[0] + count, had[1] + total)
+    return out
 
 
 def _post_row(item: ScoredPost, now: int) -> dict:

@@ -1,0 +1,139 @@
+"""The series rollup, kept in the same transaction as the posts, always equals the rollup rebuilt from
+the stored posts, whatever order posts, mentions, scores and deletions arrive in; on SQLite and
+PostgreSQL. And a database of schema version 1 gains a filled rollup when opened."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from analysis.params import MetricParams
+from dipwatch.measures import load_series
+from dipwatch.measures_extra import load_series_voiced
+from dipwatch.posts import Post
+from dipwatch.store import ROLLUP_SIZES, ScoredPost, Store, meta, rollup, voices
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+SCORER = "test-scorer"
+
+
+def rollup_rows(store: Store) -> dict[tuple, tuple]:
+    """The rollup as {key: figures}, floats rounded (sums in another order differ in the last bit)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(rollup)).all()
+    return {tuple(row[:4]): (row.posts, round(row.total, 9), row.negatives, row.votes,
+                             round(row.vote_total, 9), row.vote_negatives) for row in rows}
+
+
+def voice_rows(store: Store) -> dict[tuple, tuple]:
+    with store.engine.connect() as conn:
+        return {tuple(row[:4]): (row.posts, round(row.total, 9))
+                for row in conn.execute(sa.select(voices)).all()}
+
+
+def assert_rollup_is_rebuilt(store: Store) -> None:
+    kept, kept_voices = rollup_rows(store), voice_rows(store)
+    store.rebuild_rollup()
+    assert kept_voices == voice_rows(store)
+    assert kept == rollup_rows(store)
+
+
+def random_post(rng: random.Random, i: int) -> tuple[Post, str | None]:
+    author = rng.choice(["ann", "bob", "cy", "dee", None])
+    created = T0 + timedelta(minutes=rng.uniform(0, 60 * 72))
+    return Post("file", f"p{i}", created, "Acme and Zed", author=author), author and f"hash-{author}"
+
+
+def test_rollup_follows_every_kind_of_write(store):
+    rng = random.Random(11)
+    made: list[tuple[Post, str | None]] = []
+    for step in range(12):
+        batch = []
+        for _ in range(rng.randint(5, 60)):
+            if made and rng.random() < 0.25:  # a post seen before, maybe with a new brand
+                post, author = rng.choice(made)
+            else:
+                post, author = random_post(rng, len(made))
+                made.append((post, author))
+            brands = rng.sample([("acme", "Acme"), ("zed", "Zed")], rng.randint(1, 2))
+            score = None if rng.random() < 0.2 else (rng.choice([-0.8, -0.05, -0.04, 0.0, 0.3, 0.9]),
+                                                     0.0, 1.0, 0.0)
+            batch.append(ScoredPost(post, author, brands, score))
+        if batch and rng.random() < 0.3:
+            batch.append(batch[0])  # the same post twice in one batch
+        store.save_posts(batch, SCORER)
+        if step % 3 == 2:  # late scores for the posts saved without one
+            from dipwatch.store import posts, scores
+
+            with store.engine.connect() as conn:
+                missing = conn.execute(
+                    sa.select(posts.c.id).outerjoin(scores, sa.and_(scores.c.post == posts.c.id,
+                                                                    scores.c.scorer == SCORER))
+                    .where(scores.c.post.is_(None))).scalars().all()
+            store.save_scores(SCORER, [(rowid, (rng.choice([-0.6, 0.2]), 0.0, 1.0, 0.0))
+                                       for rowid in missing])
+        if step % 4 == 3:  # deletions, as `dipwatch prune` makes them
+            gone = rng.sample([post.post_id for post, _ in made], 10)
+            store.delete_posts("file", gone)
+            made = [(post, author) for post, author in made if post.post_id not in gone]
+        assert_rollup_is_rebuilt(store)
+    assert {key[2] for key in rollup_rows(store)} == set(ROLLUP_SIZES)
+    assert rollup_rows(store), "the test must leave something to compare"
+
+
+@pytest.mark.parametrize("bucket", ["15min", "1h", "1d"])
+def test_series_from_rollup_equals_pandas_after_deletions(store, monkeypatch, bucket):
+    monkeypatch.setattr("dipwatch.measures.scorer_id", lambda: SCORER)
+    monkeypatch.setattr("dipwatch.measures_extra.scorer_id", lambda: SCORER)
+    rng = random.Random(5)
+    items = []
+    for i in range(400):
+        post, author = random_post(rng, i)
+        items.append(ScoredPost(post, author, [("acme", "Acme")], (rng.uniform(-1, 1), 0.0, 1.0, 0.0)))
+    store.save_posts(items, SCORER)
+    store.delete_posts("file", [f"p{i}" for i in range(0, 400, 7)])
+    for voice in (True, False):
+        params = MetricParams(bucket=bucket, one_author_one_voice=voice)
+        start, end = T0, T0 + timedelta(hours=71)
+        summed = load_series(store, "acme", params, start, end)
+        bucketed = load_series_voiced(store, "acme", params, start, end, voice=voice)
+        assert summed.index.equals(bucketed.index)
+        assert summed["posts"].tolist() == bucketed["posts"].tolist()
+        assert summed["negatives"].tolist() == bucketed["negatives"].tolist()
+        assert np.allclose(summed["mean"], bucketed["mean"], equal_nan=True, atol=1e-9)
+
+
+def test_one_author_posting_again_changes_their_vote_not_the_count(sqlite_store):
+    """Ann's second post in the hour replaces her vote by the mean of both; the count stays 1."""
+    first = Post("file", "a1", T0 + timedelta(minutes=5), "Acme")
+    second = Post("file", "a2", T0 + timedelta(minutes=50), "Acme")
+    sqlite_store.save_posts([ScoredPost(first, "ann", [("acme", "Acme")], (-0.8, 0, 1, 0))], SCORER)
+    sqlite_store.save_posts([ScoredPost(second, "ann", [("acme", "Acme")], (0.4, 0, 1, 0))], SCORER)
+    end = T0 + timedelta(hours=1)
+    (voiced,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05)
+    (plain,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, False, -0.05)
+    assert voiced[1:] == (1, pytest.approx(-0.2), 1)  # one vote, the mean, negative
+    assert plain[1:] == (2, pytest.approx(-0.4), 1)
+    sqlite_store.delete_posts("file", ["a1"])
+    (voiced,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05)
+    assert voiced[1:] == (1, pytest.approx(0.4), 0)
+
+
+def test_version_1_database_gains_a_filled_rollup(db_url):
+    rng = random.Random(2)
+    with Store(db_url) as store:
+        store.save_posts([ScoredPost(*random_post(rng, i), [("acme", "Acme")], (0.5, 0, 1, 0))
+                          for i in range(50)], SCORER)
+        expected = rollup_rows(store)
+        with store.engine.begin() as conn:  # make it look like a database from before the rollup
+            conn.execute(sa.delete(rollup))
+            conn.execute(sa.delete(voices))
+            conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="1"))
+    with Store(db_url) as store:
+        assert store.schema_version() == 2
+        assert rollup_rows(store) == expected
+        assert sum(row[0] for key, row in expected.items() if key[2] == 3600) == 50
