@@ -33,12 +33,8 @@ def brand_sources(store: Store, brand: str) -> list[str]:
 
 
 def data_stamp(store: Store, brand: str) -> tuple[int, int | None]:
-    """(posts, latest post time) of ``brand``: changes whenever posts are added or removed.
-    One index range scan of ``ix_mentions_brand_created``."""
-    query = sa.select(sa.func.count(), sa.func.max(mentions.c.created_at)).where(mentions.c.brand == brand)
-    with store.engine.connect() as conn:
-        count, latest = conn.execute(query).one()
-    return count, latest
+    """(scored posts, latest post time) of ``brand``: changes whenever posts are added or removed."""
+    return store.brand_stamp(brand, scorer_id())
 
 
 def _where_time(query, start: datetime | None, end: datetime | None):

@@ -58,7 +58,14 @@ def interval_records(view, store: Store, settings: Settings, resamples: int = DE
     if view.series.empty:
         return {}
     first = view.series.index[0].to_pydatetime()
-    votes = load_votes(store, view.brand.key, params, first, view.now + params.bucket_delta, voice)
+    # Only the buckets the metrics read: from the earliest measured outage's baseline (with the
+    # smoothing lead-in, as bootstrap_intervals cuts them) to now, not the brand's whole history.
+    leads = [pd.Timestamp(w.start) - pd.Timedelta(days=params.baseline_days)
+             - params.bucket_delta * (params.smoothing_buckets - 1)
+             for w in view.outages if any(m.outage_id == w.id for m in view.metrics)]
+    since = max(pd.Timestamp(first), min(leads, default=pd.Timestamp(first)).floor(params.bucket_delta))
+    votes = load_votes(store, view.brand.key, params, since.to_pydatetime(),
+                       view.now + params.bucket_delta, voice)
     records = {}
     for metrics in view.metrics:
         window = next(w for w in view.outages if w.id == metrics.outage_id)

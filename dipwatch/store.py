@@ -778,12 +778,24 @@ class Store:
             yield from conn.execute(query).mappings()
 
     def time_range(self, brand: str) -> tuple[datetime, datetime] | None:
+        """The times of the first and the last post mentioning ``brand``."""
+        # Two queries: SQLite answers a lone min() or max() from the index's ends, but scans every
+        # entry of the brand (130 ms at 200,000 posts) for both in one query.
         with self.engine.connect() as conn:
-            low, high = conn.execute(
-                sa.select(sa.func.min(mentions.c.created_at), sa.func.max(mentions.c.created_at))
-                .where(mentions.c.brand == brand)
-            ).one()
+            low, high = (conn.execute(sa.select(func(mentions.c.created_at)).where(mentions.c.brand == brand)
+                                      ).scalar() for func in (sa.func.min, sa.func.max))
         return None if low is None else (from_epoch(low), from_epoch(high))
+
+    def brand_stamp(self, brand: str, scorer: str) -> tuple[int, int | None]:
+        """(scored posts, latest post time) of ``brand``: changes whenever a scored post is added or
+        removed, read from the rollup's days and the index in about a millisecond."""
+        with self.engine.connect() as conn:
+            count = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(rollup.c.posts), 0)).where(
+                rollup.c.brand == brand, rollup.c.scorer == scorer,
+                rollup.c.size == ROLLUP_SIZES[-1])).scalar()
+            latest = conn.execute(sa.select(sa.func.max(mentions.c.created_at))
+                                  .where(mentions.c.brand == brand)).scalar()
+        return int(count), latest
 
     # outages ----------------------------------------------------------------------------------
     def add_outages(self, rows: Sequence[dict]) -> list[int]:
