@@ -40,19 +40,27 @@ def store_options(func):
 
 def handle_errors(func):
     """Turn the errors a user can cause into one clear line and exit code 2, never a traceback."""
-    from collectors.base import CollectorError
-    from dipwatch.config import ConfigError
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from analysis.windows import WindowError
-        from dipwatch.store import StoreError
-
         try:
             return func(*args, **kwargs)
-        except (ConfigError, CollectorError, WindowError, StoreError, ValueError) as exc:
-            raise UsageFailure(str(exc)) from None
+        except Exception as exc:
+            if isinstance(exc, usage_errors()):
+                raise UsageFailure(str(exc)) from None
+            raise
     return wrapper
+
+
+def usage_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a user can cause. Imported only once one is raised: dipwatch.store imports
+    SQLAlchemy (~0.5 s), which ``dipwatch status`` on SQLite does not otherwise need."""
+    from analysis.windows import WindowError
+    from collectors.base import CollectorError
+    from dipwatch.config import ConfigError
+    from dipwatch.store import StoreError
+
+    return ConfigError, CollectorError, WindowError, StoreError, ValueError
 
 
 def open_store(db, config, demo: bool = False):
@@ -286,11 +294,22 @@ def status(db, config, as_json):
     """Freshness of collection: per brand and source the last successful run and the last error."""
     import json
 
+    from dipwatch.config import load_settings
+    from dipwatch.store_lite import collect_status_lite
     from dipwatch.times import plain
 
-    _, store = open_store(db, config)
+    # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the
+    # time this command takes. Anything else (PostgreSQL, a new file, another schema version, a
+    # sqlite3 error) goes through the Store as every other command does, with its messages.
+    settings = load_settings(db=db, config=config)
     now = datetime.now(UTC)
-    rows = store.collect_status(now)
+    rows = collect_status_lite(settings.db_url, now)
+    if rows is None:
+        from dipwatch.store import Store
+
+        store = Store(settings.db_url)
+        now = datetime.now(UTC)
+        rows = store.collect_status(now)
     if as_json:
         click.echo(json.dumps([{k: plain(v) for k, v in row.items()} for row in rows], indent=2))
         return

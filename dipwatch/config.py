@@ -104,12 +104,13 @@ def load_settings(
             raise ConfigError(f"{where}: sources.{name}: expected a table of settings")
     metrics = _parse_metrics(_table(data, "metrics", where), where)
     alerts = _table(data, "alerts", where)
-    try:
-        from dipwatch.notify import delivery_from
+    if alerts:  # an empty [alerts] is valid; skipping it spares `dipwatch status` notify's ~50 ms imports
+        try:
+            from dipwatch.notify import delivery_from
 
-        delivery_from(alerts, {}, where)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+            delivery_from(alerts, {}, where)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return Settings(
         db_url=db_url_from(db_value),
         config_path=config_path,

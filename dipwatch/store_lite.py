@@ -1,0 +1,136 @@
+"""Read-only SQLite for ``dipwatch status``: the one exception to "only dipwatch.store speaks SQL".
+
+dipwatch.store is otherwise the only module that speaks SQL. It is built on SQLAlchemy, and importing
+SQLAlchemy alone takes about 0.55 s, most of what ``dipwatch status`` took in all; a freshness check
+run by hand or by a monitoring probe should answer at once. So this module answers that one question
+on a SQLite file with the standard library's sqlite3, and must return exactly what
+``Store.collect_status(now)`` returns (tests/test_cli_status.py checks it on a real store): the same
+queries on the tables ``runs``, ``mentions`` and ``posts`` as defined in dipwatch.store, the same
+rows, the same types. Change one, change the other.
+
+It only reads: it opens the file read-only and creates, migrates and locks nothing. When it cannot
+answer (PostgreSQL, a URL with options, a file that does not exist yet, a schema version it was not
+written for, any sqlite3 error) ``collect_status_lite`` returns None and the caller opens the Store as
+before, so messages and behaviour in those cases stay the Store's.
+
+Do not import dipwatch.store (or anything that imports SQLAlchemy) here: that is the point of it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
+# here; version 2 only added tables. A new version must be checked against these queries, then added.
+STATUS_SCHEMA_VERSIONS = frozenset({1, 2})
+BUSY_TIMEOUT_S = 30.0  # as the Store's PRAGMA busy_timeout: wait for a writer's lock, do not fail
+# SQLAlchemy URLs of a SQLite file through the standard driver; other drivers (sqlcipher, aiosqlite)
+# and URLs with options (``?``) or %-escapes go through the Store, which parses them in full.
+SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The existing SQLite database file that ``url`` names, or None when this module must not read it.
+
+    Mirrors SQLAlchemy's parsing for the plain case only: ``sqlite:///relative/path`` (relative to the
+    working directory) and ``sqlite:////absolute/path``.
+    """
+    for prefix in SQLITE_PREFIXES:
+        if url.startswith(prefix):
+            database = url[len(prefix):]
+            break
+    else:
+        return None
+    if not database or database == ":memory:" or "?" in database or "%" in database:
+        return None
+    path = Path(os.path.abspath(database))
+    return path if path.is_file() else None
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the database file ``path``, in autocommit mode (``BEGIN`` by hand)."""
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
+
+
+def schema_version(conn: sqlite3.Connection) -> int | None:
+    """``meta.schema_version`` as a number, or None when it is missing or not a number.
+
+    :raises sqlite3.Error: when there is no ``meta`` table (not a dipwatch database) or no database.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return int(row[0]) if row is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _to_epoch(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given to the store; times must be timezone-aware")
+    return int(when.timestamp())
+
+
+def _from_epoch(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
+    """``Store.collect_status(now)``: per (source, brand) collected, the last run, the last successful
+    run, the last error and the posts of the last 24 h, ordered by brand then source.
+
+    ``brand IS ?`` is SQLAlchemy's ``runs.c.brand == brand``, which reads ``IS NULL`` for a None brand.
+    """
+    since = _to_epoch(now) - 24 * 3600
+    pairs = conn.execute(
+        "SELECT DISTINCT source, brand FROM runs WHERE command = 'collect' ORDER BY brand, source"
+    ).fetchall()
+    status = []
+    for source, brand in pairs:
+        last_status, last_finished = conn.execute(
+            "SELECT status, finished_at FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
+            "ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
+        (last_ok,) = conn.execute(
+            "SELECT max(finished_at) FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
+            "AND status = 'ok'", (source, brand)).fetchone()
+        last_error = conn.execute(
+            "SELECT message, finished_at FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
+            "AND status != 'ok' ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
+        (recent,) = conn.execute(
+            "SELECT count(*) FROM mentions JOIN posts ON posts.id = mentions.post "
+            "WHERE mentions.brand IS ? AND posts.source = ? AND mentions.created_at >= ?",
+            (brand, source, since)).fetchone()
+        status.append({
+            "source": source, "brand": brand, "last_status": last_status,
+            "last_run": _from_epoch(last_finished), "last_ok": _from_epoch(last_ok),
+            "last_error": last_error[0] if last_error else None,
+            "last_error_at": _from_epoch(last_error[1]) if last_error else None,
+            "posts_24h": recent,
+        })
+    return status
+
+
+def collect_status_lite(url: str, now: datetime) -> list[dict] | None:
+    """``Store(url).collect_status(now)`` without SQLAlchemy, or None when the Store must answer.
+
+    None when ``url`` is not a SQLite file that exists, its schema version is not one of
+    ``STATUS_SCHEMA_VERSIONS``, or sqlite3 fails at any point (the Store then reports the error in
+    its own words). All reads are one snapshot (one read transaction).
+
+    :raises ValueError: when ``now`` is naive, as the Store does.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    try:
+        with closing(connect_read_only(path)) as conn:
+            conn.execute("BEGIN")
+            if schema_version(conn) not in STATUS_SCHEMA_VERSIONS:
+                return None
+            return collect_status(conn, now)
+    except sqlite3.Error:
+        return None
