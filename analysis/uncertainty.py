@@ -22,6 +22,9 @@ DEFAULT_RESAMPLES = 200
 DEFAULT_LEVEL = 0.95
 
 
+VOTE_DIGITS = 10  # places an author's vote (their mean in a bucket) is rounded to
+
+
 def one_voice(scores: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
     """Count each author at most once per bucket: an author's posts in a bucket become one vote,
     their mean compound, timed at their first post in it. Posts with no author hash stay as they are
@@ -39,6 +42,9 @@ def one_voice(scores: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
         .agg(created_at=("created_at", "min"), compound=("compound", "mean"))
         .reset_index()[columns]
     )
+    # Rounded, as the store's rollup rounds them: a mean of exactly -0.05 summed in another order
+    # differs in the last bit, and must count as negative either way.
+    votes["compound"] = votes["compound"].round(VOTE_DIGITS)
     frames = [f for f in (votes, scores.loc[~known, columns]) if not f.empty]
     if not frames:
         return scores[columns].iloc[:0]
