@@ -70,8 +70,8 @@ def register(app, store, views, csv_download) -> None:
         # Baseline of the comparison: the days before the selected outage (or before the clicked step).
         before = outage.start if outage is not None and outage.start <= start else start
         baseline = load_texts(store, brand_key, before - timedelta(days=view.params.baseline_days), before,
-                              model.BASELINE_SAMPLE)
-        texts = load_texts(store, brand_key, start, end, model.WINDOW_SAMPLE)
+                              model.BASELINE_SAMPLE, sources)
+        texts = load_texts(store, brand_key, start, end, model.WINDOW_SAMPLE, sources)
         terms = distinctive_terms(texts, baseline, drop=[*view.brand.terms, view.brand.name, brand_key])
         terms_table = (render_table("terms-data", term_rows(terms), TERM_COLUMNS, page_size=15) if terms
                        else "Too few posts in this window to compare words.")

@@ -107,12 +107,17 @@ def load_posts_of(store: Store, brand: str, start: datetime, end: datetime,
         yield from conn.execute(query).mappings()
 
 
-def load_texts(store: Store, brand: str, start: datetime, end: datetime, limit: int) -> list[str]:
-    """The texts of up to ``limit`` posts mentioning ``brand`` in [start, end), the latest first."""
+def load_texts(store: Store, brand: str, start: datetime, end: datetime, limit: int,
+               sources: Sequence[str] | None = None) -> list[str]:
+    """The texts of up to ``limit`` posts mentioning ``brand`` in [start, end), the latest first;
+    from ``sources`` only (all when empty)."""
     query = _where_time(
         sa.select(posts.c.text).join(mentions, mentions.c.post == posts.c.id)
         .where(mentions.c.brand == brand), start, end,
-    ).order_by(mentions.c.created_at.desc()).limit(limit)
+    )
+    if sources:
+        query = query.where(posts.c.source.in_(list(sources)))
+    query = query.order_by(mentions.c.created_at.desc()).limit(limit)
     with store.engine.connect() as conn:
         return list(conn.execute(query).scalars())
 

@@ -33,3 +33,26 @@ def test_counts_are_per_post_and_rare_terms_are_left_out():
     terms = {t.term: t for t in distinctive_terms(window, [], min_count=3)}
     assert set(terms) == {"outage"}  # "down" is in only two posts, however often they repeat it
     assert distinctive_terms([], ["anything"]) == []
+
+
+def test_words_read_only_the_chosen_sources(store):
+    """The Voices tab's words follow the Sources filter: an App Store-only view compares App Store
+    reviews, not Reddit threads."""
+    from datetime import UTC, datetime, timedelta
+
+    from dipwatch.dashboard_queries import load_texts
+    from dipwatch.posts import Post
+    from dipwatch.store import ScoredPost
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    store.save_posts([
+        ScoredPost(Post(source, f"{source}-{i}", t0 + timedelta(minutes=i), f"Acme {source} post {i}"),
+                   None, [("acme", "Acme")], (0.0, 0.0, 1.0, 0.0))
+        for source in ("reddit", "appstore") for i in range(3)
+    ], "s")
+    end = t0 + timedelta(hours=1)
+    only = load_texts(store, "acme", t0, end, 100, ["appstore"])
+    assert sorted(only) == [f"Acme appstore post {i}" for i in range(3)]
+    assert len(load_texts(store, "acme", t0, end, 100)) == 6
+    latest = load_texts(store, "acme", t0, end, 2, [])  # no sources chosen: all, the latest first
+    assert sorted(latest) == ["Acme appstore post 2", "Acme reddit post 2"]
