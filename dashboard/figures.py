@@ -15,6 +15,8 @@ from plotly.subplots import make_subplots
 
 SENTIMENT_TRACE = "Sentiment (smoothed)"
 MEAN_TRACE = "Bucket mean"
+INTERVAL_TRACE = "95% interval of the smoothed line"
+INTERVAL_FILL = "rgba(0, 114, 178, 0.15)"  # LINE_COLOUR, faint
 POSTS_TRACE = "Posts"
 NEGATIVE_TRACE = "Negative posts"
 TROUGH_TRACE = "Trough"
@@ -79,7 +81,8 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     """Sentiment over time above post volume, with outage windows and the selected outage's metrics.
 
     :param series: from :func:`analysis.timeline.bucket_series` (index ``bucket`` UTC; columns
-        ``posts``, ``mean``, ``negatives``, ``negative_share``, ``smoothed``).
+        ``posts``, ``mean``, ``negatives``, ``negative_share``, ``smoothed`` and, drawn as a band
+        around it when present, ``smoothed_lo`` and ``smoothed_hi``).
     :param outages: windows with ``id``, ``start``, ``end`` (None: ongoing) and ``label``.
     :param metrics: :class:`analysis.recovery.OutageMetrics`, matched to windows by ``outage_id``.
     :param selected_outage_id: the outage whose baseline band, trough and recovery are drawn.
@@ -103,10 +106,23 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         customdata=series["posts"],
         hovertemplate="%{x|%d %b %H:%M} UTC<br>mean %{y:.2f} of %{customdata} posts<extra></extra>",
     ), row=1, col=1)
+    if "smoothed_lo" in series:
+        # The band under the line: its lower edge, then the upper edge filled down to it.
+        fig.add_trace(go.Scatter(
+            x=x, y=series["smoothed_lo"], mode="lines", line={"width": 0}, connectgaps=False,
+            showlegend=False, hoverinfo="skip", name=INTERVAL_TRACE + " (lower edge)",
+        ), row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=x, y=series["smoothed_hi"], mode="lines", line={"width": 0}, connectgaps=False,
+            fill="tonexty", fillcolor=INTERVAL_FILL, hoverinfo="skip", name=INTERVAL_TRACE,
+        ), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=x, y=series["smoothed"], mode="lines", name=SENTIMENT_TRACE,
         line={"color": LINE_COLOUR, "width": 2}, connectgaps=False,
-        hovertemplate="%{x|%d %b %H:%M} UTC<br>smoothed %{y:.2f}<extra></extra>",
+        customdata=series[["smoothed_lo", "smoothed_hi"]] if "smoothed_lo" in series else None,
+        hovertemplate=("%{x|%d %b %H:%M} UTC<br>smoothed %{y:.2f}"
+                       + (" (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})" if "smoothed_lo" in series
+                          else "") + "<extra></extra>"),
     ), row=1, col=1)
     fig.add_trace(go.Bar(
         x=x, y=series["posts"], name=POSTS_TRACE, marker={"color": VOLUME_COLOUR},

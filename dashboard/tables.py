@@ -20,7 +20,8 @@ OUTAGE_COLUMNS = {
 }
 SERIES_COLUMNS = {
     "bucket": "Bucket start (UTC)", "posts": "Posts", "mean": "Mean sentiment",
-    "smoothed": "Smoothed sentiment", "negative_share": "Negative share",
+    "smoothed": "Smoothed sentiment", "smoothed_lo": "Smoothed: 95% low", "smoothed_hi": "Smoothed: 95% high",
+    "negative_share": "Negative share",
 }
 COMPARE_COLUMNS = {
     "competitor": "Competitor", "brand_change": "Brand change", "competitor_change": "Competitor change",
@@ -63,10 +64,11 @@ def series_rows(series: pd.DataFrame) -> list[dict]:
         return None if pd.isna(x) else round(float(x), 4)
 
     return [{"bucket": plain(stamp.to_pydatetime()), "posts": int(posts), "mean": value(mean),
-             "smoothed": value(smoothed), "negative_share": value(share)}
-            for stamp, posts, mean, smoothed, share in zip(
-                series.index, series["posts"], series["mean"], series["smoothed"], series["negative_share"],
-                strict=True)]
+             "smoothed": value(smoothed), "smoothed_lo": value(low), "smoothed_hi": value(high),
+             "negative_share": value(share)}
+            for stamp, posts, mean, smoothed, low, high, share in zip(
+                series.index, series["posts"], series["mean"], series["smoothed"], series["smoothed_lo"],
+                series["smoothed_hi"], series["negative_share"], strict=True)]
 
 
 def comparison_rows(comparisons: Sequence) -> list[dict]:

@@ -16,7 +16,8 @@ import click
 EXPORT_KINDS = ("posts", "timeline", "outages")
 POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
                 "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer"]
-TIMELINE_COLUMNS = ["bucket", "posts", "mean", "negatives", "negative_share", "smoothed"]
+TIMELINE_COLUMNS = ["bucket", "posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo",
+                    "smoothed_hi"]
 
 
 class UsageFailure(click.ClickException):
@@ -582,7 +583,8 @@ def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=
                              (end - params.bucket_delta) if end else span[1])
         rows = ({"bucket": plain(ts.to_pydatetime()), "posts": int(row["posts"]),
                  "negatives": int(row["negatives"]),
-                 **{c: _number(row[c]) for c in ("mean", "negative_share", "smoothed")}}
+                 **{c: _number(row[c]) for c in ("mean", "negative_share", "smoothed", "smoothed_lo",
+                                                 "smoothed_hi")}}
                 for ts, row in series.iterrows())
         return TIMELINE_COLUMNS, rows
     from analysis.recovery import OutageMetrics

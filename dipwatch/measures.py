@@ -85,7 +85,7 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
     rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
                                int(delta.total_seconds()), params.one_author_one_voice, NEGATIVE)
-    counts = pd.DataFrame(rows, columns=["bucket", "posts", "total", "negatives"])
+    counts = pd.DataFrame(rows, columns=["bucket", "posts", "total", "negatives", "squares"])
     counts.index = pd.to_datetime(counts.pop("bucket").astype("int64"), unit="s", utc=True)
     return series_from_counts(counts, params, first, last)
 

@@ -143,10 +143,15 @@ rollup = sa.Table(
     sa.Column("posts", sa.Integer, nullable=False),
     sa.Column("total", sa.Float, nullable=False),  # sum of compound
     sa.Column("negatives", sa.Integer, nullable=False),
+    sa.Column("squares", sa.Float, nullable=False),  # sum of compound squared: the interval band
     sa.Column("votes", sa.Integer, nullable=False),  # one author one voice: authors + anonymous posts
     sa.Column("vote_total", sa.Float, nullable=False),  # sum of the votes (an author's mean compound)
     sa.Column("vote_negatives", sa.Integer, nullable=False),
+    sa.Column("vote_squares", sa.Float, nullable=False),
 )
+# The rollup's figures, in the order its upkeep keeps them: per post, then per vote.
+ROLLUP_FIELDS = ("posts", "total", "negatives", "squares", "votes", "vote_total", "vote_negatives",
+                 "vote_squares")
 # Per author and quarter hour, what their posts add up to: what the rollup's votes are made of, so a
 # new post of an author already heard in the bucket changes their vote instead of adding one.
 voices = sa.Table(
@@ -426,15 +431,18 @@ class Store:
             quarter = created - created % VOICE_SIZE
             sums = quarters.get((brand, scorer, quarter))
             if sums is None:
-                sums = quarters[(brand, scorer, quarter)] = [0, 0.0, 0, 0, 0.0, 0]
+                sums = quarters[(brand, scorer, quarter)] = [0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0]
             negative = sign if compound <= ROLLUP_NEGATIVE else 0
+            square = sign * compound * compound
             sums[0] += sign
             sums[1] += sign * compound
             sums[2] += negative
+            sums[3] += square
             if author is None:  # nothing says two anonymous posts share an author: a vote each
-                sums[3] += sign
-                sums[4] += sign * compound
-                sums[5] += negative
+                sums[4] += sign
+                sums[5] += sign * compound
+                sums[6] += negative
+                sums[7] += square
             else:
                 changes = by_author.get((brand, scorer))
                 if changes is None:
@@ -461,8 +469,7 @@ class Store:
             if not any(delta):
                 continue
             rows.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket,
-                         "posts": delta[0], "total": delta[1], "negatives": delta[2], "votes": delta[3],
-                         "vote_total": delta[4], "vote_negatives": delta[5]})
+                         **dict(zip(ROLLUP_FIELDS, delta, strict=True))})
             if delta[0] < 0:
                 emptied.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket})
         self._bulk_upsert(conn, rollup, rows, add=True)
@@ -508,13 +515,15 @@ class Store:
                         if bucket <= quarter < bucket + size:
                             count += n
                             total += t
-                    delta = deltas.setdefault((brand, scorer, size, bucket), [0, 0.0, 0, 0, 0.0, 0])
+                    delta = deltas.setdefault((brand, scorer, size, bucket),
+                                              [0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0])
                     for (n, t), sign in ((old, -1), ((count, total), 1)):
                         if n > 0:
                             mean = round(t / n, VOTE_DIGITS)
-                            delta[3] += sign
-                            delta[4] += sign * mean
-                            delta[5] += sign if mean <= ROLLUP_NEGATIVE else 0
+                            delta[4] += sign
+                            delta[5] += sign * mean
+                            delta[6] += sign if mean <= ROLLUP_NEGATIVE else 0
+                            delta[7] += sign * mean * mean
         kept, gone = [], []
         for (author, quarter), (count, total) in changes.items():
             had = stored.get((author, quarter), (0, 0.0))
@@ -575,9 +584,12 @@ class Store:
                           bucket.label("bucket"), sa.func.count().label("posts"),
                           sa.func.sum(scores.c.compound).label("total"),
                           sa.func.sum(sa.case((negative, 1), else_=0)).label("negatives"),
+                          sa.func.sum(scores.c.compound * scores.c.compound).label("squares"),
                           sa.func.sum(sa.case((anonymous, 1), else_=0)).label("votes"),
                           sa.func.sum(sa.case((anonymous, scores.c.compound), else_=0.0)).label("vote_total"),
-                          sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"))
+                          sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"),
+                          sa.func.sum(sa.case((anonymous, scores.c.compound * scores.c.compound),
+                                              else_=0.0)).label("vote_squares"))
                 .select_from(scored).group_by(mentions.c.brand, scores.c.scorer, bucket)
             )
             voice_bucket = voices.c.bucket - voices.c.bucket % width
@@ -589,19 +601,18 @@ class Store:
             named = (
                 sa.select(means.c.brand, means.c.scorer, means.c.bucket, sa.literal(0).label("posts"),
                           sa.literal(0.0).label("total"), sa.literal(0).label("negatives"),
+                          sa.literal(0.0).label("squares"),
                           sa.func.count().label("votes"), sa.func.sum(means.c.mean).label("vote_total"),
                           sa.func.sum(sa.case((means.c.mean <= ROLLUP_NEGATIVE, 1), else_=0))
-                          .label("vote_negatives"))
+                          .label("vote_negatives"),
+                          sa.func.sum(means.c.mean * means.c.mean).label("vote_squares"))
                 .group_by(means.c.brand, means.c.scorer, means.c.bucket)
             )
             both = sa.union_all(plain, named).subquery()
             conn.execute(rollup.insert().from_select(
-                ["brand", "scorer", "size", "bucket", "posts", "total", "negatives", "votes",
-                 "vote_total", "vote_negatives"],
+                ["brand", "scorer", "size", "bucket", *ROLLUP_FIELDS],
                 sa.select(both.c.brand, both.c.scorer, sa.literal(size), both.c.bucket,
-                          sa.func.sum(both.c.posts), sa.func.sum(both.c.total),
-                          sa.func.sum(both.c.negatives), sa.func.sum(both.c.votes),
-                          sa.func.sum(both.c.vote_total), sa.func.sum(both.c.vote_negatives))
+                          *(sa.func.sum(both.c[name]) for name in ROLLUP_FIELDS))
                 .group_by(both.c.brand, both.c.scorer, both.c.bucket)))
 
     def rebuild_rollup(self) -> None:
@@ -1135,8 +1146,9 @@ class Store:
             return [tuple(row) for row in conn.execute(query.order_by(mentions.c.created_at, posts.c.id))]
 
     def bucket_totals(self, brand: str, scorer: str, start: datetime, end: datetime, bucket_seconds: int,
-                      one_voice: bool, negative: float) -> list[tuple[int, int, float, int]]:
-        """(bucket start epoch, votes, sum of compound, negative votes) per non-empty bucket of
+                      one_voice: bool, negative: float) -> list[tuple[int, int, float, int, float]]:
+        """(bucket start epoch, votes, sum of compound, negative votes, sum of squared compound) per
+        non-empty bucket of
         ``brand`` in [start, end), summed by the database instead of in Python; a vote is negative at
         or below ``negative``.
 
@@ -1149,15 +1161,16 @@ class Store:
         first, stop = to_epoch(start), to_epoch(end)
         if (bucket_seconds in ROLLUP_SIZES and negative == ROLLUP_NEGATIVE
                 and first % bucket_seconds == 0 and stop % bucket_seconds == 0):
-            columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives) if one_voice
-                       else (rollup.c.posts, rollup.c.total, rollup.c.negatives))
+            columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives, rollup.c.vote_squares)
+                       if one_voice else
+                       (rollup.c.posts, rollup.c.total, rollup.c.negatives, rollup.c.squares))
             query = (sa.select(rollup.c.bucket, *columns)
                      .where(rollup.c.brand == brand, rollup.c.scorer == scorer,
                             rollup.c.size == bucket_seconds, rollup.c.bucket >= first,
                             rollup.c.bucket < stop, rollup.c.posts > 0)
                      .order_by(rollup.c.bucket))
             with self.engine.connect() as conn:
-                return [(int(b), int(n), float(t), int(g)) for b, n, t, g in conn.execute(query)]
+                return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in conn.execute(query)]
         size = sa.literal(bucket_seconds, sa.BigInteger)
         bucket = (mentions.c.created_at - mentions.c.created_at % size).label("bucket")
         base = (
@@ -1169,16 +1182,18 @@ class Store:
         ).subquery()
         if one_voice:
             who = sa.func.coalesce(base.c.author_hash, sa.cast(base.c.id, sa.String) + sa.literal("#"))
-            votes = (sa.select(base.c.bucket, sa.func.avg(base.c.compound).label("compound"))
+            mean = sa.cast(sa.func.round(sa.cast(sa.func.avg(base.c.compound), sa.Numeric), VOTE_DIGITS),
+                           sa.Float)
+            votes = (sa.select(base.c.bucket, mean.label("compound"))
                      .group_by(base.c.bucket, who)).subquery()
         else:
             votes = base
         is_negative = sa.case((votes.c.compound <= negative, 1), else_=0)
         query = (sa.select(votes.c.bucket, sa.func.count(), sa.func.sum(votes.c.compound),
-                           sa.func.sum(is_negative))
+                           sa.func.sum(is_negative), sa.func.sum(votes.c.compound * votes.c.compound))
                  .group_by(votes.c.bucket).order_by(votes.c.bucket))
         with self.engine.connect() as conn:
-            return [(int(b), int(n), float(t), int(g)) for b, n, t, g in conn.execute(query)]
+            return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in conn.execute(query)]
 
 
 def _post_row(item: ScoredPost, now: int) -> dict:

@@ -89,7 +89,11 @@ def test_table_rows_are_plain_values():
     assert by_id[9]["origin"] == "detected (unconfirmed)"
     assert by_id[9]["status"] == "candidate: confirm to measure"
     assert by_id[2]["end"] == "ongoing"
-    series = series_rows(tiny_series())
+    frame = tiny_series().assign(smoothed_lo=lambda f: f["smoothed"] - 0.1235,  # 0.3 - 0.1235 = 0.1765
+                                 smoothed_hi=lambda f: f["smoothed"] + 0.1)
+    frame.loc[frame.index[1], "smoothed_lo"] = float("nan")  # under two posts: no interval
+    series = series_rows(frame)
     assert series[0] == {"bucket": "2026-09-10T18:00:00Z", "posts": 10, "mean": 0.3, "smoothed": 0.3,
-                         "negative_share": 0.1}
+                         "smoothed_lo": 0.1765, "smoothed_hi": 0.4, "negative_share": 0.1}
+    assert series[1]["smoothed_lo"] is None
     assert term_rows([Term("site down", 4, 400.0, 0.0, 80.0)])[0]["ratio"] == "new"

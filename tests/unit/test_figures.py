@@ -12,6 +12,7 @@ import pytest
 from analysis.recovery import OutageMetrics
 from dashboard import model
 from dashboard.figures import (
+    INTERVAL_TRACE,
     MEAN_TRACE,
     NEGATIVE_TRACE,
     POSTS_TRACE,
@@ -83,6 +84,23 @@ def test_sentiment_line_and_volume_bars_carry_the_series():
     assert trace(fig, POSTS_TRACE).yaxis == "y2"
     assert fig.layout.xaxis.matches == "x2" or fig.layout.xaxis2.matches == "x"
     assert "Brightmart" in fig.layout.title.text
+
+
+def test_smoothed_line_has_its_interval_band_underneath():
+    series = tiny_series()
+    series["smoothed_lo"] = series["smoothed"] - 0.1
+    series["smoothed_hi"] = series["smoothed"] + 0.1
+    fig = build_timeline_figure(series, OUTAGES, [metrics()], 1, "Brightmart")
+    band = trace(fig, INTERVAL_TRACE)
+    lower = trace(fig, INTERVAL_TRACE + " (lower edge)")
+    assert list(band.y) == pytest.approx([v + 0.1 for v in series["smoothed"]])
+    assert list(lower.y) == pytest.approx([v - 0.1 for v in series["smoothed"]])
+    assert band.fill == "tonexty"
+    assert band.yaxis == "y"
+    names = [t.name for t in fig.data]  # filled down to the lower edge drawn just before it
+    assert names.index(INTERVAL_TRACE) == names.index(INTERVAL_TRACE + " (lower edge)") + 1
+    assert names.index(INTERVAL_TRACE) < names.index(SENTIMENT_TRACE)  # the line stays on top
+    assert "95%" in trace(fig, SENTIMENT_TRACE).hovertemplate
 
 
 def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end():

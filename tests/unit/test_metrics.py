@@ -62,6 +62,30 @@ def test_bucket_series_weights_smoothing_by_post_count():
     assert series["negative_share"].iloc[1] == 1.0
 
 
+def test_smoothed_band_is_the_95_interval_of_the_window_mean():
+    # Hour 0: 0.2 and 0.6; hour 1: 0.4. Window of 2 hours at hour 1: posts 0.2, 0.6, 0.4.
+    frame = scores_frame([(int(at(0).timestamp()), 0.2), (int(at(0).timestamp()), 0.6),
+                          (int(at(1).timestamp()), 0.4), (int(at(3).timestamp()), -0.9)])
+    series = bucket_series(frame, MetricParams(smoothing_buckets=2), T0, at(3))
+    # mean 0.4, sample variance ((-0.2)^2 + 0.2^2 + 0) / 2 = 0.04, standard error sqrt(0.04 / 3)
+    half = 1.959964 * math.sqrt(0.04 / 3)
+    assert series["smoothed_lo"].iloc[1] == pytest.approx(0.4 - half)
+    assert series["smoothed_hi"].iloc[1] == pytest.approx(0.4 + half)
+    # Hour 0 alone: 0.2 and 0.6, variance 0.08, two posts
+    assert series["smoothed_hi"].iloc[0] == pytest.approx(0.4 + 1.959964 * math.sqrt(0.08 / 2))
+    # One post in the window (hour 3: hours 2 and 3): no interval
+    assert math.isnan(series["smoothed_lo"].iloc[3])
+    assert math.isnan(series["smoothed_hi"].iloc[3])
+    assert series["smoothed"].iloc[3] == pytest.approx(-0.9)
+
+
+def test_smoothed_band_stays_within_the_scale():
+    frame = scores_frame([(int(at(0).timestamp()), c) for c in (-1.0, -1.0, 0.9)])
+    series = bucket_series(frame, MetricParams(smoothing_buckets=1), T0, at(0))
+    assert series["smoothed_lo"].iloc[0] == -1.0  # the normal interval would go below -1
+    assert series["smoothed_lo"].iloc[0] <= series["smoothed"].iloc[0] <= series["smoothed_hi"].iloc[0]
+
+
 @pytest.mark.parametrize(("bucket", "count"), [("15min", 9), ("1h", 3), ("1d", 1)])
 def test_bucket_sizes(bucket, count):
     frame = posts((0, [0.1]), (2, [0.2]))

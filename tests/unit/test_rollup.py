@@ -107,7 +107,8 @@ def test_series_from_rollup_equals_pandas_after_deletions(store, monkeypatch, bu
         assert summed.index.equals(bucketed.index)
         assert summed["posts"].tolist() == bucketed["posts"].tolist()
         assert summed["negatives"].tolist() == bucketed["negatives"].tolist()
-        assert np.allclose(summed["mean"], bucketed["mean"], equal_nan=True, atol=1e-9)
+        for column in ("mean", "smoothed", "smoothed_lo", "smoothed_hi"):
+            assert np.allclose(summed[column], bucketed[column], equal_nan=True, atol=1e-9), column
 
 
 def test_one_author_posting_again_changes_their_vote_not_the_count(sqlite_store):
@@ -119,11 +120,11 @@ def test_one_author_posting_again_changes_their_vote_not_the_count(sqlite_store)
     end = T0 + timedelta(hours=1)
     (voiced,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05)
     (plain,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, False, -0.05)
-    assert voiced[1:] == (1, pytest.approx(-0.2), 1)  # one vote, the mean, negative
-    assert plain[1:] == (2, pytest.approx(-0.4), 1)
+    assert voiced[1:] == (1, pytest.approx(-0.2), 1, pytest.approx(0.04))  # one vote, the mean, negative
+    assert plain[1:] == (2, pytest.approx(-0.4), 1, pytest.approx(0.8))
     sqlite_store.delete_posts("file", ["a1"])
     (voiced,) = sqlite_store.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05)
-    assert voiced[1:] == (1, pytest.approx(0.4), 0)
+    assert voiced[1:] == (1, pytest.approx(0.4), 0, pytest.approx(0.16))
 
 
 def test_version_1_database_gains_a_filled_rollup(db_url):

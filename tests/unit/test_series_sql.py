@@ -41,7 +41,7 @@ def test_database_sums_equal_pandas_buckets(store, monkeypatch, voice, bucket):
     assert summed.index.equals(bucketed.index)
     assert summed["posts"].tolist() == bucketed["posts"].tolist()
     assert summed["negatives"].tolist() == bucketed["negatives"].tolist()  # -0.05 counts as negative
-    for column in ("mean", "negative_share", "smoothed"):
+    for column in ("mean", "negative_share", "smoothed", "smoothed_lo", "smoothed_hi"):
         assert np.allclose(summed[column], bucketed[column], equal_nan=True, atol=1e-12), column
     if voice:  # three named authors at most per bucket, plus the anonymous posts one by one
         plain = load_series(store, "acme", params.__class__(bucket=bucket, one_author_one_voice=False),
