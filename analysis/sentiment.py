@@ -22,8 +22,9 @@ import multiprocessing
 import os
 import re
 import signal
+import string
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,6 +42,20 @@ NEGATIVE_THRESHOLD = -0.05
 # "isn\u2019t good" (typed on a phone with smart punctuation) as positive, 0.44. Folding the
 # typographic apostrophes first fixes that and lets the lexicon list each phrase once.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+
+# The characters outside ASCII that re.IGNORECASE matches to an ASCII letter (i, k, s), measured on
+# every code point by tests/unit/test_sentiment.py: "\u017f" (long s) matches "s", the Kelvin sign
+# matches "k". A text holding one of them can match an ASCII phrase without containing its words in
+# ASCII, so the phrase filter leaves such a text to the regex.
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+# bytes.translate table for the phrase filter: ASCII word characters lower-cased, every other byte
+# (punctuation, whitespace, each byte of a UTF-8 sequence) a space, so that split() gives the
+# lower-cased ASCII word runs of a text.
+_WORD_BYTES = bytes(
+    ord(char.lower()) if char in string.ascii_letters + string.digits + "_" else ord(" ")
+    for char in map(chr, range(256))
+)
 
 # Below this many texts a batch is scored in this process: starting and stopping a pool of two
 # forked workers took 0.2 s on a busy 2-core machine (5,000 one-word texts), about the time one
@@ -71,9 +86,53 @@ class _PolarityScorer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class _PhraseFilter:
+    """Which lexicon phrases a text may contain, found faster than the phrase regex finds them.
+
+    The regex of all the phrases cost twice what VADER does (about 70 us a post against 36 us):
+    Python's re tries its hundred-odd alternatives at every position of every text, though few
+    texts hold a phrase (39 of VADER's 23,703 human-rated ones). Every match of a phrase contains
+    each ASCII word run of it ("can't log in": "can", "t", "log", "in") as a whole word run of the
+    text, so only the phrases whose runs are all in the text can match (``candidates``, 2-3 us): a
+    text with none needs no regex, and one with some needs only theirs (``_subset_pattern``, a few
+    microseconds, as it has a few alternatives).
+    """
+
+    # The multi-word phrases, in the order given to ``_phrase_pattern``.
+    phrases: tuple[str, ...]
+    # Each phrase's key: its longest word run, which few texts contain.
+    keys: frozenset[bytes]
+    # Key -> (the other word runs, the index in ``phrases``) of each phrase with that key.
+    runs: dict[bytes, tuple[tuple[frozenset[bytes], int], ...]]
+
+    def candidates(self, text: str) -> tuple[str, ...]:
+        """The phrases whose word runs are all in ``text``, in the order of ``phrases``.
+
+        No other phrase matches in a text without ``_FOLDS_TO_ASCII``: with the phrases in ASCII,
+        what matches a phrase's word run there is that run in ASCII letters of either case, between
+        non-word characters (whitespace, an apostrophe, a non-ASCII character, whose UTF-8 bytes
+        are all >= 0x80) or the ends of the text, and ``_WORD_BYTES`` makes such a run a word of
+        its own, lower-cased.
+
+        :param text: a text without ``_FOLDS_TO_ASCII``.
+        """
+        words = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split()
+        keys = self.keys.intersection(words)
+        if not keys:  # most texts: 2 us for this method, all told
+            return ()
+        present = set(words)
+        found = [index for key in keys for runs, index in self.runs[key] if runs <= present]
+        found.sort()
+        return tuple([self.phrases[index] for index in found])
+
+
+@dataclass(frozen=True, slots=True)
 class _Scorer:
     analyzer: _PolarityScorer
+    # The multi-word phrases as one case-insensitive regex: what ``_join_phrases`` must equal.
     phrases: re.Pattern[str] | None
+    # None scores every text through ``phrases`` alone: the reference path of the tests.
+    phrase_filter: _PhraseFilter | None = None
 
 
 def classify(compound: float) -> str:
@@ -135,11 +194,36 @@ def _check_text(text: object) -> None:
 
 def _score_with(scorer: _Scorer, text: str) -> tuple[float, float, float, float]:
     """(compound, pos, neu, neg) of ``text``, after folding apostrophes and joining lexicon phrases."""
-    text = text.translate(_APOSTROPHES)
-    if scorer.phrases is not None:
-        text = scorer.phrases.sub(_phrase_token, text)
+    # str.translate took 6 us a post even with nothing to fold (benchmarks/scoring.py's texts);
+    # an ASCII text has nothing to fold, and the two searches take 0.1 us.
+    if not text.isascii() and ("\u2019" in text or "\u2018" in text):
+        text = text.translate(_APOSTROPHES)
+    text = _join_phrases(scorer, text)
     scores = scorer.analyzer.polarity_scores(text)
     return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
+
+
+def _join_phrases(scorer: _Scorer, text: str) -> str:
+    """``text`` with each lexicon phrase joined into its token: exactly ``scorer.phrases.sub(
+    _phrase_token, text)``, but through a regex of the phrases ``scorer.phrase_filter`` leaves.
+
+    The phrases left out cannot match anywhere in the text, and the others keep their order, so at
+    every position the first alternative that matches is the one the whole regex would take. A
+    text with a character of ``_FOLDS_TO_ASCII`` goes through the whole regex, as the filter's
+    reasoning does not hold for it.
+    """
+    phrases = scorer.phrases
+    if phrases is None:
+        return text
+    phrase_filter = scorer.phrase_filter
+    if phrase_filter is None or (
+        not text.isascii() and any(char in text for char in _FOLDS_TO_ASCII)
+    ):
+        return phrases.sub(_phrase_token, text)
+    candidates = phrase_filter.candidates(text)
+    if not candidates:
+        return text
+    return _subset_pattern(candidates).sub(_phrase_token, text)
 
 
 def _score_chunk(texts: list[str]) -> list[tuple[float, float, float, float]]:
@@ -273,19 +357,61 @@ def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)
+def _subset_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """``_phrase_pattern`` of some of the phrases, cached: the candidates of a text are one of a few
+    hundred small sets (266 in the 200,000 texts of benchmarks/scoring.py).
+
+    Sorting by length is stable, so phrases given in the order the whole pattern was given them
+    keep their order among its alternatives.
+
+    :param phrases: some of ``_PhraseFilter.phrases``, at least one, in that order.
+    """
+    pattern = _phrase_pattern(phrases)
+    assert pattern is not None
+    return pattern
+
+
+def _phrase_filter(phrases: Iterable[str]) -> _PhraseFilter | None:
+    """The filter for ``_phrase_pattern(phrases)``; None if a phrase is not ASCII or has no word
+    run, where ``_PhraseFilter.candidates``'s reasoning fails and every text must go to the regex.
+
+    :param phrases: lexicon phrases of two or more words, in the order given to ``_phrase_pattern``.
+    """
+    phrases = tuple(phrases)
+    runs: dict[bytes, list[tuple[frozenset[bytes], int]]] = {}
+    for index, phrase in enumerate(phrases):
+        if not phrase.isascii():
+            return None
+        words = re.findall(rb"\w+", phrase.lower().encode("ascii"))
+        if not words:
+            return None
+        # The longest run, the last of equal ones: "power" of "no power", "pay" of "can't pay".
+        key = max(reversed(words), key=len)
+        runs.setdefault(key, []).append((frozenset(words) - {key}, index))
+    if not phrases:
+        return None
+    return _PhraseFilter(phrases=phrases, keys=frozenset(runs),
+                         runs={key: tuple(found) for key, found in runs.items()})
+
+
 @functools.cache
 def _scorer() -> _Scorer:
     """Build the analyzer once per process: it reads VADER's lexicon and emoji files."""
     lexicon = _parse_lexicon(_lexicon_bytes().decode("utf-8"))
     analyzer = Analyzer({_token(phrase): valence for phrase, valence in lexicon.items()})
-    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p))
+    phrases = [phrase for phrase in lexicon if " " in phrase]
+    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(phrases),
+                   phrase_filter=_phrase_filter(phrases))
 
 
 @functools.cache
 def _reference_scorer() -> _Scorer:
-    """vaderSentiment's own analyzer with the same outage lexicon: what ``_scorer`` must equal.
+    """vaderSentiment's own analyzer with the same outage lexicon, and every text through the
+    phrase regex (no ``_PhraseFilter``): what ``_scorer`` must equal.
 
-    For tests and benchmarks; scoring through it is about 3x slower.
+    For tests and benchmarks; scoring through it is about 5x slower (3.4x for VADER, the rest for
+    running the regex on every text).
     """
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -293,3 +419,45 @@ def _reference_scorer() -> _Scorer:
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update({_token(phrase): valence for phrase, valence in lexicon.items()})
     return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p))
+
+
+class ScoringPool:
+    """Worker processes that score in the background while the caller does other work (an import
+    stores one block of posts while the next is scored). Use as a context manager.
+
+    :param processes: workers; default one per CPU this process may use. With 1 (or one CPU) texts
+        are scored in this process when their result is asked for.
+    """
+
+    def __init__(self, processes: int | None = None):
+        self.processes = processes or _usable_cpus()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ScoringPool:
+        if self.processes >= 2:
+            _scorer()  # built before the workers fork, so they inherit it
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+            # Frozen while the workers fork (see _score_in_pool); they fork at the first submit.
+            gc.freeze()
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context,
+                                             initializer=_die_with_parent, initargs=(os.getpid(),))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            gc.unfreeze()
+
+    def submit(self, texts: list[str]) -> Callable[[], list[Score]]:
+        """Start scoring ``texts``; returns a function that waits for and returns their scores.
+
+        :raises TypeError: if any item is not a str (checked before any scoring starts).
+        """
+        for text in texts:
+            _check_text(text)
+        if self._pool is None:
+            return lambda: score_texts(texts, processes=1)
+        futures = [self._pool.submit(_score_chunk, texts[i : i + PARALLEL_CHUNK])
+                   for i in range(0, len(texts), PARALLEL_CHUNK)]
+        return lambda: [Score(*row) for future in futures for row in future.result()]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.resources
+import random
+import re
 import statistics
 from pathlib import Path
 
@@ -224,3 +226,136 @@ def test_other_human_rated_sets_stay_within_001_of_plain_vader(plain_vader, name
     plain = [plain_vader.polarity_scores(t)["compound"] for t in texts]
     ours = [s.compound for s in score_texts(texts, processes=1)]
     assert statistics.correlation(ours, means) >= statistics.correlation(plain, means) - 0.01
+
+
+# The phrase filter (analysis.sentiment._PhraseFilter) must change no result: _score_with and
+# _join_phrases against the plain regex path, the code before the filter, on generated texts.
+
+def plain_score_with(scorer: sentiment._Scorer, text: str) -> tuple[float, float, float, float]:
+    """``_score_with`` as it was before the filter: fold apostrophes, then the whole regex."""
+    text = scorer.phrases.sub(sentiment._phrase_token, text.translate(sentiment._APOSTROPHES))
+    scores = scorer.analyzer.polarity_scores(text)
+    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
+
+
+# Characters to put next to or inside phrases: word and non-word, ASCII and not, the four that
+# re.IGNORECASE matches to ASCII letters, apostrophes, whitespace that \s matches, emoji.
+GLUE = ["", " ", "  ", ".", ",", "!", "?", "-", "_", "1", "a", "Z", "\u00e9", "\u00c9", "\u00df", "\u017f",
+        "\u212a", "\u0130", "\u0131", "\U0001F600", "\u2764\ufe0f", "'", "\u2019", "\u2018", "\u00a0",
+        "\t", "\n", "\x1c", "\u2003", "\u200d", "\u0301", "\u4e0d", "\ud800"]
+SPACES = [" ", "  ", "\t", "\n", "\u00a0", "\x1c", "\u2003", " \r\n ", "\u3000", "\u200b"]
+FOLDS = {"s": "\u017f", "k": "\u212a", "K": "\u212a", "i": "\u0131", "I": "\u0130"}
+FILLER = ["the", "site", "is", "not", "down", "log", "in", "power", "out", "again", "so", "cafe",
+          "caf\u00e9", "na\u00efve", "stra\u00dfe", "\u212aelvin", "\u017fite", "ISN'T", "isn\u2019t",
+          "working_again", "is_down", "down2", "3is", "GOOD", "bad", ":)", "\U0001F621\U0001F621"]
+
+
+def recase(text: str, rng: random.Random) -> str:
+    mode = rng.randrange(4)
+    if mode == 0:
+        return text
+    if mode == 1:
+        return text.upper()
+    if mode == 2:
+        return text.title()
+    return "".join(char.upper() if rng.random() < 0.5 else char for char in text)
+
+
+def mangle(phrase: str, rng: random.Random) -> str:
+    """A spelling of ``phrase`` the regex may or may not match: odd case, odd whitespace,
+    typographic apostrophes, letters that only re.IGNORECASE folds to ASCII, a word cut short."""
+    words = recase(phrase, rng).split()
+    if rng.random() < 0.2:
+        word = rng.randrange(len(words))
+        words[word] = words[word][:-1] or words[word]
+    text = words[0]
+    for word in words[1:]:
+        text += (rng.choice(SPACES) if rng.random() < 0.4 else " ") + word
+    if rng.random() < 0.2:
+        text = text.replace("'", rng.choice(["\u2019", "\u2018"]))
+    if rng.random() < 0.15:
+        spots = [i for i, char in enumerate(text) if char in FOLDS]
+        if spots:
+            spot = rng.choice(spots)
+            text = text[:spot] + FOLDS[text[spot]] + text[spot + 1 :]
+    return text
+
+
+def generated_texts(phrases: list[str], count: int, seed: int) -> list[str]:
+    """Texts of phrases (mangled or not) and filler words, glued by odd characters or spaces."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            part = mangle(rng.choice(phrases), rng) if rng.random() < 0.6 else rng.choice(FILLER)
+            parts += (part, rng.choice(GLUE) if rng.random() < 0.5 else " ")
+        text = rng.choice(GLUE) + "".join(parts[:-1]) + rng.choice(GLUE)
+        texts.append(text)
+    return texts
+
+
+@pytest.fixture(scope="module")
+def lexicon_phrases() -> list[str]:
+    return list(sentiment._scorer().phrase_filter.phrases)
+
+
+def test_phrase_filter_joins_exactly_what_the_plain_regex_joins(lexicon_phrases):
+    scorer = sentiment._scorer()
+    assert scorer.phrase_filter is not None
+    texts = generated_texts(lexicon_phrases, 12000, seed=11)
+    folded = [text.translate(sentiment._APOSTROPHES) for text in texts]
+    expected = [scorer.phrases.sub(sentiment._phrase_token, text) for text in folded]
+    got = [sentiment._join_phrases(scorer, text) for text in folded]
+    assert [(t, g, e) for t, g, e in zip(folded, got, expected, strict=True) if g != e] == []
+    # The texts exercise both outcomes, on ASCII texts and others, and the folding letters.
+    joined = [text for text, result in zip(folded, expected, strict=True) if result != text]
+    assert 0.3 * len(texts) < len(joined) < 0.9 * len(texts)
+    assert sum(not text.isascii() for text in joined) > 1000
+    assert sum(any(char in text for char in sentiment._FOLDS_TO_ASCII) for text in joined) > 200
+
+
+def test_score_with_equals_the_plain_regex_path(lexicon_phrases):
+    scorer = sentiment._scorer()
+    texts = generated_texts(lexicon_phrases, 3000, seed=12) + read_ground_truth(TWEETS)[0][:1000]
+    assert [sentiment._score_with(scorer, text) for text in texts] == [
+        plain_score_with(scorer, text) for text in texts
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_phrase_filter_keeps_the_regex_order_of_overlapping_phrases(seed):
+    # Made-up lexicons of phrases that share words, so that several alternatives can match at one
+    # position and in one text: the subset regex must take the one the whole regex takes.
+    rng = random.Random(seed)
+    vocabulary = ["is", "down", "site", "is_down", "back", "up", "again", "no", "power", "can't", "log",
+                  "in", "x1", "down-time"]
+    phrases = list(dict.fromkeys(
+        " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4))) for _ in range(25)
+    ))
+    scorer = sentiment._Scorer(analyzer=None, phrases=sentiment._phrase_pattern(phrases),
+                               phrase_filter=sentiment._phrase_filter(phrases))
+    assert scorer.phrase_filter is not None
+    texts = generated_texts(phrases, 2000, seed=seed)
+    expected = [scorer.phrases.sub(sentiment._phrase_token, text) for text in texts]
+    assert [sentiment._join_phrases(scorer, text) for text in texts] == expected
+    assert sum(result != text for text, result in zip(texts, expected, strict=True)) > 500
+
+
+def test_phrase_filter_is_off_for_phrases_it_cannot_reason_about():
+    assert sentiment._phrase_filter(["caf\u00e9 down", "is down"]) is None
+    assert sentiment._phrase_filter(["is down", "- -"]) is None
+    assert sentiment._phrase_filter([]) is None
+    scorer = sentiment._Scorer(analyzer=None, phrases=sentiment._phrase_pattern(["caf\u00e9 down"]),
+                               phrase_filter=sentiment._phrase_filter(["caf\u00e9 down"]))
+    assert sentiment._join_phrases(scorer, "the CAF\u00c9 DOWN") == "the CAF\u00c9_DOWN"
+
+
+def test_folds_to_ascii_lists_every_character_ignorecase_matches_to_ascii():
+    # Measured on this Python's re: a non-ASCII character that a case-insensitive ASCII literal or
+    # class matches must be in _FOLDS_TO_ASCII, or the filter could drop a phrase that matches.
+    everything = "".join(map(chr, range(0x80, 0x110000)))
+    found = set(re.findall("[\x00-\x7f]", everything, re.IGNORECASE))
+    for char in map(chr, range(0x80)):
+        found.update(re.findall(re.escape(char), everything, re.IGNORECASE))
+    assert found == set(sentiment._FOLDS_TO_ASCII)
