@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from analysis.sentiment import Score, score_texts, scorer_id
+from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, read_posts
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -87,46 +88,82 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
                 tz: tzinfo | None = None, skip_bad: bool = False) -> ImportReport:
     """Import a CSV or JSONL file of posts for ``brand``.
 
-    The file is read twice: once to validate every row, then to store. Unless ``skip_bad``, a file
-    with any rejected row writes nothing, so a re-run after fixing it starts from a clean state.
-    Rows are scored in blocks of ``IMPORT_BLOCK`` (on every core) and stored in transactions of
-    ``BATCH``.
+    The file is read once: every row is validated, and the rows to import are kept in a temporary
+    spool file. Unless ``skip_bad``, a file with any rejected row writes nothing, so a re-run after
+    fixing it starts from a clean state. Then blocks of ``IMPORT_BLOCK`` rows are scored on every
+    core while the previous block is stored, in transactions of ``BATCH``.
 
     :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
     """
     report = ImportReport(str(path))
-    for _line, row in read_posts(path, source, tz):
-        report.read += 1
-        if isinstance(row, Rejected):
-            report.rejected += 1
-            if len(report.rejections) < SHOWN_REJECTIONS:
-                report.rejections.append(row)
-    if report.rejected and not skip_bad:
-        return report
-    started = datetime.now(UTC)
-    salt = store.get_meta("author_salt")
-    batch: list[tuple[Post, list[tuple[str, str]]]] = []
-    for _line, row in read_posts(path, source, tz):
-        if isinstance(row, Rejected):
-            continue
-        term = brand.match(row.text) if match else brand.name
-        if term is None:
-            report.unmatched += 1
-            continue
-        batch.append((row, [(brand.key, term)]))
-        if len(batch) >= IMPORT_BLOCK:
-            _save_block(store, batch, salt, report)
-            batch = []
-    _save_block(store, batch, salt, report)
+    with tempfile.TemporaryFile(prefix="dipwatch-import-") as spool:
+        blocks = _validate_and_spool(path, source, tz, brand, match, skip_bad, report, spool)
+        if report.rejected and not skip_bad:
+            return report
+        started = datetime.now(UTC)
+        salt = store.get_meta("author_salt")
+        spool.seek(0)
+        with ScoringPool() as pool:
+            waiting = None  # (block, its scores when they are ready)
+            for _ in range(blocks):
+                # Our own anonymous temp file, written above by this process: trusted data.
+                block = pickle.load(spool)  # noqa: S301
+                fresh = _not_stored(store, block)
+                scoring = pool.submit([post.text for post, _ in fresh])
+                if waiting is not None:
+                    _save_block(store, *waiting, salt, report)
+                waiting = (block, fresh, scoring)
+            if waiting is not None:
+                _save_block(store, *waiting, salt, report)
     report.written = True
     store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
                      report.counts(), message=str(path))
     return report
 
 
-def _save_block(store: Store, block: list[tuple[Post, list[tuple[str, str]]]], salt: str,
-                report: ImportReport) -> None:
-    scores = score_new(store, block)
+def _validate_and_spool(path: Path, source: str, tz: tzinfo | None, brand: Brand, match: bool,
+                        skip_bad: bool, report: ImportReport, spool) -> int:
+    """Read and check every row of ``path``; pickle the rows to import into ``spool`` in blocks of
+    ``IMPORT_BLOCK`` (until a rejection, unless ``skip_bad``: then nothing will be imported).
+    Returns the number of blocks written."""
+    blocks = 0
+    block: list[tuple[Post, list[tuple[str, str]]]] = []
+    for _line, row in read_posts(path, source, tz):
+        report.read += 1
+        if isinstance(row, Rejected):
+            report.rejected += 1
+            if len(report.rejections) < SHOWN_REJECTIONS:
+                report.rejections.append(row)
+            continue
+        term = brand.match(row.text) if match else brand.name
+        if term is None:
+            report.unmatched += 1
+            continue
+        if report.rejected and not skip_bad:
+            continue  # still reading, to count and show the rejections; nothing will be stored
+        block.append((row, [(brand.key, term)]))
+        if len(block) >= IMPORT_BLOCK:
+            pickle.dump(block, spool, pickle.HIGHEST_PROTOCOL)
+            blocks += 1
+            block = []
+    if block:
+        pickle.dump(block, spool, pickle.HIGHEST_PROTOCOL)
+        blocks += 1
+    return blocks
+
+
+def _not_stored(store: Store, block: list[tuple[Post, list[tuple[str, str]]]]) -> list:
+    """The rows of ``block`` whose post is not stored yet (only those are scored)."""
+    by_source: dict[str, set[str]] = {}
+    for post, _ in block:
+        by_source.setdefault(post.source, set()).add(post.post_id)
+    stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
+    return [(post, found) for post, found in block if (post.source, post.post_id) not in stored]
+
+
+def _save_block(store: Store, block: list[tuple[Post, list[tuple[str, str]]]], fresh: list,
+                scoring, salt: str, report: ImportReport) -> None:
+    scores = dict(zip(((post.source, post.post_id) for post, _ in fresh), scoring(), strict=True))
     for start in range(0, len(block), BATCH):
         _count(report, save_batch(store, block[start : start + BATCH], salt, scores=scores))
 

@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import operator
 import secrets
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -369,11 +370,7 @@ class Store:
             stmt = self._insert(table).on_conflict_do_nothing()
             compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             self._compiled[cache_key] = compiled
-        if compiled.positional:
-            order = compiled.positiontup
-            params = [tuple(row[k] for k in order) for row in rows]
-        else:
-            params = rows
+        params = _driver_params(compiled, rows)
         count = conn.exec_driver_sql(str(compiled), params).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
@@ -393,10 +390,7 @@ class Store:
             stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=values)
             compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             self._compiled[cache_key] = compiled
-        if compiled.positional:
-            params = [tuple(row[k] for k in compiled.positiontup) for row in rows]
-        else:
-            params = rows
+        params = _driver_params(compiled, rows)
         conn.exec_driver_sql(str(compiled), params)
 
     def _lock_writes(self, conn) -> None:
@@ -503,6 +497,18 @@ class Store:
             changed_of.setdefault(author, []).append((quarter, count, total))
         for author, changed in changed_of.items():
             before = stored_of.get(author, ())
+            if not before and len(changed) == 1:  # most often: the author's first post that day
+                quarter, count, total = changed[0]
+                if count > 0:
+                    mean = round(total / count, VOTE_DIGITS)
+                    negative = 1 if mean <= ROLLUP_NEGATIVE else 0
+                    for size in ROLLUP_SIZES:  # the quarter's sums made every size's entry
+                        delta = deltas[(brand, scorer, size, quarter - quarter % size)]
+                        delta[4] += 1
+                        delta[5] += mean
+                        delta[6] += negative
+                        delta[7] += mean * mean
+                continue
             for size in ROLLUP_SIZES:
                 for bucket in {quarter - quarter % size for quarter, _, _ in changed}:
                     count = total = 0
@@ -1194,6 +1200,16 @@ class Store:
                  .group_by(votes.c.bucket).order_by(votes.c.bucket))
         with self.engine.connect() as conn:
             return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in conn.execute(query)]
+
+
+def _driver_params(compiled, rows: list[dict]) -> list:
+    """``rows`` as the driver takes them for ``compiled``: tuples in its order for a positional
+    paramstyle (SQLite's ?), built at C speed by itemgetter; else the dicts themselves."""
+    if not compiled.positional:
+        return rows
+    keys = compiled.positiontup
+    get = operator.itemgetter(*keys)
+    return list(map(get, rows)) if len(keys) > 1 else [(get(row),) for row in rows]
 
 
 def _post_row(item: ScoredPost, now: int) -> dict:
