@@ -192,6 +192,50 @@ def first_load(url: str, query: str) -> tuple[int, int, int]:
     return sum(r for r, _ in sizes), sum(g for _, g in sizes), len(sizes)
 
 
+def other_tabs(client: Client, views, targets: list) -> None:
+    """The other tabs' callbacks, each on a cold cache (the first look after a switch)."""
+    from dashboard import ids
+
+    tabs = {
+        "timeline figure": ("timeline", f"{ids.TIMELINE}.figure"),
+        "voices posts and words": ("voices", f"{ids.POSTS_CAPTION}.children"),
+        "compare and event study": ("compare", f"{ids.COMPARE_NOTE}.children"),
+        "outages table": ("outages", f"{ids.OUTAGES_DATA}.data"),
+        "sources filter options": ("overview", f"{ids.SOURCES}.options"),
+    }
+    changed = [f"{ids.BRAND}.value", f"{ids.OUTAGE}.value", f"{ids.TABS}.value"]
+    per_tab: dict[str, list[float]] = {name: [] for name in tabs}
+    for brand, outage in targets:
+        switch(client, brand, outage)
+        for name, (tab, output) in tabs.items():
+            views.clear()
+            client.values[(ids.TABS, "value")] = tab
+            took, _ = client.fire(output, changed)
+            per_tab[name].append(took)
+    client.values[(ids.TABS, "value")] = "overview"
+    print(f"other callbacks, cold cache ({len(targets)} brand/outage pairs each):")
+    for name, values in per_tab.items():
+        print(f"    {name:24s} p50 {percentile(values, 0.5) * 1000:7.0f} ms   "
+              f"p95 {percentile(values, 0.95) * 1000:7.0f} ms")
+
+
+def series_alone(store: Store, baseline: float) -> None:
+    """The series as the store reads it, one brand over its 90 days (the goal: under 50 ms)."""
+    from analysis.params import MetricParams
+    from dipwatch.measures import load_series
+
+    params = MetricParams()
+    took = []
+    for brand in BRANDS * 4:
+        span = store.time_range(brand)
+        began = time.perf_counter()
+        load_series(store, brand, params, span[0], END)
+        took.append(time.perf_counter() - began)
+    p50, p95 = percentile(took, 0.5), percentile(took, 0.95)
+    print(f"series of one brand, 90 days hourly, one author one voice: p50 {p50 * 1000:.1f} ms, "
+          f"p95 {p95 * 1000:.1f} ms (= {p50 / baseline:.3f}x the baseline)")
+
+
 def run(store: Store, args) -> None:
     import threading
 
@@ -239,6 +283,9 @@ def run(store: Store, args) -> None:
         for k, v in parts.items():
             print(f"    {k:10s} p50 {percentile(v, 0.5) * 1000:7.0f} ms   "
                   f"p95 {percentile(v, 0.95) * 1000:7.0f} ms")
+
+    other_tabs(client, views, targets)
+    series_alone(store, baseline)
 
     # Where a cold switch spends its time.
     views.clear()
