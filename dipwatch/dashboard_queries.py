@@ -26,10 +26,7 @@ from dipwatch.store import Store, mentions, outages, posts, scores, to_epoch
 
 def brand_sources(store: Store, brand: str) -> list[str]:
     """The sources that posts mentioning ``brand`` came from, sorted."""
-    query = (sa.select(posts.c.source).join(mentions, mentions.c.post == posts.c.id)
-             .where(mentions.c.brand == brand).distinct().order_by(posts.c.source))
-    with store.engine.connect() as conn:
-        return list(conn.execute(query).scalars())
+    return store.brand_sources(brand)
 
 
 def data_stamp(store: Store, brand: str) -> tuple[int, int | None]:

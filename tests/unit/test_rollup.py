@@ -15,7 +15,7 @@ from analysis.params import MetricParams
 from dipwatch.measures import load_series
 from dipwatch.measures_extra import load_series_voiced
 from dipwatch.posts import Post
-from dipwatch.store import ROLLUP_SIZES, ScoredPost, Store, meta, rollup, voices
+from dipwatch.store import ROLLUP_SIZES, ScoredPost, Store, brand_sources, meta, rollup, voices
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SCORER = "test-scorer"
@@ -136,8 +136,29 @@ def test_version_1_database_gains_a_filled_rollup(db_url):
         with store.engine.begin() as conn:  # make it look like a database from before the rollup
             conn.execute(sa.delete(rollup))
             conn.execute(sa.delete(voices))
+            conn.execute(sa.delete(brand_sources))
             conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="1"))
     with Store(db_url) as store:
         assert store.schema_version() == 2
         assert rollup_rows(store) == expected
         assert sum(row[0] for key, row in expected.items() if key[2] == 3600) == 50
+        assert store.brand_sources("acme") == ["file"]
+
+
+def test_brand_sources_follow_saves_and_deletions(store):
+    """The Sources filter's list: every source a brand's posts came from, and no source whose posts
+    for that brand were all deleted."""
+    def save(source: str, post_id: str, brands: list[str]) -> None:
+        store.save_posts([ScoredPost(Post(source, post_id, T0, "text"), None,
+                                     [(b, b) for b in brands], (0.1, 0, 1, 0))], SCORER)
+
+    save("reddit", "r1", ["acme"])
+    save("appstore", "a1", ["acme", "zed"])
+    save("appstore", "a2", ["zed"])
+    assert store.brand_sources("acme") == ["appstore", "reddit"]
+    assert store.brand_sources("zed") == ["appstore"]
+    store.delete_posts("appstore", ["a1"])
+    assert store.brand_sources("acme") == ["reddit"]
+    assert store.brand_sources("zed") == ["appstore"]  # a2 is still there
+    store.delete_posts("appstore", ["a2"])
+    assert store.brand_sources("zed") == []
