@@ -12,8 +12,8 @@ Prints, measured in the same run on the same texts:
 - vader_fast, one process: posts/s and the ratio to the baseline;
 - analysis.sentiment.score_texts in one process and on all cores: the whole dipwatch scorer, which
   also folds apostrophes and joins outage phrases into tokens before the analyzer (work the first two
-  lines leave out), and starts a pool for each block of 20,000 texts as dipwatch import does:
-  posts/s and the ratio to the baseline;
+  lines leave out), on all cores through one ScoringPool for all blocks of 20,000 texts, as
+  dipwatch import scores them: posts/s and the ratio to the baseline;
 - mismatches: texts whose scores differ from vaderSentiment's (repr of the dict, or the Score), must be 0.
 """
 
@@ -115,6 +115,7 @@ def main() -> None:
     # machine falls on all three alike instead of on whichever ran when it peaked.
     expected, got, scores = [], [], []
     baseline = single = sequential = parallel = 0.0
+    pool = sentiment.ScoringPool().__enter__()  # one pool for all blocks, as dipwatch import keeps
     for start in range(0, len(texts), BLOCK):
         started = time.perf_counter()
         expected += [reference.analyzer.polarity_scores(text) for text in prepared[start : start + BLOCK]]
@@ -126,8 +127,9 @@ def main() -> None:
         sentiment.score_texts(texts[start : start + BLOCK], processes=1)
         sequential += time.perf_counter() - started
         started = time.perf_counter()
-        scores += sentiment.score_texts(texts[start : start + BLOCK])
+        scores += pool.submit(texts[start : start + BLOCK])()
         parallel += time.perf_counter() - started
+    pool.__exit__(None, None, None)
 
     single_mismatches = sum(repr(a) != repr(b) for a, b in zip(expected, got, strict=True))
     parallel_mismatches = sum(
@@ -140,7 +142,7 @@ def main() -> None:
     print(f"{'vaderSentiment, 1 process (baseline):':<40}{rate(len(texts), baseline)}")
     print(f"{'vader_fast, 1 process:':<40}{rate(len(texts), single)}  x{baseline / single:.2f}")
     print(f"{'score_texts, 1 process:':<40}{rate(len(texts), sequential)}  x{baseline / sequential:.2f}")
-    print(f"{f'score_texts, {cpus} processes:':<40}{rate(len(texts), parallel)}  x{baseline / parallel:.2f}")
+    print(f"{f'ScoringPool, {cpus} processes:':<40}{rate(len(texts), parallel)}  x{baseline / parallel:.2f}")
     print(f"mismatches: vader_fast {single_mismatches}, score_texts {parallel_mismatches} "
           f"(of {len(texts):,} texts each)")
 

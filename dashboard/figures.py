@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 SENTIMENT_TRACE = "Sentiment (smoothed)"
 MEAN_TRACE = "Bucket mean"
 INTERVAL_TRACE = "95% interval of the smoothed line"
-INTERVAL_FILL = "rgba(0, 114, 178, 0.15)"  # LINE_COLOUR, faint
+INTERVAL_FILL = "rgba(0, 114, 178, 0.25)"  # LINE_COLOUR, faint (0.15 was lost on the outage shading)
 POSTS_TRACE = "Posts"
 NEGATIVE_TRACE = "Negative posts"
 TROUGH_TRACE = "Trough"

@@ -181,8 +181,12 @@ def test_script_post_is_text_and_csv_reads_back(server, page):
     with p.expect_download() as series:
         p.locator(f"#{ids.SERIES_DOWNLOAD_BUTTON}").click()
     lines = list(csv.DictReader(io.StringIO(Path(series.value.path()).read_text(encoding="utf-8"))))
-    assert list(lines[0]) == ["bucket", "posts", "mean", "smoothed", "negative_share"]
+    assert list(lines[0]) == ["bucket", "posts", "mean", "smoothed", "smoothed_lo", "smoothed_hi",
+                              "negative_share"]
     assert sum(int(r["posts"]) for r in lines) > 10_000
+    banded = [r for r in lines if r["smoothed_lo"]]  # the interval around the line, where it has one
+    assert banded
+    assert all(float(r["smoothed_lo"]) <= float(r["smoothed"]) <= float(r["smoothed_hi"]) for r in banded)
     page.assert_clean(server)
 
 
