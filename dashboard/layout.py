@@ -145,7 +145,8 @@ def _overview() -> html.Div:
         html.Div(id=ids.CARDS, style=CARD_ROW),
         html.Div(id=ids.SPARSE_WARNING),
         html.Div("Intervals: 95% bootstrap intervals over the posts, shown under a figure once computed "
-                 "(about a second after choosing an outage).", className="caption"),
+                 "(a second or so after choosing an outage; several on a store of a million posts).",
+                 className="caption"),
     ], className="tab-body")
 
 
