@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from dipwatch.epoch import from_epoch, to_epoch
 from dipwatch.posts import Post
 
 SCHEMA_VERSION = 2  # 2: the series rollup (tables rollup and voices)
@@ -183,16 +184,6 @@ checkpoints = sa.Table(
 
 class StoreError(Exception):
     """The database cannot be used as it is (wrong schema version, unreachable)."""
-
-
-def to_epoch(when: datetime) -> int:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime given to the store; times must be timezone-aware")
-    return int(when.timestamp())
-
-
-def from_epoch(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass(frozen=True)

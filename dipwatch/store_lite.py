@@ -21,8 +21,10 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+
+from dipwatch.epoch import from_epoch, to_epoch
 
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
 # here; version 2 only added tables. A new version must be checked against these queries, then added.
@@ -69,23 +71,13 @@ def schema_version(conn: sqlite3.Connection) -> int | None:
         return None
 
 
-def _to_epoch(when: datetime) -> int:
-    if when.tzinfo is None:
-        raise ValueError("naive datetime given to the store; times must be timezone-aware")
-    return int(when.timestamp())
-
-
-def _from_epoch(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
 def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
     """``Store.collect_status(now)``: per (source, brand) collected, the last run, the last successful
     run, the last error and the posts of the last 24 h, ordered by brand then source.
 
     ``brand IS ?`` is SQLAlchemy's ``runs.c.brand == brand``, which reads ``IS NULL`` for a None brand.
     """
-    since = _to_epoch(now) - 24 * 3600
+    since = to_epoch(now) - 24 * 3600
     pairs = conn.execute(
         "SELECT DISTINCT source, brand FROM runs WHERE command = 'collect' ORDER BY brand, source"
     ).fetchall()
@@ -106,9 +98,9 @@ def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
             (brand, source, since)).fetchone()
         status.append({
             "source": source, "brand": brand, "last_status": last_status,
-            "last_run": _from_epoch(last_finished), "last_ok": _from_epoch(last_ok),
+            "last_run": from_epoch(last_finished), "last_ok": from_epoch(last_ok),
             "last_error": last_error[0] if last_error else None,
-            "last_error_at": _from_epoch(last_error[1]) if last_error else None,
+            "last_error_at": from_epoch(last_error[1]) if last_error else None,
             "posts_24h": recent,
         })
     return status
