@@ -233,22 +233,10 @@ def _score_chunk(texts: list[str]) -> list[tuple[float, float, float, float]]:
 
 
 def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, float, float]]:
-    """Score ``texts`` in chunks on a pool of ``workers`` processes, in input order.
-
-    On Linux the workers are forked, so they inherit the scorer built here instead of reading the
-    lexicons again. ``gc.freeze()`` first: otherwise the workers' garbage collector writes to every
-    object inherited from this process and copies its memory page by page.
-    """
-    _scorer()  # built before the fork, so the workers inherit it
-    chunks = [texts[i : i + PARALLEL_CHUNK] for i in range(0, len(texts), PARALLEL_CHUNK)]
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context,
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            return [row for part in pool.map(_score_chunk, chunks) for row in part]
-    finally:
-        gc.unfreeze()
+    """Score ``texts`` in chunks on a :class:`ScoringPool` of ``workers`` processes, in input order."""
+    chunks = -(-len(texts) // PARALLEL_CHUNK)
+    with ScoringPool(min(workers, chunks)) as pool:
+        return pool.rows(texts)()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -437,7 +425,9 @@ class ScoringPool:
         if self.processes >= 2:
             _scorer()  # built before the workers fork, so they inherit it
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-            # Frozen while the workers fork (see _score_in_pool); they fork at the first submit.
+            # gc.freeze(): otherwise the forked workers' garbage collector writes to every object
+            # inherited from this process and copies its memory page by page. They fork at the first
+            # submit.
             gc.freeze()
             self._pool = ProcessPoolExecutor(self.processes, mp_context=context,
                                              initializer=_die_with_parent, initargs=(os.getpid(),))
@@ -456,8 +446,14 @@ class ScoringPool:
         """
         for text in texts:
             _check_text(text)
+        rows = self.rows(texts)
+        return lambda: [Score(*row) for row in rows()]
+
+    def rows(self, texts: list[str]) -> Callable[[], list[tuple[float, float, float, float]]]:
+        """:meth:`submit` for checked texts, giving (compound, pos, neu, neg) tuples."""
         if self._pool is None:
-            return lambda: score_texts(texts, processes=1)
+            scorer = _scorer()
+            return lambda: [_score_with(scorer, text) for text in texts]
         futures = [self._pool.submit(_score_chunk, texts[i : i + PARALLEL_CHUNK])
                    for i in range(0, len(texts), PARALLEL_CHUNK)]
-        return lambda: [Score(*row) for future in futures for row in future.result()]
+        return lambda: [row for future in futures for row in future.result()]

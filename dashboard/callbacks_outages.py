@@ -10,7 +10,6 @@ from dash import Input, Output, State, ctx, no_update
 from dashboard import ids
 from dashboard.layout import render_message
 from dashboard.tables import OUTAGE_COLUMNS, outage_rows
-from dipwatch.dashboard_queries import update_outage
 
 
 def register(app, store, views, csv_download) -> None:
@@ -100,7 +99,7 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
         return f"Confirmed window {chosen}: it now counts as an outage."
     window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands())
     if action == ids.FORM_SAVE:
-        update_outage(store, chosen, window)
+        store.update_outage(chosen, window)
         done = f"Saved window {chosen}: {window.label}."
     else:
         (new_id,) = store.add_outages([{**window.__dict__, "origin": "manual"}])

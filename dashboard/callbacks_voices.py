@@ -11,7 +11,6 @@ from dashboard import ids, model
 from dashboard.layout import render_posts_table, render_table
 from dashboard.tables import TERM_COLUMNS, term_rows
 from dashboard.words import distinctive_terms
-from dipwatch.dashboard_queries import load_posts_of, load_texts
 
 
 def register(app, store, views, csv_download) -> None:
@@ -37,16 +36,8 @@ def register(app, store, views, csv_download) -> None:
         if window is None:
             return view, outage, None, []
         start, end, where = window
-        needle = (search or "").strip().lower()
-        posts = load_posts_of(store, brand_key, start, end, sources, None if label == "all" else label,
-                              limit=20_000 if needle else model.POSTS_LIMIT)
-        rows = []
-        for post in posts:
-            if needle and needle not in post["text"].lower():
-                continue
-            rows.append(model.post_row(post))
-            if len(rows) >= model.POSTS_LIMIT:
-                break
+        rows = model.posts_between(store, brand_key, start, end, model.POSTS_LIMIT, search, sources,
+                                   None if label == "all" else label)
         return view, outage, (start, end, where), rows
 
     @app.callback(
@@ -69,9 +60,9 @@ def register(app, store, views, csv_download) -> None:
         start, end, where = window
         # Baseline of the comparison: the days before the selected outage (or before the clicked step).
         before = outage.start if outage is not None and outage.start <= start else start
-        baseline = load_texts(store, brand_key, before - timedelta(days=view.params.baseline_days), before,
-                              model.BASELINE_SAMPLE, sources)
-        texts = load_texts(store, brand_key, start, end, model.WINDOW_SAMPLE, sources)
+        baseline = store.load_texts(brand_key, before - timedelta(days=view.params.baseline_days), before,
+                                    model.BASELINE_SAMPLE, sources)
+        texts = store.load_texts(brand_key, start, end, model.WINDOW_SAMPLE, sources)
         terms = distinctive_terms(texts, baseline, drop=[*view.brand.terms, view.brand.name, brand_key])
         terms_table = (render_table("terms-data", term_rows(terms), TERM_COLUMNS, page_size=15) if terms
                        else "Too few posts in this window to compare words.")

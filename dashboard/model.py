@@ -182,19 +182,31 @@ def post_row(post) -> dict:
     }
 
 
-def window_posts(store: Store, brand: str, outage: Outage, limit: int = 200, now: datetime | None = None,
-                 contains: str | None = None) -> list[dict]:
+def window_posts(store: Store, brand: str, outage: Outage, limit: int = 200,
+                 now: datetime | None = None) -> list[dict]:
     """The posts of ``outage``'s window, most negative first.
 
     :param now: where an ongoing window ends (default: the store's ``as_of``, else the clock).
-    :param contains: keep only posts whose text contains this (case-insensitive); blank keeps all.
     """
     start, end = post_window(outage, as_of(store, now))
+    return posts_between(store, brand, start, end, limit)
+
+
+def posts_between(store: Store, brand: str, start: datetime, end: datetime, limit: int,
+                  contains: str | None = None, sources: Sequence[str] | None = None,
+                  label: str | None = None) -> list[dict]:
+    """Table rows of up to ``limit`` posts of ``brand`` in [start, end), most negative first.
+
+    :param contains: keep only posts whose text contains this (case-insensitive); blank keeps all.
+    :param sources: only these sources (all when empty); ``label``: only this sentiment class.
+    """
     needle = (contains or "").strip().lower()
     rows: list[dict] = []
-    # closing(): stopping early must release the generator's database connection at once.
+    # closing(): stopping early must release the generator's database connection at once. With a
+    # needle the posts are searched in Python, so up to 20,000 are read instead of ``limit``.
     with closing(store.load_posts(brand, scorer_id(), start, end, order="sentiment",
-                                  limit=None if needle else limit)) as posts:
+                                  limit=20_000 if needle else limit, sources=sources,
+                                  label=label)) as posts:
         for post in posts:
             if needle and needle not in post["text"].lower():
                 continue

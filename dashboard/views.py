@@ -15,9 +15,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
+from analysis.sentiment import scorer_id
 from dipwatch.config import Settings
-from dipwatch.dashboard_queries import brand_sources, data_stamp, source_view
-from dipwatch.measures import BrandView, known_brands
+from dipwatch.measures import BrandView, brand_view, known_brands
 from dipwatch.store import Store
 
 INTERVAL_RESAMPLES = 50  # ~20 ms each per outage: about a second, for the selected outage only
@@ -48,14 +48,14 @@ class ViewCache:
 
     def _windows_key(self, brand_key: str) -> tuple:
         windows = tuple((w.id, w.start, w.end, w.label, w.origin) for w in self.store.list_outages(brand_key))
-        return windows, data_stamp(self.store, brand_key)
+        return windows, self.store.brand_stamp(brand_key, scorer_id())
 
     def brands(self) -> dict:
         return known_brands(self.settings, self.store)
 
     def sources(self, brand_key: str) -> list[str]:
         """The sources of the brand's posts (for the filter), re-read at most once a ``ttl``."""
-        return self._get(("sources", brand_key), lambda: brand_sources(self.store, brand_key))
+        return self._get(("sources", brand_key), lambda: self.store.brand_sources(brand_key))
 
     def view(self, brand_key: str, bucket: str = "1h", sources: Sequence[str] | None = None) -> BrandView:
         """The measured view of ``brand_key`` on ``bucket`` buckets, over ``sources`` (all when empty)."""
@@ -65,7 +65,7 @@ class ViewCache:
         def build():
             brand = self.brands()[brand_key]
             params = self.settings.metrics.with_bucket(bucket)
-            return source_view(self.settings, self.store, brand, params, chosen)
+            return brand_view(self.settings, self.store, brand, params, sources=chosen)
 
         return self._get(key, build)
 

@@ -55,11 +55,7 @@ def score_new(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]]) -> 
 
     A batch of 5,000 new posts or more is scored on every core (``analysis.sentiment.score_texts``).
     """
-    by_source: dict[str, set[str]] = {}
-    for post, _ in batch:
-        by_source.setdefault(post.source, set()).add(post.post_id)
-    stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
-    fresh = [post for post, _ in batch if (post.source, post.post_id) not in stored]
+    fresh = [post for post, _ in _not_stored(store, batch)]
     return dict(zip(((p.source, p.post_id) for p in fresh), score_texts(p.text for p in fresh), strict=True))
 
 
@@ -163,6 +159,7 @@ def _not_stored(store: Store, block: list[tuple[Post, list[tuple[str, str]]]]) -
 
 def _save_block(store: Store, block: list[tuple[Post, list[tuple[str, str]]]], fresh: list,
                 scoring, salt: str, report: ImportReport) -> None:
+    """Store ``block`` once ``scoring`` gives the scores of its ``fresh`` rows."""
     scores = dict(zip(((post.source, post.post_id) for post, _ in fresh), scoring(), strict=True))
     for start in range(0, len(block), BATCH):
         _count(report, save_batch(store, block[start : start + BATCH], salt, scores=scores))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -72,14 +73,16 @@ class BrandView:
 
 
 def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
-                end: datetime | None) -> pd.DataFrame:
+                end: datetime | None, sources: Sequence[str] | None = None) -> pd.DataFrame:
     """The bucketed series of ``brand`` from the bucket holding ``start`` to the one holding ``end``
     (each bucket whole), with one author one voice as ``params`` says. The database's rollup holds
-    the sums: a brand's posts never travel to Python."""
-    if start is None or end is None:
+    the sums: a brand's posts never travel to Python. Over ``sources`` only (the rollup does not
+    keep sources apart) or without bounds, the series is bucketed from the posts."""
+    if start is None or end is None or sources:
         from dipwatch.measures_extra import load_series_voiced
 
-        return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice)
+        return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice,
+                                  sources=sources)
     delta = params.bucket_delta
     # Whole buckets, from the one holding start to the one holding end: what the rollup keeps.
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
@@ -91,8 +94,9 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
 
 
 def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,
-               now: datetime | None = None) -> BrandView:
-    """Measure every outage of ``brand``, on a series from its first baseline (or first post) to now."""
+               now: datetime | None = None, sources: Sequence[str] | None = None) -> BrandView:
+    """Measure every outage of ``brand``, on a series from its first baseline (or first post) to now,
+    over the posts of ``sources`` only when given (the dashboard's Sources filter)."""
     params = params or settings.metrics
     now = as_of(store, now)
     windows = measured_windows(store.list_outages(brand.key))  # unconfirmed candidates do not count
@@ -100,7 +104,7 @@ def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricPar
     # The series starts at the first post: hours before collection began are unknown, not quiet,
     # and must not count as zero-volume baseline hours.
     start = span[0] if span else now - timedelta(days=params.baseline_days)
-    series = load_series(store, brand.key, params, start, now)
+    series = load_series(store, brand.key, params, start, now, sources)
     metrics = [
         outage_metrics(series, window, [w for w in windows if w.id != window.id], params, now,
                        outage_id=window.id)

@@ -5,6 +5,7 @@ Plain functions for the CLI, the exports and the dashboard; the arithmetic is in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -22,10 +23,12 @@ INTERVAL_FIELDS = ("dip_depth_lo", "dip_depth_hi", "trough_lo", "trough_hi", "ti
 
 
 def load_votes(store: Store, brand: str, params: MetricParams, start: datetime | None = None,
-               end: datetime | None = None, voice: bool = True) -> pd.DataFrame:
+               end: datetime | None = None, voice: bool = True,
+               sources: Sequence[str] | None = None) -> pd.DataFrame:
     """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash; with
-    ``voice`` (the metrics' default) each author counts once per bucket (raw exports pass False)."""
-    rows = store.load_scored_authors(brand, scorer_id(), start, end)
+    ``voice`` (the metrics' default) each author counts once per bucket (raw exports pass False);
+    from ``sources`` only (all when empty)."""
+    rows = store.load_scored_authors(brand, scorer_id(), start, end, sources)
     frame = pd.DataFrame(rows, columns=["created_at", "compound", "author_hash"])
     frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
     frame["compound"] = frame["compound"].astype(float)
@@ -60,13 +63,15 @@ def load_votes_quick(store: Store, brand: str, params: MetricParams, start: date
 
 
 def load_series_voiced(store: Store, brand: str, params: MetricParams, start: datetime | None,
-                       end: datetime | None, voice: bool = True) -> pd.DataFrame:
-    """Drop-in for :func:`dipwatch.measures.load_series` with one author, one voice (default on)."""
+                       end: datetime | None, voice: bool = True,
+                       sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`dipwatch.measures.load_series` bucketed in pandas from the posts (of ``sources`` only
+    when given), with one author, one voice (default on)."""
     delta = params.bucket_delta
     # Whole buckets, as load_series reads them from the rollup.
     first = pd.Timestamp(start).floor(delta).to_pydatetime() if start is not None else None
     stop = (pd.Timestamp(end).floor(delta) + delta).to_pydatetime() if end is not None else None
-    return bucket_series(load_votes(store, brand, params, first, stop, voice), params, start, end)
+    return bucket_series(load_votes(store, brand, params, first, stop, voice, sources), params, start, end)
 
 
 def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,

@@ -38,6 +38,7 @@ WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores 
 # at or below ROLLUP_NEGATIVE (VADER's convention, analysis.timeline.NEGATIVE).
 ROLLUP_SIZES = (900, 3600, 86400)
 ROLLUP_NEGATIVE = -0.05
+LABEL_POSITIVE = 0.05  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 # An author's vote is their mean rounded to this many places (analysis.uncertainty.VOTE_DIGITS):
 # sums in another order differ in the last bit, and a mean of exactly -0.05 must count as negative
@@ -359,43 +360,41 @@ class Store:
 
     def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
         """Insert many rows at the driver's ``executemany`` speed, skipping existing keys.
-
-        SQLAlchemy's per-row parameter processing cost three times the database's own work on a
-        100,000-post import (``construct_params`` in the profile), so the statement is compiled once
-        and the rows go to the driver as they are. Returns the rows inserted where the driver says
-        (SQLite), else the rows given.
-        """
+        Returns the rows inserted where the driver says (SQLite), else the rows given."""
         if not rows:
             return 0
-        keys = tuple(rows[0])
-        cache_key = (table.name, keys)
-        compiled = self._compiled.get(cache_key)
-        if compiled is None:
-            stmt = self._insert(table).on_conflict_do_nothing()
-            compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
-            self._compiled[cache_key] = compiled
-        params = _driver_params(compiled, rows)
-        count = conn.exec_driver_sql(str(compiled), params).rowcount
+        count = self._executemany(conn, table, rows, None).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
     def _bulk_upsert(self, conn, table: sa.Table, rows: list[dict], add: bool) -> None:
         """Insert rows or, where the primary key exists, set (``add`` False) or add to (``add`` True)
-        its other columns; compiled once, executed at the driver's ``executemany`` speed."""
-        if not rows:
-            return
+        its other columns, at the driver's ``executemany`` speed."""
+        if rows:
+            self._executemany(conn, table, rows, add)
+
+    def _executemany(self, conn, table: sa.Table, rows: list[dict], add: bool | None):
+        """INSERT ``rows`` (all with the keys of the first) ON CONFLICT DO NOTHING (``add`` None)
+        or DO UPDATE (see :meth:`_bulk_upsert`), straight to the driver.
+
+        SQLAlchemy's per-row parameter processing cost three times the database's own work on a
+        100,000-post import (``construct_params`` in the profile), so each statement is compiled
+        once and the rows go to the driver as they are.
+        """
         keys = tuple(rows[0])
-        cache_key = (table.name, keys, "upsert", add)
+        cache_key = (table.name, keys, add)
         compiled = self._compiled.get(cache_key)
         if compiled is None:
             stmt = self._insert(table)
-            key_names = [c.name for c in table.primary_key.columns]
-            values = {name: (table.c[name] + stmt.excluded[name]) if add else stmt.excluded[name]
-                      for name in keys if name not in key_names}
-            stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=values)
+            if add is None:
+                stmt = stmt.on_conflict_do_nothing()
+            else:
+                key_names = [c.name for c in table.primary_key.columns]
+                values = {name: (table.c[name] + stmt.excluded[name]) if add else stmt.excluded[name]
+                          for name in keys if name not in key_names}
+                stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=values)
             compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             self._compiled[cache_key] = compiled
-        params = _driver_params(compiled, rows)
-        conn.exec_driver_sql(str(compiled), params)
+        return conn.exec_driver_sql(str(compiled), _driver_params(compiled, rows))
 
     def _lock_writes(self, conn) -> None:
         """Make the transaction on ``conn`` the only writer of posts, mentions and scores until it
@@ -815,10 +814,7 @@ class Store:
             .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
             .where(mentions.c.brand == brand)
         )
-        if start is not None:
-            query = query.where(mentions.c.created_at >= to_epoch(start))
-        if end is not None:
-            query = query.where(mentions.c.created_at < to_epoch(end))
+        query = _in_time(query, start, end)
         return query
 
     def load_scores(self, brand: str, scorer: str, start: datetime | None = None,
@@ -829,8 +825,14 @@ class Store:
             return [(created, compound) for created, compound in conn.execute(query)]
 
     def load_posts(self, brand: str, scorer: str, start: datetime | None = None,
-                   end: datetime | None = None, order: str = "time", limit: int | None = None):
-        """Posts mentioning ``brand`` with their scores, as dicts, ``order`` by time or sentiment."""
+                   end: datetime | None = None, order: str = "time", limit: int | None = None,
+                   sources: Sequence[str] | None = None, label: str | None = None):
+        """Posts mentioning ``brand`` with their scores, as dicts, ``order`` by time or sentiment
+        (most negative first).
+
+        :param sources: only posts from these sources (all when empty).
+        :param label: only ``negative`` (compound <= -0.05), ``neutral`` or ``positive`` (>= 0.05) posts.
+        """
         query = (
             sa.select(
                 posts.c.source, posts.c.post_id, posts.c.kind, posts.c.created_at, posts.c.text,
@@ -842,10 +844,15 @@ class Store:
             .join(scores, sa.and_(scores.c.post == posts.c.id, scores.c.scorer == scorer))
             .where(mentions.c.brand == brand)
         )
-        if start is not None:
-            query = query.where(mentions.c.created_at >= to_epoch(start))
-        if end is not None:
-            query = query.where(mentions.c.created_at < to_epoch(end))
+        query = _in_time(query, start, end)
+        if sources:
+            query = query.where(posts.c.source.in_(list(sources)))
+        if label == "negative":
+            query = query.where(scores.c.compound <= ROLLUP_NEGATIVE)
+        elif label == "positive":
+            query = query.where(scores.c.compound >= LABEL_POSITIVE)
+        elif label == "neutral":
+            query = query.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
         if order == "sentiment":
             query = query.order_by(scores.c.compound, mentions.c.created_at)
         else:
@@ -854,6 +861,18 @@ class Store:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             yield from conn.execute(query).mappings()
+
+    def load_texts(self, brand: str, start: datetime, end: datetime, limit: int,
+                   sources: Sequence[str] | None = None) -> list[str]:
+        """The texts of up to ``limit`` posts mentioning ``brand`` in [start, end), the latest first;
+        from ``sources`` only (all when empty)."""
+        query = _in_time(sa.select(posts.c.text).join(mentions, mentions.c.post == posts.c.id)
+                         .where(mentions.c.brand == brand), start, end)
+        if sources:
+            query = query.where(posts.c.source.in_(list(sources)))
+        query = query.order_by(mentions.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def time_range(self, brand: str) -> tuple[datetime, datetime] | None:
         """The times of the first and the last post mentioning ``brand``."""
@@ -902,6 +921,16 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(outages).where(outages.c.id == outage_id)).mappings().first()
         return None if row is None else _outage(row)
+
+    def update_outage(self, outage_id: int, window) -> bool:
+        """Replace the start, end, label and severity of outage ``outage_id`` with those of ``window``
+        (an :class:`analysis.windows.Window` already validated); keep its id and origin."""
+        values = {"starts_at": to_epoch(window.start),
+                  "ends_at": None if window.end is None else to_epoch(window.end),
+                  "label": window.label, "severity": window.severity}
+        with self.engine.begin() as conn:
+            return conn.execute(sa.update(outages).where(outages.c.id == outage_id).values(**values)
+                                ).rowcount > 0
 
     def remove_outage(self, outage_id: int) -> bool:
         with self.engine.begin() as conn:
@@ -1039,14 +1068,15 @@ class Store:
                                          .where(brand_sources.c.source == source)).scalars().all()
             for i in range(0, len(post_ids), ID_CHUNK):
                 chunk = list(post_ids[i : i + ID_CHUNK])
-                rowids = sa.select(posts.c.id).where(posts.c.source == source, posts.c.post_id.in_(chunk))
-                self._roll(conn, self._scored_events(conn, conn.execute(rowids).scalars().all(), sign=-1))
+                rowids = list(self._row_ids(conn, source, chunk).values())
+                if not rowids:
+                    continue
+                self._roll(conn, self._scored_events(conn, rowids, sign=-1))
                 # Explicit deletes rather than ON DELETE CASCADE: SQLite enforces it only with the
                 # foreign_keys pragma, and a store opened by another tool may not set it.
-                conn.execute(sa.delete(mentions).where(mentions.c.post.in_(rowids)))
-                conn.execute(sa.delete(scores).where(scores.c.post.in_(rowids)))
-                deleted += conn.execute(
-                    sa.delete(posts).where(posts.c.source == source, posts.c.post_id.in_(chunk))).rowcount
+                for table in (mentions, scores):
+                    conn.execute(sa.delete(table).where(table.c.post.in_(IDS)), {"ids": rowids})
+                deleted += conn.execute(sa.delete(posts).where(posts.c.id.in_(IDS)), {"ids": rowids}).rowcount
             for brand in brands_before:  # a brand left with no post from this source loses it
                 still = sa.exists().where(mentions.c.brand == brand, mentions.c.post == posts.c.id,
                                           posts.c.source == source)
@@ -1176,71 +1206,57 @@ class Store:
         return None if row is None else _outage(row)
 
     def load_scored_authors(self, brand: str, scorer: str, start: datetime | None = None,
-                            end: datetime | None = None) -> list[tuple[int, float, str | None]]:
+                            end: datetime | None = None, sources: Sequence[str] | None = None
+                            ) -> list[tuple[int, float, str | None]]:
         """(created_at epoch seconds, compound, author hash or None) of every scored post mentioning
-        ``brand`` in [start, end), by time."""
+        ``brand`` in [start, end), from ``sources`` only (all when empty), by time."""
         query = (
             sa.select(mentions.c.created_at, scores.c.compound, posts.c.author_hash)
             .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
             .join(posts, posts.c.id == mentions.c.post)
             .where(mentions.c.brand == brand)
         )
-        if start is not None:
-            query = query.where(mentions.c.created_at >= to_epoch(start))
-        if end is not None:
-            query = query.where(mentions.c.created_at < to_epoch(end))
+        query = _in_time(query, start, end)
+        if sources:
+            query = query.where(posts.c.source.in_(list(sources)))
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(query.order_by(mentions.c.created_at, posts.c.id))]
 
     def bucket_totals(self, brand: str, scorer: str, start: datetime, end: datetime, bucket_seconds: int,
                       one_voice: bool, negative: float) -> list[tuple[int, int, float, int, float]]:
         """(bucket start epoch, votes, sum of compound, negative votes, sum of squared compound) per
-        non-empty bucket of
-        ``brand`` in [start, end), summed by the database instead of in Python; a vote is negative at
-        or below ``negative``.
+        non-empty bucket of ``brand`` in [start, end), read from the rollup; a vote is negative at or
+        below ``negative``.
 
         With ``one_voice`` an author's posts in a bucket are one vote, their mean compound (posts with
         no author hash count one each), as :func:`analysis.uncertainty.one_voice` does.
 
-        Read from the rollup when it has the figures: a bucket size of ``ROLLUP_SIZES``, the
-        threshold ``ROLLUP_NEGATIVE``, and ``start`` and ``end`` on bucket boundaries (whole buckets).
+        :raises ValueError: unless the rollup has the figures: a bucket size of ``ROLLUP_SIZES``, the
+            threshold ``ROLLUP_NEGATIVE``, and ``start`` and ``end`` on bucket boundaries.
         """
         first, stop = to_epoch(start), to_epoch(end)
-        if (bucket_seconds in ROLLUP_SIZES and negative == ROLLUP_NEGATIVE
-                and first % bucket_seconds == 0 and stop % bucket_seconds == 0):
-            columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives, rollup.c.vote_squares)
-                       if one_voice else
-                       (rollup.c.posts, rollup.c.total, rollup.c.negatives, rollup.c.squares))
-            query = (sa.select(rollup.c.bucket, *columns)
-                     .where(rollup.c.brand == brand, rollup.c.scorer == scorer,
-                            rollup.c.size == bucket_seconds, rollup.c.bucket >= first,
-                            rollup.c.bucket < stop, rollup.c.posts > 0)
-                     .order_by(rollup.c.bucket))
-            with self.engine.connect() as conn:
-                return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in conn.execute(query)]
-        size = sa.literal(bucket_seconds, sa.BigInteger)
-        bucket = (mentions.c.created_at - mentions.c.created_at % size).label("bucket")
-        base = (
-            sa.select(bucket, scores.c.compound.label("compound"), posts.c.author_hash, posts.c.id)
-            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
-            .join(posts, posts.c.id == mentions.c.post)
-            .where(mentions.c.brand == brand, mentions.c.created_at >= to_epoch(start),
-                   mentions.c.created_at < to_epoch(end))
-        ).subquery()
-        if one_voice:
-            who = sa.func.coalesce(base.c.author_hash, sa.cast(base.c.id, sa.String) + sa.literal("#"))
-            mean = sa.cast(sa.func.round(sa.cast(sa.func.avg(base.c.compound), sa.Numeric), VOTE_DIGITS),
-                           sa.Float)
-            votes = (sa.select(base.c.bucket, mean.label("compound"))
-                     .group_by(base.c.bucket, who)).subquery()
-        else:
-            votes = base
-        is_negative = sa.case((votes.c.compound <= negative, 1), else_=0)
-        query = (sa.select(votes.c.bucket, sa.func.count(), sa.func.sum(votes.c.compound),
-                           sa.func.sum(is_negative), sa.func.sum(votes.c.compound * votes.c.compound))
-                 .group_by(votes.c.bucket).order_by(votes.c.bucket))
+        if (bucket_seconds not in ROLLUP_SIZES or negative != ROLLUP_NEGATIVE
+                or first % bucket_seconds or stop % bucket_seconds):
+            raise ValueError(f"the rollup has buckets of {ROLLUP_SIZES} seconds, whole, with negative at "
+                             f"{ROLLUP_NEGATIVE}; asked for {bucket_seconds} s from {start} to {end} "
+                             f"at {negative}")
+        columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives, rollup.c.vote_squares)
+                   if one_voice else (rollup.c.posts, rollup.c.total, rollup.c.negatives, rollup.c.squares))
+        query = (sa.select(rollup.c.bucket, *columns)
+                 .where(rollup.c.brand == brand, rollup.c.scorer == scorer, rollup.c.size == bucket_seconds,
+                        rollup.c.bucket >= first, rollup.c.bucket < stop, rollup.c.posts > 0)
+                 .order_by(rollup.c.bucket))
         with self.engine.connect() as conn:
             return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in conn.execute(query)]
+
+
+def _in_time(query, start: datetime | None, end: datetime | None):
+    """``query`` restricted to mentions in [start, end) (either bound may be None)."""
+    if start is not None:
+        query = query.where(mentions.c.created_at >= to_epoch(start))
+    if end is not None:
+        query = query.where(mentions.c.created_at < to_epoch(end))
+    return query
 
 
 def _driver_params(compiled, rows: list[dict]) -> list:

@@ -40,7 +40,6 @@ def test_words_read_only_the_chosen_sources(store):
     reviews, not Reddit threads."""
     from datetime import UTC, datetime, timedelta
 
-    from dipwatch.dashboard_queries import load_texts
     from dipwatch.posts import Post
     from dipwatch.store import ScoredPost
 
@@ -51,8 +50,8 @@ def test_words_read_only_the_chosen_sources(store):
         for source in ("reddit", "appstore") for i in range(3)
     ], "s")
     end = t0 + timedelta(hours=1)
-    only = load_texts(store, "acme", t0, end, 100, ["appstore"])
+    only = store.load_texts("acme", t0, end, 100, ["appstore"])
     assert sorted(only) == [f"Acme appstore post {i}" for i in range(3)]
-    assert len(load_texts(store, "acme", t0, end, 100)) == 6
-    latest = load_texts(store, "acme", t0, end, 2, [])  # no sources chosen: all, the latest first
+    assert len(store.load_texts("acme", t0, end, 100)) == 6
+    latest = store.load_texts("acme", t0, end, 2, [])  # no sources chosen: all, the latest first
     assert sorted(latest) == ["Acme appstore post 2", "Acme reddit post 2"]
