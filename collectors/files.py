@@ -86,16 +86,15 @@ def read_posts(path: Path, source: str = "file", tz: tzinfo | None = None
     :param tz: the zone of naive timestamps; without it they are rejected.
     :raises InputError: when the file as a whole is unusable.
     """
-    fmt = detect_format(path)
-    rows = _csv_rows(path) if fmt == "csv" else _jsonl_rows(path)
-    with closing(_SeenIds()) as seen:
+    rows = read_rows(path)
+    with closing(SeenIds()) as seen:
         pending: list[tuple[int, Post | Rejected]] = []
         for line, row in rows:
             if isinstance(row, Rejected):
                 pending.append((line, row))
             else:
                 try:
-                    pending.append((line, _to_post(row, source, tz)))
+                    pending.append((line, to_post(row, source, tz)))
                 except ValueError as exc:
                     pending.append((line, Rejected(line, str(exc))))
             if len(pending) >= DEDUP_BATCH:
@@ -104,7 +103,23 @@ def read_posts(path: Path, source: str = "file", tz: tzinfo | None = None
         yield from seen.resolve(pending)
 
 
-class _SeenIds:
+def read_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
+    """The first half of :func:`read_posts`: ``(line, row)`` with each row a dict of the known
+    columns as the file gives them (not checked yet: :func:`to_post` does that), or a rejection
+    for a row that cannot be read at all. The file's format is checked at once, the header (or
+    first JSON line) at the first row.
+
+    :raises InputError: when the file as a whole is unusable.
+    """
+    fmt = detect_format(path)
+    return _csv_rows(path) if fmt == "csv" else _jsonl_rows(path)
+
+
+def duplicate_rejection(line: int, post_id: str, first: int) -> Rejected:
+    return Rejected(line, f"duplicate id {post_id!r} (first on line {first})")
+
+
+class SeenIds:
     """The first line of every id read so far, kept in a private temporary SQLite database on disk,
     so the duplicate check stays in bounded memory for a file of any size (a dict of 20M ids would
     need gigabytes). Standard-library sqlite3, not the store: nothing here outlives the read."""
@@ -116,27 +131,31 @@ class _SeenIds:
     def close(self) -> None:
         self.conn.close()
 
-    def resolve(self, batch: list[tuple[int, Post | Rejected]]) -> list[tuple[int, Post | Rejected]]:
-        """Turn every post of ``batch`` whose id was seen before into a rejection; remember the rest."""
-        ids = list({row.post_id for _, row in batch if isinstance(row, Post)})
+    def repeats(self, batch: list[tuple[int, str]]) -> dict[int, int]:
+        """For ``(line, id)`` pairs in file order: {line: the id's first line} of every pair whose
+        id was seen before (earlier in the file or in ``batch``); the others are remembered."""
+        ids = list({post_id for _, post_id in batch})
         first: dict[str, int] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             first.update(self.conn.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})",  # noqa: S608
                                            chunk))
-        out, new = [], []
-        for line, row in batch:
-            item = row
-            if isinstance(row, Post):
-                earlier = first.setdefault(row.post_id, line)
-                if earlier != line:
-                    item = Rejected(line, f"duplicate id {row.post_id!r} (first on line {earlier})")
-                else:
-                    new.append((row.post_id, line))
-            out.append((line, item))
+        repeated, new = {}, []
+        for line, post_id in batch:
+            earlier = first.setdefault(post_id, line)
+            if earlier != line:
+                repeated[line] = earlier
+            else:
+                new.append((post_id, line))
         self.conn.executemany("INSERT INTO seen VALUES (?, ?)", new)
-        return out
+        return repeated
+
+    def resolve(self, batch: list[tuple[int, Post | Rejected]]) -> list[tuple[int, Post | Rejected]]:
+        """Turn every post of ``batch`` whose id was seen before into a rejection; remember the rest."""
+        repeated = self.repeats([(line, row.post_id) for line, row in batch if isinstance(row, Post)])
+        return [(line, duplicate_rejection(line, row.post_id, repeated[line]) if line in repeated else row)
+                for line, row in batch]
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
@@ -233,7 +252,11 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
         yield number, {str(k).strip().lower(): v for k, v in row.items()}
 
 
-def _to_post(row: dict, source: str, tz: tzinfo | None) -> Post:
+def to_post(row: dict, source: str, tz: tzinfo | None) -> Post:
+    """The post of one row from :func:`read_rows`.
+
+    :raises ValueError: naming the field and what was expected, for a row that cannot be a post.
+    """
     post_id = row.get("id")
     if isinstance(post_id, int) and not isinstance(post_id, bool):
         post_id = str(post_id)

@@ -358,6 +358,25 @@ class Store:
             from sqlalchemy.dialects import sqlite as dialect
         return dialect.insert(table)
 
+    def _in_list(self, column, item_type=sa.String):
+        """``column IN`` the list bound as ``ids`` (pass it through :meth:`_list_param`): one
+        parameter however long the list, so the statement is compiled once and cached. An expanding
+        ``IN (?, ?, ...)`` is rendered anew for every list: its 2,000 parameters cost more than the
+        lookup itself in an import's profile."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == sa.any_(sa.bindparam("ids", type_=ARRAY(item_type)))
+        # SQLite: the list as a JSON array, unpacked by json_each (built into SQLite since 3.38,
+        # and in the amalgamation Python ships before that).
+        values = sa.select(sa.literal_column("value")).select_from(
+            sa.func.json_each(sa.bindparam("ids", type_=sa.String)))
+        return column.in_(values.scalar_subquery())
+
+    def _list_param(self, values: Sequence) -> dict:
+        """The ``ids`` parameter of :meth:`_in_list` for ``values``."""
+        return {"ids": list(values) if self.dialect == "postgresql" else json.dumps(list(values))}
+
     def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
         """Insert many rows at the driver's ``executemany`` speed, skipping existing keys.
         Returns the rows inserted where the driver says (SQLite), else the rows given."""
@@ -486,12 +505,12 @@ class Store:
         high = max(quarter for _, quarter in changes) // day * day + day
         stored: dict[tuple[str, int], tuple[int, float]] = {}  # the authors' quarters in those days
         query = sa.select(voices.c.author, voices.c.bucket, voices.c.posts, voices.c.total).where(
-            voices.c.brand == brand, voices.c.scorer == scorer,
-            voices.c.author.in_(IDS),
-            voices.c.bucket >= low, voices.c.bucket < high)
-        for i in range(0, len(authors), ID_CHUNK):
-            stored.update(((author, bucket), (count, total)) for author, bucket, count, total
-                          in conn.execute(query, {"ids": authors[i : i + ID_CHUNK]}))
+            voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+            self._in_list(voices.c.author),
+            voices.c.bucket >= sa.bindparam("low"), voices.c.bucket < sa.bindparam("high"))
+        stored.update(((author, bucket), (count, total)) for author, bucket, count, total in conn.execute(
+            query, {"brand": brand, "scorer": scorer, "low": low, "high": high,
+                    **self._list_param(authors)}))
         stored_of: dict[str, list[tuple[int, int, float]]] = {}
         for (author, quarter), (count, total) in stored.items():
             stored_of.setdefault(author, []).append((quarter, count, total))
@@ -670,15 +689,8 @@ class Store:
     # posts ------------------------------------------------------------------------------------
     def existing_post_ids(self, source: str, post_ids: Iterable[str]) -> set[str]:
         """The subset of ``post_ids`` already stored for ``source``."""
-        wanted = list(post_ids)
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for i in range(0, len(wanted), ID_CHUNK):
-                found.update(conn.execute(
-                    sa.select(posts.c.post_id).where(posts.c.source == source, posts.c.post_id.in_(IDS)),
-                    {"ids": wanted[i : i + ID_CHUNK]},
-                ).scalars())
-        return found
+            return set(self._row_ids(conn, source, list(post_ids)))
 
     def save_posts(self, items: Sequence[ScoredPost], scorer: str,
                    checkpoint: Checkpoint | None = None) -> SaveResult:
@@ -700,15 +712,14 @@ class Store:
             for item in items:
                 by_source.setdefault(item.post.source, []).append(item)
             for source, group in by_source.items():
-                post_ids = [item.post.post_id for item in group]
-                ids = self._row_ids(conn, source, post_ids)
+                ids = self._row_ids(conn, source, [item.post.post_id for item in group])
                 known = set(ids.values())
-                fresh = [_post_row(item, now) for item in group if item.post.post_id not in ids]
-                # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
-                self._bulk_insert_ignore(conn, posts, fresh)
-                if fresh:
-                    ids.update(self._row_ids(conn, source, [row["post_id"] for row in fresh]))
-                result.new += len(fresh)
+                firsts = {}  # a post given twice in one batch is stored once, as first given
+                for item in group:
+                    if item.post.post_id not in ids:
+                        firsts.setdefault(item.post.post_id, item)
+                self._insert_posts(conn, source, [_post_row(item, now) for item in firsts.values()], ids)
+                result.new += len(firsts)
                 stored = self._stored_state(conn, sorted(known), scorer)
                 mention_rows, score_rows = [], []
                 added: dict[tuple[int, str], tuple[int, str | None]] = {}  # new (post, brand) pairs
@@ -746,6 +757,30 @@ class Store:
         result.existing = len(items) - result.new
         return result
 
+    def _insert_posts(self, conn, source: str, fresh: list[dict], ids: dict[str, int]) -> None:
+        """Insert the new posts ``fresh`` of ``source`` and add their row ids to ``ids``.
+
+        SQLite: this transaction holds the database's write lock (:meth:`_lock_writes`), so the
+        ids after the largest stored one are free: they are given here, which spares looking the
+        posts up again after the insert. PostgreSQL (other writers may take ids from the sequence
+        meanwhile): the database gives them, and they are looked up.
+        """
+        if not fresh:
+            return
+        if self.dialect == "sqlite":
+            top = conn.exec_driver_sql("SELECT max(id) FROM posts").scalar() or 0
+            for rowid, row in enumerate(fresh, start=top + 1):
+                row["id"] = rowid
+            inserted = self._bulk_insert_ignore(conn, posts, fresh)
+            if inserted != len(fresh):  # impossible under the write lock: never store a wrong id
+                raise StoreError(f"storing posts: {len(fresh) - inserted} of {len(fresh)} new posts "
+                                 "were written meanwhile by another process; nothing was stored")
+            ids.update((row["post_id"], row["id"]) for row in fresh)
+        else:
+            # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
+            self._bulk_insert_ignore(conn, posts, fresh)
+            ids.update(self._row_ids(conn, source, [row["post_id"] for row in fresh]))
+
     def _stored_state(self, conn, rowids: list[int], scorer: str
                       ) -> dict[int, tuple[tuple[str, ...], float | None]]:
         """For stored posts: the brands they already mention and their compound by ``scorer``."""
@@ -764,15 +799,12 @@ class Store:
         return state
 
     def _row_ids(self, conn, source: str, post_ids: list[str]) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for i in range(0, len(post_ids), ID_CHUNK):
-            found = conn.execute(
-                sa.select(posts.c.post_id, posts.c.id).where(posts.c.source == source,
-                                                             posts.c.post_id.in_(IDS)),
-                {"ids": post_ids[i : i + ID_CHUNK]},
-            )
-            ids.update((post_id, rowid) for post_id, rowid in found)
-        return ids
+        """{post_id: row id} of the stored posts of ``source`` among ``post_ids``."""
+        if not post_ids:
+            return {}
+        query = sa.select(posts.c.post_id, posts.c.id).where(posts.c.source == sa.bindparam("source"),
+                                                            self._in_list(posts.c.post_id))
+        return dict(iter(conn.execute(query, {"source": source, **self._list_param(post_ids)})))
 
     def unscored(self, scorer: str, limit: int = 5000) -> list[tuple[int, str]]:
         """(row id, text) of posts with no score by ``scorer``, oldest first."""
