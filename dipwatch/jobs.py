@@ -22,8 +22,9 @@ from analysis.sentiment import _die_with_parent as die_with_parent
 from analysis.sentiment import _usable_cpus as usable_cpus
 from collectors.files import Rejected, SeenIds, duplicate_rejection, read_rows, to_post
 from dipwatch.brands import Brand
+from dipwatch.epoch import to_epoch
 from dipwatch.posts import Post
-from dipwatch.store import Checkpoint, ScoredPost, Store
+from dipwatch.store import Checkpoint, PostRow, ScoredPost, Store
 
 BATCH = 2000
 # Rows an import scores at once, on every core, then stores in one transaction; two blocks are held
@@ -65,7 +66,7 @@ def score_new(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]]) -> 
 
     A batch of 5,000 new posts or more is scored on every core (``analysis.sentiment.score_texts``).
     """
-    fresh = [post for post, _ in _not_stored(store, batch)]
+    fresh = _not_stored(store, [post for post, _ in batch])
     return dict(zip(((p.source, p.post_id) for p in fresh), score_texts(p.text for p in fresh), strict=True))
 
 
@@ -114,12 +115,12 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
             waiting = None  # (block, its new rows, their scores when they are ready)
             for block in _spooled_blocks(spool, chunks):
                 fresh = _not_stored(store, block)
-                scoring = pool.rows([row[0].text for row in fresh])
+                scoring = pool.rows([row.text for row in fresh])
                 if waiting is not None:
-                    _save_block(store, *waiting, brand, report)
+                    _save_block(store, *waiting, report)
                 waiting = (block, fresh, scoring)
             if waiting is not None:
-                _save_block(store, *waiting, brand, report)
+                _save_block(store, *waiting, report)
     report.written = True
     store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
                      report.counts(), message=str(path))
@@ -140,8 +141,8 @@ class _RowCheck:
         """Check one chunk of rows from :func:`collectors.files.read_rows`.
 
         :returns: ``(line, post id, matched)`` of every good row, the rejected rows, and the pickled
-            ``(post, term, author hash)`` of the good rows that mention the brand (the caller writes
-            these bytes to the spool as they are: the posts are pickled once, in the worker).
+            :class:`dipwatch.store.PostRow` of the good rows that mention the brand, not scored yet
+            (the caller writes these bytes to the spool as they are: they are pickled once, here).
         """
         good, rejected, kept = [], [], []
         for line, row in rows:
@@ -156,7 +157,10 @@ class _RowCheck:
             term = self.brand.match(post.text) if self.match else self.brand.name
             good.append((line, post.post_id, term is not None))
             if term is not None:
-                kept.append((post, term, author_hash(self.salt, post.author)))
+                kept.append(PostRow(post.source, post.post_id, post.kind, to_epoch(post.created_at),
+                                    post.text, author_hash(self.salt, post.author), post.url,
+                                    post.parent_id, post.engagement, post.rating,
+                                    ((self.brand.key, term),), None))
         return good, rejected, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
 
 
@@ -243,22 +247,21 @@ def _spooled_blocks(spool, chunks: int) -> Iterator[list]:
 
 
 def _not_stored(store: Store, block: list) -> list:
-    """The rows of ``block`` (each starting with its post) whose post is not stored yet (only
+    """The rows of ``block`` (posts, or rows with ``source`` and ``post_id``) not stored yet (only
     those are scored)."""
     by_source: dict[str, set[str]] = {}
     for row in block:
-        by_source.setdefault(row[0].source, set()).add(row[0].post_id)
+        by_source.setdefault(row.source, set()).add(row.post_id)
     stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
-    return [row for row in block if (row[0].source, row[0].post_id) not in stored]
+    return [row for row in block if (row.source, row.post_id) not in stored]
 
 
-def _save_block(store: Store, block: list, fresh: list, scoring, brand: Brand, report: ImportReport) -> None:
-    """Store ``block`` of ``(post, term, author hash)`` in one transaction, once ``scoring`` gives
-    the scores of its ``fresh`` rows."""
-    scores = dict(zip((id(row[0]) for row in fresh), scoring(), strict=True))
-    items = [ScoredPost(post, author, [(brand.key, term)], scores.get(id(post)))
-             for post, term, author in block]
-    _count(report, store.save_posts(items, scorer_id()))
+def _save_block(store: Store, block: list[PostRow], fresh: list[PostRow], scoring,
+                report: ImportReport) -> None:
+    """Store ``block`` in one transaction, once ``scoring`` gives the scores of its ``fresh`` rows."""
+    scores = dict(zip(map(id, fresh), scoring(), strict=True))
+    rows = [row if (score := scores.get(id(row))) is None else PostRow(*row[:11], score) for row in block]
+    _count(report, store.save_rows(rows, scorer_id()))
 
 
 def _count(report: ImportReport, result) -> None:

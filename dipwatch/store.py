@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -195,6 +196,38 @@ class ScoredPost:
     author_hash: str | None
     mentions: Sequence[tuple[str, str]]  # (brand key, matched term)
     score: tuple[float, float, float, float] | None = None  # compound, pos, neu, neg
+
+    def row(self) -> PostRow:
+        post = self.post
+        return PostRow(post.source, post.post_id, post.kind, to_epoch(post.created_at), post.text,
+                       self.author_hash, post.url, post.parent_id, post.engagement, post.rating,
+                       tuple(self.mentions), self.score)
+
+
+MENTION_COLUMNS = ("post", "brand", "term", "created_at")
+SCORE_COLUMNS = ("post", "scorer", "compound", "pos", "neu", "neg")
+# The columns of ``posts`` a PostRow gives, in its order.
+POST_COLUMNS = ("source", "post_id", "kind", "created_at", "text", "author_hash", "url", "parent_id",
+                "engagement", "rating")
+
+
+class PostRow(NamedTuple):
+    """A :class:`ScoredPost` as the store writes it: the post's columns (``created_at`` in epoch
+    seconds), its mentions and its score. An import's workers make these straight from the file's
+    rows: a tuple is made and unpickled several times faster than a Post and a ScoredPost."""
+
+    source: str
+    post_id: str
+    kind: str
+    created_at: int
+    text: str
+    author_hash: str | None
+    url: str | None
+    parent_id: str | None
+    engagement: int | None
+    rating: int | None
+    mentions: tuple[tuple[str, str], ...]  # (brand key, matched term)
+    score: tuple[float, float, float, float] | None  # compound, pos, neu, neg
 
 
 @dataclass(frozen=True)
@@ -377,12 +410,14 @@ class Store:
         """The ``ids`` parameter of :meth:`_in_list` for ``values``."""
         return {"ids": list(values) if self.dialect == "postgresql" else json.dumps(list(values))}
 
-    def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
-        """Insert many rows at the driver's ``executemany`` speed, skipping existing keys.
-        Returns the rows inserted where the driver says (SQLite), else the rows given."""
+    def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list,
+                            keys: tuple[str, ...] | None = None) -> int:
+        """Insert many rows (dicts, or tuples of the columns ``keys``) at the driver's
+        ``executemany`` speed, skipping existing keys. Returns the rows inserted where the driver
+        says (SQLite), else the rows given."""
         if not rows:
             return 0
-        count = self._executemany(conn, table, rows, None).rowcount
+        count = self._executemany(conn, table, rows, None, keys).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
     def _bulk_upsert(self, conn, table: sa.Table, rows: list[dict], add: bool) -> None:
@@ -391,7 +426,8 @@ class Store:
         if rows:
             self._executemany(conn, table, rows, add)
 
-    def _executemany(self, conn, table: sa.Table, rows: list[dict], add: bool | None):
+    def _executemany(self, conn, table: sa.Table, rows: list, add: bool | None,
+                     keys: tuple[str, ...] | None = None):
         """INSERT ``rows`` (all with the keys of the first) ON CONFLICT DO NOTHING (``add`` None)
         or DO UPDATE (see :meth:`_bulk_upsert`), straight to the driver.
 
@@ -399,7 +435,7 @@ class Store:
         100,000-post import (``construct_params`` in the profile), so each statement is compiled
         once and the rows go to the driver as they are.
         """
-        keys = tuple(rows[0])
+        keys = keys or tuple(rows[0])
         cache_key = (table.name, keys, add)
         compiled = self._compiled.get(cache_key)
         if compiled is None:
@@ -413,7 +449,7 @@ class Store:
                 stmt = stmt.on_conflict_do_update(index_elements=key_names, set_=values)
             compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             self._compiled[cache_key] = compiled
-        return conn.exec_driver_sql(str(compiled), _driver_params(compiled, rows))
+        return conn.exec_driver_sql(str(compiled), _driver_params(compiled, rows, keys))
 
     def _lock_writes(self, conn) -> None:
         """Make the transaction on ``conn`` the only writer of posts, mentions and scores until it
@@ -700,6 +736,11 @@ class Store:
         added), so saving the same batch twice adds nothing. The checkpoint commits with the posts it
         covers, so a job killed at any point resumes without losing or duplicating anything.
         """
+        return self.save_rows([item.row() for item in items], scorer, checkpoint)
+
+    def save_rows(self, items: Sequence[PostRow], scorer: str,
+                  checkpoint: Checkpoint | None = None) -> SaveResult:
+        """:meth:`save_posts` for posts already made rows."""
         result = SaveResult()
         if not items and checkpoint is None:
             return result
@@ -708,41 +749,41 @@ class Store:
             self._lock_writes(conn)
             if checkpoint is not None:
                 self._put_checkpoint(conn, checkpoint, now)
-            by_source: dict[str, list[ScoredPost]] = {}
+            by_source: dict[str, list[PostRow]] = {}
             for item in items:
-                by_source.setdefault(item.post.source, []).append(item)
+                by_source.setdefault(item.source, []).append(item)
             for source, group in by_source.items():
-                ids = self._row_ids(conn, source, [item.post.post_id for item in group])
+                ids = self._row_ids(conn, source, [item.post_id for item in group])
                 known = set(ids.values())
                 firsts = {}  # a post given twice in one batch is stored once, as first given
                 for item in group:
-                    if item.post.post_id not in ids:
-                        firsts.setdefault(item.post.post_id, item)
-                self._insert_posts(conn, source, [_post_row(item, now) for item in firsts.values()], ids)
+                    if item.post_id not in ids:
+                        firsts.setdefault(item.post_id, item)
+                self._insert_posts(conn, source, list(firsts.values()), ids, now)
                 result.new += len(firsts)
                 stored = self._stored_state(conn, sorted(known), scorer)
                 mention_rows, score_rows = [], []
                 added: dict[tuple[int, str], tuple[int, str | None]] = {}  # new (post, brand) pairs
                 scored: dict[int, float] = {}  # posts this batch gives their first score by scorer
+                no_state = ((), None)
                 for item in group:
-                    rowid = ids[item.post.post_id]
-                    brands_before, compound = stored.get(rowid, ((), None))
-                    if item.score is not None and compound is None and rowid not in scored:
-                        scored[rowid] = item.score[0]
-                        c, pos, neu, neg = item.score
-                        score_rows.append({"post": rowid, "scorer": scorer, "compound": c,
-                                           "pos": pos, "neu": neu, "neg": neg})
-                    created = to_epoch(item.post.created_at)
+                    rowid = ids[item.post_id]
+                    brands_before, compound = stored.get(rowid, no_state)
+                    score = item.score
+                    if score is not None and compound is None and rowid not in scored:
+                        scored[rowid] = score[0]
+                        score_rows.append((rowid, scorer, *score))
+                    created = item.created_at
                     for brand, term in item.mentions:
                         if brand in brands_before or (rowid, brand) in added:
                             continue
                         added[(rowid, brand)] = (created, item.author_hash)
-                        mention_rows.append({"post": rowid, "brand": brand, "term": term,
-                                             "created_at": created})
-                result.new_mentions += self._bulk_insert_ignore(conn, mentions, mention_rows)
+                        mention_rows.append((rowid, brand, term, created))
+                result.new_mentions += self._bulk_insert_ignore(conn, mentions, mention_rows,
+                                                                MENTION_COLUMNS)
                 self._bulk_insert_ignore(conn, brand_sources, [
                     {"brand": brand, "source": source} for brand in sorted({b for _, b in added})])
-                self._bulk_insert_ignore(conn, scores, score_rows)
+                self._bulk_insert_ignore(conn, scores, score_rows, SCORE_COLUMNS)
                 # The rollup: new posts from what was just written; stored posts from the database
                 # (a new score counts for all their mentions, a new mention with their stored score).
                 events = [(brand, scorer, created, scored[rowid], author, 1)
@@ -757,7 +798,7 @@ class Store:
         result.existing = len(items) - result.new
         return result
 
-    def _insert_posts(self, conn, source: str, fresh: list[dict], ids: dict[str, int]) -> None:
+    def _insert_posts(self, conn, source: str, fresh: list[PostRow], ids: dict[str, int], now: int) -> None:
         """Insert the new posts ``fresh`` of ``source`` and add their row ids to ``ids``.
 
         SQLite: this transaction holds the database's write lock (:meth:`_lock_writes`), so the
@@ -769,17 +810,17 @@ class Store:
             return
         if self.dialect == "sqlite":
             top = conn.exec_driver_sql("SELECT max(id) FROM posts").scalar() or 0
-            for rowid, row in enumerate(fresh, start=top + 1):
-                row["id"] = rowid
-            inserted = self._bulk_insert_ignore(conn, posts, fresh)
+            rows = [(rowid, *row[:10], now) for rowid, row in enumerate(fresh, start=top + 1)]
+            inserted = self._bulk_insert_ignore(conn, posts, rows, ("id", *POST_COLUMNS, "collected_at"))
             if inserted != len(fresh):  # impossible under the write lock: never store a wrong id
                 raise StoreError(f"storing posts: {len(fresh) - inserted} of {len(fresh)} new posts "
                                  "were written meanwhile by another process; nothing was stored")
-            ids.update((row["post_id"], row["id"]) for row in fresh)
+            ids.update((row[2], row[0]) for row in rows)
         else:
             # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
-            self._bulk_insert_ignore(conn, posts, fresh)
-            ids.update(self._row_ids(conn, source, [row["post_id"] for row in fresh]))
+            self._bulk_insert_ignore(conn, posts, [(*row[:10], now) for row in fresh],
+                                     (*POST_COLUMNS, "collected_at"))
+            ids.update(self._row_ids(conn, source, [row.post_id for row in fresh]))
 
     def _stored_state(self, conn, rowids: list[int], scorer: str
                       ) -> dict[int, tuple[tuple[str, ...], float | None]]:
@@ -864,33 +905,49 @@ class Store:
 
         :param sources: only posts from these sources (all when empty).
         :param label: only ``negative`` (compound <= -0.05), ``neutral`` or ``positive`` (>= 0.05) posts.
+
+        Ties keep the time order, then the post's row order, so a limit always picks the same posts.
         """
+        # Two steps: which posts, from the mentions' covering index and the scores alone (ordered
+        # and limited there), then their rows. Joining the posts before the limit read every post
+        # row of the window (thousands of scattered pages: most of a Voices tab's time on a cold
+        # cache) to keep 200 of them.
+        chosen = (
+            sa.select(mentions.c.post, mentions.c.created_at, scores.c.compound, scores.c.pos,
+                      scores.c.neu, scores.c.neg, scores.c.scorer)
+            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
+            .where(mentions.c.brand == brand)
+        )
+        chosen = _in_time(chosen, start, end)
+        if sources:
+            chosen = chosen.join(posts, posts.c.id == mentions.c.post).where(
+                posts.c.source.in_(list(sources)))
+        if label == "negative":
+            chosen = chosen.where(scores.c.compound <= ROLLUP_NEGATIVE)
+        elif label == "positive":
+            chosen = chosen.where(scores.c.compound >= LABEL_POSITIVE)
+        elif label == "neutral":
+            chosen = chosen.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
+        keys = ((scores.c.compound,) if order == "sentiment" else ()) + (mentions.c.created_at,
+                                                                          mentions.c.post)
+        chosen = chosen.order_by(*keys)
+        if limit is not None:
+            chosen = chosen.limit(limit)
+        chosen = chosen.subquery("chosen")
+        named = mentions.alias("named")  # the matched term: read for the chosen posts only
         query = (
             sa.select(
                 posts.c.source, posts.c.post_id, posts.c.kind, posts.c.created_at, posts.c.text,
                 posts.c.url, posts.c.author_hash, posts.c.engagement, posts.c.rating,
-                mentions.c.brand, mentions.c.term, scores.c.compound, scores.c.pos, scores.c.neu,
-                scores.c.neg, scores.c.scorer,
+                named.c.brand, named.c.term, chosen.c.compound, chosen.c.pos, chosen.c.neu,
+                chosen.c.neg, chosen.c.scorer,
             )
-            .join(mentions, mentions.c.post == posts.c.id)
-            .join(scores, sa.and_(scores.c.post == posts.c.id, scores.c.scorer == scorer))
-            .where(mentions.c.brand == brand)
+            .select_from(chosen)
+            .join(posts, posts.c.id == chosen.c.post)
+            .join(named, sa.and_(named.c.post == chosen.c.post, named.c.brand == brand))
+            .order_by(*((chosen.c.compound,) if order == "sentiment" else ()), chosen.c.created_at,
+                      chosen.c.post)
         )
-        query = _in_time(query, start, end)
-        if sources:
-            query = query.where(posts.c.source.in_(list(sources)))
-        if label == "negative":
-            query = query.where(scores.c.compound <= ROLLUP_NEGATIVE)
-        elif label == "positive":
-            query = query.where(scores.c.compound >= LABEL_POSITIVE)
-        elif label == "neutral":
-            query = query.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
-        if order == "sentiment":
-            query = query.order_by(scores.c.compound, mentions.c.created_at)
-        else:
-            query = query.order_by(mentions.c.created_at, posts.c.id)
-        if limit is not None:
-            query = query.limit(limit)
         with self.engine.connect() as conn:
             yield from conn.execute(query).mappings()
 
@@ -1291,24 +1348,22 @@ def _in_time(query, start: datetime | None, end: datetime | None):
     return query
 
 
-def _driver_params(compiled, rows: list[dict]) -> list:
-    """``rows`` as the driver takes them for ``compiled``: tuples in its order for a positional
-    paramstyle (SQLite's ?), built at C speed by itemgetter; else the dicts themselves."""
-    if not compiled.positional:
+def _driver_params(compiled, rows: list, keys: tuple[str, ...]) -> list:
+    """``rows`` (dicts, or tuples of the columns ``keys``) as the driver takes them for
+    ``compiled``: tuples in its order for a positional paramstyle (SQLite's ?), built at C speed by
+    itemgetter; dicts for a named one (psycopg's)."""
+    if isinstance(rows[0], dict):
+        if not compiled.positional:
+            return rows
+        order = compiled.positiontup
+    elif not compiled.positional:
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+    elif tuple(compiled.positiontup) == keys:
         return rows
-    keys = compiled.positiontup
-    get = operator.itemgetter(*keys)
-    return list(map(get, rows)) if len(keys) > 1 else [(get(row),) for row in rows]
-
-
-def _post_row(item: ScoredPost, now: int) -> dict:
-    post = item.post
-    return {
-        "source": post.source, "post_id": post.post_id, "kind": post.kind,
-        "created_at": to_epoch(post.created_at), "text": post.text,
-        "author_hash": item.author_hash, "url": post.url, "parent_id": post.parent_id,
-        "engagement": post.engagement, "rating": post.rating, "collected_at": now,
-    }
+    else:
+        order = [keys.index(name) for name in compiled.positiontup]
+    get = operator.itemgetter(*order)
+    return list(map(get, rows)) if len(order) > 1 else [(get(row),) for row in rows]
 
 
 def _outage(row) -> Outage:
