@@ -139,7 +139,7 @@ def _register_overview(app, views: ViewCache) -> None:
         prevent_initial_call="initial_duplicate",
     )
     def show_intervals(brand_key, outage_id, bucket, sources, _version):
-        """The cards again, with their bootstrap intervals (about a second later than the cards)."""
+        """The cards again, with their bootstrap intervals (a separate request, after the cards)."""
         if not brand_key:
             return []
         view = views.view(brand_key, bucket or "1h", sources)
@@ -170,7 +170,7 @@ def _register_timeline(app, settings: Settings, store: Store, views: ViewCache) 
             phases=store.outage_phases(outage.id) if outage else (),
             x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket)
         # Keep the user's zoom across live refreshes; reset it when the question changes.
-        figure.update_layout(uirevision=f"{brand_key}/{outage_id}/{bucket}/{period}")
+        figure["layout"]["uirevision"] = f"{brand_key}/{outage_id}/{bucket}/{period}"
         name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-timeline"
         return figure, chart_config(name)
 

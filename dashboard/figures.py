@@ -2,16 +2,36 @@
 
 Nothing here queries the store or knows about Dash. Times are drawn as naive UTC (plotly.js ignores
 UTC offsets in date strings), and the axis says so.
+
+Every builder returns the figure as a plain dict in plotly's figure schema, ``{"data": [...],
+"layout": {...}}``, which ``dcc.Graph(figure=...)`` passes to plotly.js as it is. Built with plotly's
+graph objects (``make_subplots``, ``add_trace``, ``update_layout``), every property was validated and
+deep-copied on the way in and again on the way out: on the 1M-post benchmark, the timeline of a
+brand's 2,161 hourly buckets took 280-430 ms to build (most of its callback) and 45-65 ms more for
+Dash to encode; as a dict it takes about 3 ms to build and 3 ms to encode. (The demo's 1,201 hourly
+buckets: 124 ms before, 1.7 ms now.) So plotly is not imported here, except once for the look's
+template (:func:`_template`).
+
+The dicts hold what plotly.py 6+ sent for those figures: numeric columns as plotly.js typed arrays
+(base64 of the raw values), times as ISO text, the two rows' axes where ``make_subplots`` put them,
+so the browser gets the same JSON as before. Keep them plain JSON, with no Timestamps or numpy
+values: Dash encodes with orjson, and a single value orjson cannot take sends the whole response
+through plotly's slow value-by-value cleaning. ``go.Figure(fig)`` validates such a dict against
+plotly's schema (the tests do), and ``plotly.io.to_html(fig)`` renders it.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}} in plotly's figure schema
 
 SENTIMENT_TRACE = "Sentiment (smoothed)"
 MEAN_TRACE = "Bucket mean"
@@ -27,6 +47,10 @@ OUTAGE_SHAPE = "outage-{id}"
 # the chart shows a window around the selected outage: 3,000 x 15 min still covers its 14-day baseline.
 MAX_POINTS = 3000
 FOCUS_AT = 0.55  # where the selected outage's start sits in a bounded window (its baseline is before it)
+# The timeline's two rows, sentiment over volume, sharing the time axis: their share of the height
+# (top first) and the gap between them, a fraction of the plot's height.
+ROW_HEIGHTS = (0.7, 0.3)
+ROW_SPACING = 0.06
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and on a washed-out projector.
 LINE_COLOUR = "#0072B2"  # blue
@@ -40,6 +64,59 @@ BUCKET_WORDS = {"15min": "15 minutes", "1h": "hour", "1d": "day"}
 PHASE_TRACE = "Status page phases"
 # Chart-wide look: one font, calm grid, room for a legend below on a laptop or a projector.
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13, "color": "#222"}
+TEMPLATE = "plotly_white"
+# The timeline's rows, as traces name their axes: sentiment above, post volume below.
+TOP_ROW = {"xaxis": "x", "yaxis": "y"}
+BOTTOM_ROW = {"xaxis": "x2", "yaxis": "y2"}
+
+# The numpy dtypes plotly.js takes as typed arrays, and its codes for them (plotly.py's table).
+_TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+                 "float32": "f4", "float64": "f8"}
+
+
+@cache
+def _template() -> dict:
+    """plotly.py's ``plotly_white`` template, spelt out: plotly.js knows no template names.
+
+    plotly.py expanded ``template="plotly_white"`` like this in every figure. Loaded on first use (about
+    0.1 s, with the import), then shared by every figure, so it must not be changed in place.
+    """
+    import plotly.io as pio
+
+    return pio.templates[TEMPLATE].to_plotly_json()
+
+
+def _array(values) -> dict | list:
+    """A column of numbers as a plotly.js typed array: ``{"dtype": "f8", "bdata": <base64>}``.
+
+    What plotly.py sends for a numpy array, and about half the JSON of a list of floats; NaN stays
+    NaN, a gap. int64, which plotly.js has no typed array for, is narrowed to the smallest integer
+    type that holds the values, as plotly.py does; what no typed array holds goes as a list.
+    """
+    array = np.ascontiguousarray(values)
+    if array.size == 0:
+        return []
+    if array.dtype.kind in "iu" and array.dtype.itemsize == 8:
+        signed = array.dtype.kind == "i"
+        narrower = (np.int8, np.int16, np.int32) if signed else (np.uint8, np.uint16, np.uint32)
+        low, high = array.min(), array.max()
+        fits = next((t for t in narrower if np.iinfo(t).min <= low and high <= np.iinfo(t).max), None)
+        if fits is None:
+            return array.tolist()
+        array = array.astype(fits)
+    code = _TYPED_ARRAYS.get(array.dtype.name)
+    if code is None:
+        return array.tolist()
+    spec = {"dtype": code, "bdata": base64.b64encode(array).decode("ascii")}
+    if array.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in array.shape)
+    return spec
+
+
+def _times(index: pd.DatetimeIndex) -> list[str]:
+    """Bucket starts as naive-UTC ISO strings, as plotly.py writes a datetime64 array."""
+    naive = index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
+    return np.datetime_as_string(naive.to_numpy()).tolist()
 
 
 def _utc_naive(value) -> pd.Timestamp | None:
@@ -47,6 +124,12 @@ def _utc_naive(value) -> pd.Timestamp | None:
         return None
     stamp = pd.Timestamp(value)
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _iso(value) -> str | None:
+    """One time as naive-UTC ISO text (plotly.py wrote a ``Timestamp`` the same way)."""
+    stamp = _utc_naive(value)
+    return None if stamp is None else stamp.isoformat()
 
 
 def _series_end(series: pd.DataFrame) -> pd.Timestamp | None:
@@ -59,26 +142,45 @@ def _series_end(series: pd.DataFrame) -> pd.Timestamp | None:
     return last
 
 
-def build_empty_figure(message: str) -> go.Figure:
+def _stacked_domains(row_heights: Sequence[float], spacing: float) -> list[list[float]]:
+    """Each row's ``[bottom, top]`` as a fraction of the plot's height, top row first.
+
+    The same arithmetic as ``make_subplots(rows=len(row_heights), cols=1, vertical_spacing=spacing,
+    row_heights=row_heights)``, to the last bit of each float.
+    """
+    scale = 1.0 - spacing * (len(row_heights) - 1)
+    total = float(sum(row_heights))
+    heights = [scale * (h / total) for h in reversed(row_heights)]  # bottom row first
+    domains = []
+    for row, height in enumerate(heights):
+        bottom = sum(heights[:row]) + row * spacing
+        top = bottom + height
+        domains.append([min(max(bottom, 0.0), 1.0), min(max(top, 0.0), 1.0)])  # make_subplots' clamp
+    return domains[::-1]
+
+
+def build_empty_figure(message: str) -> Figure:
     """A blank figure that says why there is nothing to draw."""
-    fig = go.Figure()
-    fig.update_layout(
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[{"text": message, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                      "showarrow": False, "font": {"size": 16}}],
-        template="plotly_white",
-        height=520,
-        margin={"l": 40, "r": 20, "t": 40, "b": 40},
-    )
-    return fig
+    return {"data": [], "layout": {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "annotations": [{"text": message, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                         "showarrow": False, "font": {"size": 16}}],
+        "template": _template(),
+        "height": 520,
+        "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
+    }}
 
 
 def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequence,
                           selected_outage_id: int | None = None, brand_name: str = "",
                           phases: Sequence[tuple[str, datetime]] = (), x_range: tuple | None = None,
-                          bucket: str = "1h") -> go.Figure:
+                          bucket: str = "1h") -> Figure:
     """Sentiment over time above post volume, with outage windows and the selected outage's metrics.
+
+    Two rows sharing one time axis: ``x``/``y`` (sentiment) above ``x2``/``y2`` (posts), the top
+    row's ticks hidden and its zoom matched to the bottom's, as ``make_subplots(shared_xaxes=True)``
+    laid them out.
 
     :param series: from :func:`analysis.timeline.bucket_series` (index ``bucket`` UTC; columns
         ``posts``, ``mean``, ``negatives``, ``negative_share``, ``smoothed`` and, drawn as a band
@@ -95,52 +197,61 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         return build_empty_figure(f"No scored posts for {brand_name or 'this brand'} yet")
     selected = next((m for m in metrics if m.outage_id == selected_outage_id), None)
     series, bounded = _bounded(series, selected.start if selected is not None else None)
-    x = series.index.tz_convert("UTC").tz_localize(None) if series.index.tz is not None else series.index
+    x = _times(series.index)  # one list, shared by the traces: the JSON writes it out for each
     end = _series_end(series)
+    band = "smoothed_lo" in series
 
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.7, 0.3])
-    fig.add_trace(go.Scatter(
-        x=x, y=series["mean"], mode="markers", name=MEAN_TRACE,
-        marker={"size": _volume_sizes(series["posts"]), "color": LINE_COLOUR, "opacity": 0.25,
-                "line": {"width": 0}},
-        customdata=series["posts"],
-        hovertemplate="%{x|%d %b %H:%M} UTC<br>mean %{y:.2f} of %{customdata} posts<extra></extra>",
-    ), row=1, col=1)
-    if "smoothed_lo" in series:
+    data = [{
+        "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["mean"]), "mode": "markers",
+        "name": MEAN_TRACE,
+        "marker": {"size": _volume_sizes(series["posts"]), "color": LINE_COLOUR, "opacity": 0.25,
+                   "line": {"width": 0}},
+        "customdata": _array(series["posts"]),
+        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>mean %{y:.2f} of %{customdata} posts<extra></extra>",
+    }]
+    if band:
         # The band under the line: its lower edge, then the upper edge filled down to it.
-        fig.add_trace(go.Scatter(
-            x=x, y=series["smoothed_lo"], mode="lines", line={"width": 0}, connectgaps=False,
-            showlegend=False, hoverinfo="skip", name=INTERVAL_TRACE + " (lower edge)",
-        ), row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=x, y=series["smoothed_hi"], mode="lines", line={"width": 0}, connectgaps=False,
-            fill="tonexty", fillcolor=INTERVAL_FILL, hoverinfo="skip", name=INTERVAL_TRACE,
-        ), row=1, col=1)
-    fig.add_trace(go.Scatter(
-        x=x, y=series["smoothed"], mode="lines", name=SENTIMENT_TRACE,
-        line={"color": LINE_COLOUR, "width": 2}, connectgaps=False,
-        customdata=series[["smoothed_lo", "smoothed_hi"]] if "smoothed_lo" in series else None,
-        hovertemplate=("%{x|%d %b %H:%M} UTC<br>smoothed %{y:.2f}"
-                       + (" (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})" if "smoothed_lo" in series
-                          else "") + "<extra></extra>"),
-    ), row=1, col=1)
-    fig.add_trace(go.Bar(
-        x=x, y=series["posts"], name=POSTS_TRACE, marker={"color": VOLUME_COLOUR},
-        hovertemplate="%{x|%d %b %H:%M} UTC<br>%{y} posts<extra></extra>",
-    ), row=2, col=1)
-    fig.add_trace(go.Bar(
-        x=x, y=series["negatives"], name=NEGATIVE_TRACE, marker={"color": NEGATIVE_COLOUR},
-        hovertemplate="%{x|%d %b %H:%M} UTC<br>%{y} negative<extra></extra>",
-    ), row=2, col=1)
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed_lo"]), "mode": "lines",
+            "line": {"width": 0}, "connectgaps": False, "showlegend": False, "hoverinfo": "skip",
+            "name": INTERVAL_TRACE + " (lower edge)",
+        })
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed_hi"]), "mode": "lines",
+            "line": {"width": 0}, "connectgaps": False, "fill": "tonexty", "fillcolor": INTERVAL_FILL,
+            "hoverinfo": "skip", "name": INTERVAL_TRACE,
+        })
+    smoothed = {
+        "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed"]), "mode": "lines",
+        "name": SENTIMENT_TRACE, "line": {"color": LINE_COLOUR, "width": 2}, "connectgaps": False,
+        "hovertemplate": ("%{x|%d %b %H:%M} UTC<br>smoothed %{y:.2f}"
+                          + (" (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})" if band else "")
+                          + "<extra></extra>"),
+    }
+    if band:
+        smoothed["customdata"] = _array(np.column_stack((series["smoothed_lo"], series["smoothed_hi"])))
+    data.append(smoothed)
+    data.append({
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["posts"]), "name": POSTS_TRACE,
+        "marker": {"color": VOLUME_COLOUR},
+        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>%{y} posts<extra></extra>",
+    })
+    data.append({
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["negatives"]), "name": NEGATIVE_TRACE,
+        "marker": {"color": NEGATIVE_COLOUR},
+        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>%{y} negative<extra></extra>",
+    })
 
+    shapes: list[dict] = []
+    annotations: list[dict] = []
     first = _utc_naive(series.index[0])
     for outage in outages:
         if (outage.end is not None and _utc_naive(outage.end) < first) or _utc_naive(outage.start) > end:
             continue  # outside a bounded window
-        _add_outage(fig, outage, end, outage.id == selected_outage_id)
+        _add_outage(shapes, annotations, outage, end, outage.id == selected_outage_id)
     if selected is not None:
-        _add_selected(fig, series, selected)
-    _add_phases(fig, phases, first, end)
+        _add_selected(data, shapes, series, selected)
+    _add_phases(shapes, annotations, phases, first, end)
 
     per = BUCKET_WORDS.get(bucket, bucket)
     title = f"{brand_name}: customer sentiment and posts per {per}" if brand_name else "Customer sentiment"
@@ -148,23 +259,32 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         title += f" (selected: {selected.label})"
     if bounded:
         title += "<br><sub>Showing the weeks around this outage: choose a longer bucket to see it all</sub>"
-    fig.update_layout(
-        title={"text": title, "x": 0.01},
-        template="plotly_white",
-        font=FONT,
-        barmode="overlay",
-        bargap=0,
-        height=520,
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 60, "r": 20, "t": 60, "b": 70},
-    )
-    fig.update_yaxes(title_text="sentiment (-1 to +1)", range=[-1, 1], row=1, col=1)
-    fig.update_yaxes(title_text=f"posts per {per}", row=2, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
+    top_domain, bottom_domain = _stacked_domains(ROW_HEIGHTS, ROW_SPACING)
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False},
+        "yaxis": {"anchor": "x", "domain": top_domain, "title": {"text": "sentiment (-1 to +1)"},
+                  "range": [-1, 1]},
+        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "title": {"text": "time (UTC)"}},
+        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "title": {"text": f"posts per {per}"}},
+        "title": {"text": title, "x": 0.01},
+        "template": _template(),
+        "font": dict(FONT),
+        "barmode": "overlay",
+        "bargap": 0,
+        "height": 520,
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.2},
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
+    }
+    if shapes:
+        layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
     if x_range is not None:
-        fig.update_xaxes(range=[_utc_naive(x_range[0]), _utc_naive(x_range[1])])
-    return fig
+        shown = [_iso(x_range[0]), _iso(x_range[1])]
+        layout["xaxis"]["range"] = shown
+        layout["xaxis2"]["range"] = list(shown)
+    return {"data": data, "layout": layout}
 
 
 def _volume_sizes(posts: pd.Series) -> list[float]:
@@ -172,20 +292,26 @@ def _volume_sizes(posts: pd.Series) -> list[float]:
     top = float(posts.max()) if len(posts) else 0.0
     if top <= 0:
         return [3.0] * len(posts)
-    return [round(3 + 9 * (float(n) / top) ** 0.5, 1) for n in posts]
+    # Worked out once per distinct count (a few hundred, for thousands of buckets), and with Python's
+    # round as before: numpy's rounds x * 10, which can tip a tie the other way.
+    counts, where = np.unique(posts.to_numpy(), return_inverse=True)
+    sizes = np.array([round(3 + 9 * (float(n) / top) ** 0.5, 1) for n in counts])
+    return sizes[where].tolist()
 
 
-def _add_phases(fig: go.Figure, phases: Sequence[tuple[str, datetime]], first, end) -> None:
+def _add_phases(shapes: list[dict], annotations: list[dict], phases: Sequence[tuple[str, datetime]], first,
+                end) -> None:
     """A dotted line and a label at each status-page phase (investigating, identified, ...)."""
     for status, at in phases:
         when = _utc_naive(at)
         if when is None or when < first or (end is not None and when > end):
             continue
-        fig.add_shape(type="line", xref="x", yref="paper", x0=when, x1=when, y0=0, y1=1,
-                      line={"color": PHASE_COLOUR, "width": 1, "dash": "dot"}, name=f"phase-{status}")
-        fig.add_annotation(x=when, xref="x", y=0.98, yref="paper", text=str(status), showarrow=False,
-                           textangle=-90, xanchor="right", yanchor="top", name=f"phase-{status}",
-                           font={"size": 10, "color": PHASE_COLOUR})
+        name, x = f"phase-{status}", when.isoformat()
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+                       "line": {"color": PHASE_COLOUR, "width": 1, "dash": "dot"}, "name": name})
+        annotations.append({"x": x, "xref": "x", "y": 0.98, "yref": "paper", "text": str(status),
+                            "showarrow": False, "textangle": -90, "xanchor": "right", "yanchor": "top",
+                            "name": name, "font": {"size": 10, "color": PHASE_COLOUR}})
 
 
 def _bounded(series: pd.DataFrame, focus, max_points: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
@@ -197,45 +323,54 @@ def _bounded(series: pd.DataFrame, focus, max_points: int = MAX_POINTS) -> tuple
     return series.iloc[first : first + max_points], True
 
 
-def _add_outage(fig: go.Figure, outage, series_end: pd.Timestamp, selected: bool) -> None:
+def _add_outage(shapes: list[dict], annotations: list[dict], outage, series_end: pd.Timestamp,
+                selected: bool) -> None:
     """One shaded rectangle over both rows (paper y) and its label; an ongoing one runs to the end."""
     start = _utc_naive(outage.start)
     stop = _utc_naive(outage.end) if outage.end is not None else max(series_end, start)
     label = outage.label if outage.end is not None else f"{outage.label} (ongoing)"
-    fig.add_shape(
-        type="rect", xref="x", yref="paper", x0=start, x1=stop, y0=0, y1=1, layer="below",
-        fillcolor=OUTAGE_COLOUR, opacity=0.22 if selected else 0.1, line_width=0,
-        name=OUTAGE_SHAPE.format(id=outage.id),
-    )
-    fig.add_annotation(
-        x=start, xref="x", y=1, yref="paper", text=label, showarrow=False, xanchor="left",
-        yanchor="bottom", font={"size": 11, "color": OUTAGE_COLOUR}, name=OUTAGE_SHAPE.format(id=outage.id),
-    )
+    shapes.append({
+        "type": "rect", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": stop.isoformat(),
+        "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR, "opacity": 0.22 if selected else 0.1,
+        "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id),
+    })
+    annotations.append({
+        "x": start.isoformat(), "xref": "x", "y": 1, "yref": "paper", "text": label, "showarrow": False,
+        "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": OUTAGE_COLOUR},
+        "name": OUTAGE_SHAPE.format(id=outage.id),
+    })
 
 
-def _add_selected(fig: go.Figure, series: pd.DataFrame, m) -> None:
+def _add_selected(data: list[dict], shapes: list[dict], series: pd.DataFrame, m) -> None:
     """The selected outage's baseline band (mean +/- 1 SD across the chart), trough and recovery."""
     if m.baseline_mean is not None:
         sd = m.baseline_sd or 0.0
-        fig.add_hrect(
-            y0=m.baseline_mean - sd, y1=m.baseline_mean + sd, row=1, col=1, layer="below",
-            fillcolor=BAND_COLOUR, opacity=0.15, line_width=0, name=BASELINE_BAND,
-        )
-        fig.add_hline(y=m.baseline_mean, row=1, col=1, line={"color": BAND_COLOUR, "dash": "dot", "width": 1},
-                      name=BASELINE_BAND)
+        # Across the top row's full width ("x domain"), at sentiment values (y).
+        shapes.append({
+            "type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": m.baseline_mean - sd,
+            "y1": m.baseline_mean + sd, "layer": "below", "fillcolor": BAND_COLOUR, "opacity": 0.15,
+            "line": {"width": 0}, "name": BASELINE_BAND,
+        })
+        shapes.append({
+            "type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": m.baseline_mean,
+            "y1": m.baseline_mean, "line": {"color": BAND_COLOUR, "dash": "dot", "width": 1},
+            "name": BASELINE_BAND,
+        })
     if m.trough_at is not None and m.trough is not None:
-        fig.add_trace(go.Scatter(
-            x=[_utc_naive(m.trough_at)], y=[m.trough], mode="markers", name=TROUGH_TRACE,
-            marker={"symbol": "triangle-down", "size": 13, "color": OUTAGE_COLOUR},
-            hovertemplate="trough %{y:.2f}<br>%{x|%d %b %H:%M} UTC<extra></extra>",
-        ), row=1, col=1)
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": [_iso(m.trough_at)], "y": [m.trough],
+            "mode": "markers", "name": TROUGH_TRACE,
+            "marker": {"symbol": "triangle-down", "size": 13, "color": OUTAGE_COLOUR},
+            "hovertemplate": "trough %{y:.2f}<br>%{x|%d %b %H:%M} UTC<extra></extra>",
+        })
     if m.recovered_at is not None:
-        fig.add_trace(go.Scatter(
-            x=[_utc_naive(m.recovered_at)], y=[_value_at(series, m.recovered_at, m.baseline_mean)],
-            mode="markers", name=RECOVERED_TRACE,
-            marker={"symbol": "circle", "size": 11, "color": BAND_COLOUR, "line": {"width": 1}},
-            hovertemplate="recovered<br>%{x|%d %b %H:%M} UTC<extra></extra>",
-        ), row=1, col=1)
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": [_iso(m.recovered_at)],
+            "y": [_value_at(series, m.recovered_at, m.baseline_mean)], "mode": "markers",
+            "name": RECOVERED_TRACE,
+            "marker": {"symbol": "circle", "size": 11, "color": BAND_COLOUR, "line": {"width": 1}},
+            "hovertemplate": "recovered<br>%{x|%d %b %H:%M} UTC<extra></extra>",
+        })
 
 
 def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> float | None:
@@ -247,7 +382,7 @@ def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> f
     return fallback
 
 
-def build_compare_figure(brand_name: str, comparisons: Sequence) -> go.Figure:
+def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
     """The change in mean sentiment during the window, for the brand and each competitor, side by side.
 
     :param comparisons: :class:`analysis.compare.Comparison` (``brand_change``, ``competitor_change``).
@@ -255,27 +390,29 @@ def build_compare_figure(brand_name: str, comparisons: Sequence) -> go.Figure:
     if not comparisons:
         return build_empty_figure("No competitors with posts to compare with")
     names = [c.competitor for c in comparisons]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[c.brand_change for c in comparisons], name=brand_name or "Brand",
-                         marker={"color": LINE_COLOUR},
-                         hovertemplate="%{y:.2f}<extra>" + (brand_name or "Brand") + "</extra>"))
-    fig.add_trace(go.Bar(x=names, y=[c.competitor_change for c in comparisons], name="Competitor",
-                         marker={"color": COMPETITOR_COLOUR}, hovertemplate="%{y:.2f}<extra>%{x}</extra>"))
-    for c in comparisons:
-        if c.did is not None:
-            fig.add_annotation(x=c.competitor, y=1, yref="paper", showarrow=False, yanchor="bottom",
-                               text=f"difference in differences {c.did:+.2f}", font={"size": 12})
-    fig.update_layout(
-        title={"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
-        template="plotly_white", font=FONT, barmode="group", height=380,
-        yaxis={"title": "change in sentiment (-2 to +2)", "zeroline": True},
-        xaxis={"title": "competitor (same window)"},
-        legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 60, "b": 70},
-    )
-    return fig
+    brand = brand_name or "Brand"
+    data = [
+        {"type": "bar", "x": names, "y": [c.brand_change for c in comparisons], "name": brand,
+         "marker": {"color": LINE_COLOUR}, "hovertemplate": "%{y:.2f}<extra>" + brand + "</extra>"},
+        {"type": "bar", "x": names, "y": [c.competitor_change for c in comparisons], "name": "Competitor",
+         "marker": {"color": COMPETITOR_COLOUR}, "hovertemplate": "%{y:.2f}<extra>%{x}</extra>"},
+    ]
+    annotations = [{"x": c.competitor, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "bottom",
+                    "text": f"difference in differences {c.did:+.2f}", "font": {"size": 12}}
+                   for c in comparisons if c.did is not None]
+    layout = {
+        "title": {"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
+        "template": _template(), "font": dict(FONT), "barmode": "group", "height": 380,
+        "yaxis": {"title": {"text": "change in sentiment (-2 to +2)"}, "zeroline": True},
+        "xaxis": {"title": {"text": "competitor (same window)"}},
+        "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
+    }
+    if annotations:
+        layout["annotations"] = annotations
+    return {"data": data, "layout": layout}
 
 
-def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> go.Figure:
+def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figure:
     """All outages of a brand aligned at their start: mean abnormal sentiment per hour with its band.
 
     :param frame: columns ``hour``, ``mean_abnormal``, ``lo``, ``hi``, ``outages``
@@ -283,20 +420,26 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> go.Fi
     """
     if frame is None or frame.empty:
         return build_empty_figure("Not enough outages to align")
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(frame["hour"]) + list(frame["hour"])[::-1],
-                             y=list(frame["hi"]) + list(frame["lo"])[::-1], fill="toself", mode="lines",
-                             line={"width": 0}, fillcolor="rgba(0,114,178,0.18)", name="95% interval",
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=frame["hour"], y=frame["mean_abnormal"], mode="lines",
-                             name="Mean across outages",
-                             line={"color": LINE_COLOUR, "width": 2}, customdata=frame["outages"],
-                             hovertemplate="hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"))
-    fig.add_hline(y=0, line={"color": PHASE_COLOUR, "dash": "dot", "width": 1})
+    hours = frame["hour"].tolist()
+    data = [
+        # The band as one closed outline: along the upper edge, then back along the lower one.
+        {"type": "scatter", "x": hours + hours[::-1], "y": frame["hi"].tolist() + frame["lo"].tolist()[::-1],
+         "fill": "toself", "mode": "lines", "line": {"width": 0}, "fillcolor": "rgba(0,114,178,0.18)",
+         "name": "95% interval", "hoverinfo": "skip"},
+        {"type": "scatter", "x": _array(frame["hour"]), "y": _array(frame["mean_abnormal"]), "mode": "lines",
+         "name": "Mean across outages", "line": {"color": LINE_COLOUR, "width": 2},
+         "customdata": _array(frame["outages"]),
+         "hovertemplate": "hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"},
+    ]
     title = "Sentiment below normal, hours after each outage started"
-    fig.update_layout(title={"text": f"{brand_name}: {title}" if brand_name else title, "x": 0.01},
-                      template="plotly_white", font=FONT, height=380,
-                      xaxis={"title": "hours since the outage started"},
-                      yaxis={"title": "sentiment minus normal"},
-                      legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 60, "b": 70})
-    return fig
+    layout = {
+        "title": {"text": f"{brand_name}: {title}" if brand_name else title, "x": 0.01},
+        "template": _template(), "font": dict(FONT), "height": 380,
+        "xaxis": {"title": {"text": "hours since the outage started"}},
+        "yaxis": {"title": {"text": "sentiment minus normal"}},
+        "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
+        # Zero (normal) across the full width.
+        "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
+                    "line": {"color": PHASE_COLOUR, "dash": "dot", "width": 1}}],
+    }
+    return {"data": data, "layout": layout}

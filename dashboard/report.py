@@ -10,6 +10,8 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
+import plotly.io as pio
+
 from analysis.headline import headline
 from dashboard import model
 from dashboard.figures import build_timeline_figure
@@ -62,8 +64,8 @@ def build_report_html(view, metrics, outage, comparisons: Sequence, posts: Seque
     :param freshness: ``store.collect_status`` rows: when each source last collected.
     """
     figure = build_timeline_figure(view.series, view.outages, view.metrics, outage.id, view.brand.name)
-    figure.update_layout(height=520)
-    chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})
+    figure["layout"]["height"] = 520
+    chart = pio.to_html(figure, full_html=False, include_plotlyjs=True, config={"displaylogo": False})
     title = f"{view.brand.name}: {outage.label}"
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -260,7 +260,8 @@ def _save_block(store: Store, block: list[PostRow], fresh: list[PostRow], scorin
                 report: ImportReport) -> None:
     """Store ``block`` in one transaction, once ``scoring`` gives the scores of its ``fresh`` rows."""
     scores = dict(zip(map(id, fresh), scoring(), strict=True))
-    rows = [row if (score := scores.get(id(row))) is None else PostRow(*row[:11], score) for row in block]
+    make = PostRow._make
+    rows = [row if (score := scores.get(id(row))) is None else make((*row[:11], score)) for row in block]
     _count(report, store.save_rows(rows, scorer_id()))
 
 

@@ -1,13 +1,26 @@
-"""Figure builders and dashboard model helpers, on tiny inline series (no store, no browser)."""
+"""Figure builders and dashboard model helpers, on tiny inline series (no store, no browser).
+
+The builders return plain dicts; :func:`figure` checks one is plain JSON and what plotly.py itself
+would send for it, and hands it back as a validated ``go.Figure`` for the assertions.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
+from plotly.subplots import make_subplots
 
 from analysis.recovery import OutageMetrics
 from dashboard import model
@@ -17,8 +30,11 @@ from dashboard.figures import (
     NEGATIVE_TRACE,
     POSTS_TRACE,
     RECOVERED_TRACE,
+    ROW_HEIGHTS,
+    ROW_SPACING,
     SENTIMENT_TRACE,
     TROUGH_TRACE,
+    _array,
     build_empty_figure,
     build_timeline_figure,
 )
@@ -63,6 +79,30 @@ OUTAGES = [
 ]
 
 
+def figure(built) -> go.Figure:
+    """``built`` as a plotly Figure, validated against plotly's schema (a wrong property name raises).
+
+    It must be plain JSON, which Dash sends as it is, and just what plotly.py would send for it: no
+    value that plotly's validation would still change (a title given as text, a numpy array, ...).
+    """
+    assert isinstance(built, dict)
+    assert set(built) == {"data", "layout"}
+    json.dumps(built)  # no default: only dicts, lists, text, numbers, booleans and None
+    fig = go.Figure(built)
+    assert fig.to_plotly_json() == built
+    return fig
+
+
+def values(array) -> list:
+    """A trace's array as a list, whether sent as a list or as a plotly.js typed array (base64)."""
+    if isinstance(array, dict):
+        decoded = np.frombuffer(base64.b64decode(array["bdata"]), dtype="<" + array["dtype"])
+        if "shape" in array:
+            decoded = decoded.reshape([int(n) for n in array["shape"].split(",")])
+        return decoded.tolist()
+    return list(array)
+
+
 def trace(fig, name):
     matches = [t for t in fig.data if t.name == name]
     assert len(matches) == 1, f"expected one trace {name!r}, got {[t.name for t in fig.data]}"
@@ -74,11 +114,11 @@ def outage_rects(fig):
 
 
 def test_sentiment_line_and_volume_bars_carry_the_series():
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart")
-    assert list(trace(fig, SENTIMENT_TRACE).y) == [0.30, 0.29, -0.10, -0.15, -0.05, 0.05]
-    assert list(trace(fig, MEAN_TRACE).y) == [0.30, 0.28, -0.40, -0.20, 0.10, 0.25]
-    assert list(trace(fig, POSTS_TRACE).y) == [10, 12, 40, 35, 15, 11]
-    assert list(trace(fig, NEGATIVE_TRACE).y) == [1, 2, 30, 20, 3, 1]
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart"))
+    assert values(trace(fig, SENTIMENT_TRACE).y) == [0.30, 0.29, -0.10, -0.15, -0.05, 0.05]
+    assert values(trace(fig, MEAN_TRACE).y) == [0.30, 0.28, -0.40, -0.20, 0.10, 0.25]
+    assert values(trace(fig, POSTS_TRACE).y) == [10, 12, 40, 35, 15, 11]
+    assert values(trace(fig, NEGATIVE_TRACE).y) == [1, 2, 30, 20, 3, 1]
     # Sentiment on the top row, volume on the bottom row, sharing one time axis.
     assert trace(fig, SENTIMENT_TRACE).yaxis == "y"
     assert trace(fig, POSTS_TRACE).yaxis == "y2"
@@ -90,21 +130,24 @@ def test_smoothed_line_has_its_interval_band_underneath():
     series = tiny_series()
     series["smoothed_lo"] = series["smoothed"] - 0.1
     series["smoothed_hi"] = series["smoothed"] + 0.1
-    fig = build_timeline_figure(series, OUTAGES, [metrics()], 1, "Brightmart")
+    fig = figure(build_timeline_figure(series, OUTAGES, [metrics()], 1, "Brightmart"))
     band = trace(fig, INTERVAL_TRACE)
     lower = trace(fig, INTERVAL_TRACE + " (lower edge)")
-    assert list(band.y) == pytest.approx([v + 0.1 for v in series["smoothed"]])
-    assert list(lower.y) == pytest.approx([v - 0.1 for v in series["smoothed"]])
+    assert values(band.y) == pytest.approx([v + 0.1 for v in series["smoothed"]])
+    assert values(lower.y) == pytest.approx([v - 0.1 for v in series["smoothed"]])
     assert band.fill == "tonexty"
     assert band.yaxis == "y"
     names = [t.name for t in fig.data]  # filled down to the lower edge drawn just before it
     assert names.index(INTERVAL_TRACE) == names.index(INTERVAL_TRACE + " (lower edge)") + 1
     assert names.index(INTERVAL_TRACE) < names.index(SENTIMENT_TRACE)  # the line stays on top
     assert "95%" in trace(fig, SENTIMENT_TRACE).hovertemplate
+    # The hover's interval: one (lower, upper) pair per bucket.
+    assert values(trace(fig, SENTIMENT_TRACE).customdata) == [
+        [lo, hi] for lo, hi in zip(series["smoothed_lo"], series["smoothed_hi"], strict=True)]
 
 
 def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end():
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart")
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart"))
     rects = outage_rects(fig)
     assert [r.name for r in rects] == ["outage-1", "outage-2"]
     assert pd.Timestamp(rects[0].x0) == pd.Timestamp("2026-09-10 20:00")
@@ -119,7 +162,7 @@ def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end
 
 
 def test_selected_outage_gets_trough_recovery_and_baseline_band():
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics(), metrics(2, status="ongoing")], 1)
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics(), metrics(2, status="ongoing")], 1))
     trough = trace(fig, TROUGH_TRACE)
     assert pd.Timestamp(trough.x[0]) == pd.Timestamp("2026-09-10 21:00")
     assert trough.y[0] == -0.15
@@ -132,7 +175,7 @@ def test_selected_outage_gets_trough_recovery_and_baseline_band():
 
 
 def test_no_selected_outage_means_no_trough_marker():
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], None, "Brightmart")
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], None, "Brightmart"))
     assert TROUGH_TRACE not in {t.name for t in fig.data}
     assert len(outage_rects(fig)) == 2
 
@@ -143,7 +186,8 @@ def test_long_series_is_bounded_around_the_selected_outage():
                           index=index)
     late = Outage(7, "brightmart", index[4000].to_pydatetime(), index[4010].to_pydatetime(), "Late", "minor",
                   "demo")
-    fig = build_timeline_figure(series, [*OUTAGES, late], [metrics(7, start=late.start)], 7, "Brightmart")
+    fig = figure(build_timeline_figure(series, [*OUTAGES, late], [metrics(7, start=late.start)], 7,
+                                       "Brightmart"))
     x = trace(fig, SENTIMENT_TRACE).x
     assert len(x) == 3000
     assert pd.Timestamp(x[0]) < pd.Timestamp(late.start.replace(tzinfo=None)) < pd.Timestamp(x[-1])
@@ -155,10 +199,68 @@ def test_long_series_is_bounded_around_the_selected_outage():
 def test_empty_series_gives_a_message_instead_of_a_chart():
     empty = pd.DataFrame(columns=["posts", "mean", "negatives", "negative_share", "smoothed"],
                          index=pd.DatetimeIndex([], tz="UTC", name="bucket"))
-    fig = build_timeline_figure(empty, OUTAGES, [], None, "Shopwell")
+    fig = figure(build_timeline_figure(empty, OUTAGES, [], None, "Shopwell"))
     assert len(fig.data) == 0
     assert fig.layout.annotations[0].text == "No scored posts for Shopwell yet"
-    assert build_empty_figure("Nothing here").layout.annotations[0].text == "Nothing here"
+    assert figure(build_empty_figure("Nothing here")).layout.annotations[0].text == "Nothing here"
+
+
+def test_the_two_rows_sit_where_make_subplots_put_them():
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart"))
+    grid = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=ROW_SPACING,
+                         row_heights=list(ROW_HEIGHTS))
+    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        made = grid.layout[axis].to_plotly_json()  # anchor, domain (to the last bit), matches, ticks
+        ours = fig.layout[axis].to_plotly_json()
+        assert {key: ours.get(key) for key in made} == made, axis
+    assert {(t.xaxis, t.yaxis) for t in fig.data if t.type == "bar"} == {("x2", "y2")}
+    assert {(t.xaxis, t.yaxis) for t in fig.data if t.type == "scatter"} == {("x", "y")}
+
+
+def test_times_are_drawn_as_naive_utc():
+    series = tiny_series()
+    series.index = series.index.tz_convert("Europe/Berlin")
+    fig = figure(build_timeline_figure(series, OUTAGES, [metrics()], 1, "Brightmart"))
+    hours = list(pd.date_range("2026-09-10 18:00", periods=6, freq="1h"))  # naive: no offset in the text
+    assert [pd.Timestamp(t) for t in trace(fig, SENTIMENT_TRACE).x] == hours
+    assert [pd.Timestamp(t) for t in trace(fig, POSTS_TRACE).x] == hours
+
+
+def test_every_builder_draws_with_plotlys_plotly_white_template():
+    from analysis.compare import Comparison
+    from dashboard.figures import build_compare_figure, build_event_study_figure
+
+    comparison = Comparison("shopwell", metrics(), brand_change=-0.7, competitor_change=0.1, did=None,
+                            spillover=False, note=None)
+    frame = pd.DataFrame({"hour": [0, 1], "mean_abnormal": [-0.1, -0.5], "lo": [-0.2, -0.7],
+                          "hi": [0.0, -0.3], "outages": [3, 3]})
+    for built in (build_empty_figure("Nothing here"), build_timeline_figure(tiny_series(), OUTAGES, [], None),
+                  build_compare_figure("", [comparison]), build_event_study_figure(frame)):
+        assert figure(built).layout.template == pio.templates["plotly_white"]
+
+
+@pytest.mark.parametrize("array", [
+    np.array([0.25, np.nan, -1.0]),  # a gap stays a gap
+    np.array([1, 2, 127]),  # int64, which plotly.js has no typed array for: int8
+    np.array([-1, 40_000]),  # int32
+    np.array([0, 2**40]),  # wider than int32: a list
+    np.array([[0.1, 0.2], [0.3, 0.4]]),  # the interval's (lower, upper) pairs
+    np.array([0.5, 1.5], dtype=np.float32),
+    np.array([], dtype=float),
+], ids=["float64", "int8", "int32", "int64", "2-D", "float32", "empty"])
+def test_arrays_are_sent_as_plotly_sends_them(array):
+    sent = go.Figure({"data": [{"type": "scatter", "customdata": array}]}).to_plotly_json()["data"][0]
+    expected = sent["customdata"]
+    assert _array(array) == (expected.tolist() if isinstance(expected, np.ndarray) else expected)
+    np.testing.assert_array_equal(np.array(values(_array(array))).reshape(array.shape), array)
+
+
+def test_the_module_loads_without_plotly():
+    code = ("import sys, dashboard.figures\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'plotly'))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
+                            text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def card_map(m) -> dict[str, tuple[str, str]]:
@@ -224,8 +326,8 @@ def test_post_row_shows_a_reviews_star_rating():
 
 
 def test_bucket_means_are_sized_by_volume_and_axes_name_the_bucket():
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", bucket="15min")
-    sizes = list(trace(fig, MEAN_TRACE).marker.size)
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", bucket="15min"))
+    sizes = values(trace(fig, MEAN_TRACE).marker.size)
     assert sizes[2] == max(sizes) == 12.0  # the busiest bucket (40 posts)
     assert sizes[0] < sizes[1] < sizes[2]
     assert "posts per 15 minutes" in fig.layout.title.text
@@ -235,8 +337,8 @@ def test_bucket_means_are_sized_by_volume_and_axes_name_the_bucket():
 
 def test_status_page_phases_are_drawn_and_labelled_and_the_period_sets_the_range():
     phases = [("investigating", at(2)), ("resolved", at(3)), ("postmortem", at(40))]  # the last is off-chart
-    fig = build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", phases=phases,
-                                x_range=(at(1), at(4)))
+    fig = figure(build_timeline_figure(tiny_series(), OUTAGES, [metrics()], 1, "Brightmart", phases=phases,
+                                       x_range=(at(1), at(4))))
     lines = [s for s in fig.layout.shapes if (s.name or "").startswith("phase-")]
     assert [s.name for s in lines] == ["phase-investigating", "phase-resolved"]
     assert pd.Timestamp(lines[0].x0) == pd.Timestamp("2026-09-10 20:00")
@@ -251,11 +353,12 @@ def test_compare_figure_shows_both_changes_and_the_difference():
 
     comparison = Comparison("shopwell", metrics(), brand_change=-0.7, competitor_change=0.1, did=-0.8,
                             spillover=False, note=None)
-    fig = build_compare_figure("Brightmart", [comparison])
+    fig = figure(build_compare_figure("Brightmart", [comparison]))
     assert [t.name for t in fig.data] == ["Brightmart", "Competitor"]
-    assert [list(t.y) for t in fig.data] == [[-0.7], [0.1]]
+    assert [values(t.y) for t in fig.data] == [[-0.7], [0.1]]
     assert fig.layout.annotations[0].text == "difference in differences -0.80"
-    assert build_compare_figure("Brightmart", []).layout.annotations[0].text.startswith("No competitors")
+    none = figure(build_compare_figure("Brightmart", []))
+    assert none.layout.annotations[0].text.startswith("No competitors")
 
 
 def test_event_study_figure_draws_the_mean_and_its_band():
@@ -263,10 +366,10 @@ def test_event_study_figure_draws_the_mean_and_its_band():
 
     frame = pd.DataFrame({"hour": [0, 1, 2], "mean_abnormal": [-0.1, -0.5, -0.3], "lo": [-0.2, -0.7, -0.5],
                           "hi": [0.0, -0.3, -0.1], "outages": [3, 3, 2]})
-    fig = build_event_study_figure(frame, "Brightmart")
+    fig = figure(build_event_study_figure(frame, "Brightmart"))
     band, mean = fig.data
-    assert list(mean.y) == [-0.1, -0.5, -0.3]
-    assert list(band.y) == [0.0, -0.3, -0.1, -0.5, -0.7, -0.2]
+    assert values(mean.y) == [-0.1, -0.5, -0.3]
+    assert values(band.y) == [0.0, -0.3, -0.1, -0.5, -0.7, -0.2]
     assert fig.layout.xaxis.title.text == "hours since the outage started"
-    empty = build_event_study_figure(frame.iloc[:0])
+    empty = figure(build_event_study_figure(frame.iloc[:0]))
     assert empty.layout.annotations[0].text == "Not enough outages to align"
