@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from analysis.detect import Candidate, DetectParams, detect_outages
 from analysis.params import MetricParams
 from analysis.sentiment import scorer_id
-from analysis.timeline import bucket_series
-from analysis.uncertainty import DEFAULT_RESAMPLES, VOTE_DIGITS, bootstrap_intervals, one_voice
+from analysis.timeline import NEGATIVE, bucket_series
+from analysis.uncertainty import DEFAULT_RESAMPLES, VOTE_DIGITS, bootstrap_from_sums, one_voice
 from dipwatch.config import Settings
 from dipwatch.store import Store
 
@@ -76,10 +77,13 @@ def load_series_voiced(store: Store, brand: str, params: MetricParams, start: da
 
 def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,
                      seed: int = 0, voice: bool = True) -> dict[int, dict]:
-    """Bootstrap intervals of every measured outage in ``view``, by outage id.
+    """Bootstrap intervals of every measured outage in ``view``, by outage id: the per-bucket sums
+    its series was built from, read from the store's rollup (milliseconds, whatever the number of
+    posts), resampled by :func:`analysis.uncertainty.bootstrap_from_sums`.
 
-    :param view: a :class:`dipwatch.measures.BrandView`; ``voice`` must match how its series was
-        built (one author, one voice by default), so the intervals surround its point estimates.
+    :param view: a :class:`dipwatch.measures.BrandView` over all the brand's sources (the rollup
+        does not keep sources apart); ``voice`` must match how its series was built (one author,
+        one voice by default), so the intervals surround its point estimates.
     :param settings: unused today; kept so callers need not change when intervals gain settings.
     :returns: for each outage id a dict with the keys of :data:`INTERVAL_FIELDS` (None where the
         figure cannot be computed).
@@ -88,22 +92,26 @@ def interval_records(view, store: Store, settings: Settings, resamples: int = DE
     params = view.params
     if view.series.empty:
         return {}
-    first = view.series.index[0].to_pydatetime()
+    delta = params.bucket_delta
+    first = view.series.index[0]
     # Only the buckets the metrics read: from the earliest measured outage's baseline (with the
-    # smoothing lead-in, as bootstrap_intervals cuts them) to now, not the brand's whole history.
+    # smoothing lead-in, as bootstrap_from_sums cuts them) to now, not the brand's whole history.
     leads = [pd.Timestamp(w.start) - pd.Timedelta(days=params.baseline_days)
-             - params.bucket_delta * (params.smoothing_buckets - 1)
+             - delta * (params.smoothing_buckets - 1)
              for w in view.outages if any(m.outage_id == w.id for m in view.metrics)]
-    since = max(pd.Timestamp(first), min(leads, default=pd.Timestamp(first)).floor(params.bucket_delta))
-    stop = (pd.Timestamp(view.now).floor(params.bucket_delta) + params.bucket_delta).to_pydatetime()
-    votes = (load_votes_quick(store, view.brand.key, params, since.to_pydatetime(), stop) if voice
-             else load_votes(store, view.brand.key, params, since.to_pydatetime(), stop, voice))
+    since = max(first, min(leads, default=first).floor(delta))
+    stop = pd.Timestamp(view.now).floor(delta) + delta
+    rows = store.bucket_totals(view.brand.key, scorer_id(), since.to_pydatetime(), stop.to_pydatetime(),
+                               int(delta.total_seconds()), voice, NEGATIVE)
+    columns = np.array(rows, dtype=float).T if rows else np.zeros((5, 0))  # 4x faster than a frame of rows
+    sums = pd.DataFrame({"posts": columns[1], "total": columns[2], "squares": columns[4]},
+                        index=pd.to_datetime(columns[0].astype(np.int64), unit="s", utc=True))
     records = {}
     for metrics in view.metrics:
         window = next(w for w in view.outages if w.id == metrics.outage_id)
         others = [w for w in view.outages if w.id != window.id]
-        records[metrics.outage_id] = bootstrap_intervals(
-            votes, window, others, params, view.now, resamples=resamples, seed=seed, start=first)
+        records[metrics.outage_id] = bootstrap_from_sums(
+            sums, window, others, params, view.now, resamples=resamples, seed=seed, start=first)
     return records
 
 
