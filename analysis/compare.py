@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
-from analysis.recovery import OutageMetrics, baseline_mask, outage_metrics
+from analysis.recovery import OutageMetrics, baseline_mask, bucket_ticks, outage_metrics, time_tick
 
 SPILLOVER_SD = 2.0  # a competitor whose own dip is this many of its baseline SDs also dipped
 
@@ -37,10 +38,15 @@ def mean_change(series: pd.DataFrame, start: datetime, end: datetime | None, oth
     """Post-weighted mean compound during [start, end or now) minus the same in the baseline."""
     index, delta = series.index, params.bucket_delta
     start_ts, until = pd.Timestamp(start), pd.Timestamp(end if end is not None else now)
-    totals = series["mean"].fillna(0) * series["posts"]
-    during = (index + delta > start_ts) & (index < until)
+    # On arrays, as outage_metrics: the same sums as the pandas columns, without their overhead.
+    posts = series["posts"].to_numpy()
+    mean = series["mean"].to_numpy(dtype=np.float64)
+    totals = np.where(np.isnan(mean), 0.0, mean) * posts
+    ticks = bucket_ticks(index)
+    during = ((ticks + pd.Timedelta(delta).value > time_tick(start_ts, index))
+              & (ticks < time_tick(until, index)))
     base = baseline_mask(index, start_ts, others, params, pd.Timestamp(now))
-    n_during, n_base = series["posts"][during].sum(), series["posts"][base].sum()
+    n_during, n_base = posts[during].sum(), posts[base].sum()
     if not n_during or not n_base:
         return None
     return float(totals[during].sum() / n_during - totals[base].sum() / n_base)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
+from analysis.recovery import bucket_ticks, time_tick
 
 HOUR = pd.Timedelta("1h")
 STUDY_COLUMNS = ["hour", "mean_abnormal", "lo", "hi", "outages"]
@@ -37,13 +38,19 @@ def _curve(window, series: pd.DataFrame, baseline_mean: float, params: MetricPar
     if baseline_mean is None or np.isnan(baseline_mean):
         raise ValueError(f"outage {getattr(window, 'id', None)}: no baseline mean; leave it out")
     anchor = pd.Timestamp(window.start).floor(params.bucket_delta)
-    smoothed = series["smoothed"]
-    inside = (series.index >= anchor) & (series.index < anchor + hours * HOUR)
-    part = smoothed[inside].dropna()
-    hour = ((part.index - anchor) // HOUR).astype(int)
-    by_hour = part.groupby(hour).mean()  # one value per hour on 1h buckets; 4 averaged on 15min
+    index = series.index
+    ticks, first = bucket_ticks(index), time_tick(anchor, index)
+    smoothed = series["smoothed"].to_numpy(dtype=np.float64)
+    kept = np.flatnonzero((ticks >= first) & (ticks < first + hours * HOUR.value) & ~np.isnan(smoothed))
+    hour = (ticks[kept] - first) // HOUR.value
     curve = np.full(hours, np.nan)
-    curve[by_hour.index.to_numpy()] = by_hour.to_numpy() - float(baseline_mean)
+    if len(kept) and np.all(np.diff(hour) > 0):
+        # One bucket per hour (1h buckets): the hour's mean is its value (+ 0.0, as a sum from zero
+        # turns -0.0 into 0.0), without a groupby per outage.
+        curve[hour] = (smoothed[kept] + 0.0) - float(baseline_mean)
+    elif len(kept):
+        by_hour = pd.Series(smoothed[kept]).groupby(hour).mean()  # 4 quarter hours averaged on 15min
+        curve[by_hour.index.to_numpy()] = by_hour.to_numpy() - float(baseline_mean)
     return curve
 
 
@@ -52,13 +59,38 @@ def _curves(items, params: MetricParams, hours: int) -> np.ndarray:
     return np.array([_curve(w, s, b, params, hours) for w, s, b in items]).reshape(len(items), hours)
 
 
-def _means(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column mean over the rows that have data, and how many rows that is (NaN where none)."""
+def _means(matrix: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over ``axis`` (the outages) of the rows that have data, and how many rows that is (NaN
+    where none)."""
     present = ~np.isnan(matrix)
-    counts = present.sum(axis=0)
-    totals = np.where(present, matrix, 0.0).sum(axis=0)
+    counts = present.sum(axis=axis)
+    totals = np.where(present, matrix, 0.0).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return totals / np.where(counts > 0, counts, np.nan), counts
+
+
+BOOT_CELLS = 1_000_000  # resampled values averaged at once: the bootstrap's memory stays a few MB
+
+
+def _boot_means(matrix: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """:func:`_means` of ``matrix[d]`` for each row ``d`` of ``draws``, a block of resamples at a time
+    (one array operation instead of one per resample; the sums are added in the same order)."""
+    per = max(1, BOOT_CELLS // max(1, matrix.size))
+    return np.concatenate([_means(matrix[draws[i:i + per]], axis=1)[0] for i in range(0, len(draws), per)])
+
+
+def _nan_percentiles(values: np.ndarray, qs) -> list[np.ndarray]:
+    """``np.nanpercentile(values, q, axis=0)`` for each ``q``, for columns with at least one value:
+    the same order statistics and interpolation, but one ``np.percentile`` per count of values
+    instead of one call per column (numpy's nanpercentile loops over the columns in Python)."""
+    counts = (~np.isnan(values)).sum(axis=0)
+    ordered = np.sort(values, axis=0)  # NaN sorts last: a column's values are its first ``count`` rows
+    found = [np.full(values.shape[1], np.nan) for _ in qs]
+    for count in np.unique(counts[counts > 0]):
+        columns = counts == count
+        for out, q in zip(found, qs, strict=True):
+            out[columns] = np.percentile(ordered[:count][:, columns], q, axis=0)
+    return found
 
 
 def event_curves(items: list[tuple], params: MetricParams, hours: int = 72) -> pd.DataFrame:
@@ -100,12 +132,11 @@ def event_study(items: list[tuple], params: MetricParams, hours: int = 72, resam
         # Whole outages are resampled (not hours), so each resampled curve is a set of real outages.
         rng = np.random.default_rng(seed)
         draws = rng.integers(0, len(items), size=(resamples, len(items)))
-        boot = np.array([_means(matrix[d])[0] for d in draws])
+        boot = _boot_means(matrix, draws)
         usable = (~np.isnan(boot)).any(axis=0)
         tail = (1 - LEVEL) / 2 * 100
         lo, hi = np.full(hours, np.nan), np.full(hours, np.nan)
         if usable.any():
-            lo[usable] = np.nanpercentile(boot[:, usable], tail, axis=0)
-            hi[usable] = np.nanpercentile(boot[:, usable], 100 - tail, axis=0)
+            lo[usable], hi[usable] = _nan_percentiles(boot[:, usable], (tail, 100 - tail))
     return pd.DataFrame({"hour": np.arange(hours), "mean_abnormal": mean, "lo": lo, "hi": hi,
                          "outages": counts.astype("int64")}, columns=STUDY_COLUMNS)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
@@ -64,13 +65,36 @@ def baseline_mask(index: pd.DatetimeIndex, start: pd.Timestamp, others: Iterable
                   params: MetricParams, now: pd.Timestamp):
     """Buckets of the baseline: the ``baseline_days`` before ``start``, leaving out every other
     window and ``exclusion_margin_h`` hours either side of it (an open window runs until ``now``)."""
-    delta = params.bucket_delta
-    mask = (index >= start - pd.Timedelta(days=params.baseline_days)) & (index + delta <= start)
-    margin = pd.Timedelta(hours=params.exclusion_margin_h)
+    return _baseline(bucket_ticks(index), index, start, others, params, now)
+
+
+def bucket_ticks(index: pd.DatetimeIndex) -> np.ndarray:
+    """The bucket starts as integer nanoseconds, to compare with :func:`time_tick` of a time."""
+    return index.as_unit("ns").asi8
+
+
+def time_tick(when, index: pd.DatetimeIndex) -> int:
+    """``when`` in integer nanoseconds; like comparing it with ``index``, refuses to mix a naive time
+    with an aware index (or the other way round)."""
+    when = pd.Timestamp(when)
+    if (when.tz is None) != (index.tz is None):
+        kind = "naive" if index.tz is None else "aware"
+        raise TypeError(f"cannot compare {when!r} with the series' {kind} bucket times")
+    return when.value
+
+
+def _baseline(ticks: np.ndarray, index: pd.DatetimeIndex, start, others: Iterable, params: MetricParams,
+              now) -> np.ndarray:
+    """:func:`baseline_mask` on the bucket starts in nanoseconds (``ticks``)."""
+    step = pd.Timedelta(params.bucket_delta).value
+    begin = time_tick(start, index)
+    ends = ticks + step
+    mask = (ticks >= begin - pd.Timedelta(days=params.baseline_days).value) & (ends <= begin)
+    margin = pd.Timedelta(hours=params.exclusion_margin_h).value
     for other in others:
-        low = pd.Timestamp(other.start) - margin
-        high = pd.Timestamp(other.end or now) + margin
-        mask &= ~((index + delta > low) & (index < high))
+        low = time_tick(other.start, index) - margin
+        high = time_tick(other.end or now, index) + margin
+        mask &= ~((ends > low) & (ticks < high))
     return mask
 
 
@@ -84,37 +108,39 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     :param others: the brand's other windows, left out of the baseline with their margin.
     :param now: the time the figures are "as of"; an ongoing outage runs until then.
     """
-    delta = params.bucket_delta
+    # On the columns' arrays and the bucket times in integer nanoseconds (selecting rows of the frame
+    # and comparing Timestamps cost most of the time, three outages per brand view); the sums, means
+    # and minima are the ones pandas took, so the figures are identical.
     bucket_h = params.bucket_hours
     now = pd.Timestamp(now)
     start = pd.Timestamp(outage.start)
     end = pd.Timestamp(outage.end) if outage.end is not None else None
     until = end if end is not None else now
     index = series.index
-    smoothed = series["smoothed"]
+    ticks = bucket_ticks(index)
+    ends = ticks + pd.Timedelta(params.bucket_delta).value
+    smoothed = series["smoothed"].to_numpy(dtype=np.float64)
+    posts = series["posts"].to_numpy()
+    negatives = series["negatives"].to_numpy()
+    present = ~np.isnan(smoothed)
+    start_tick, until_tick, now_tick = time_tick(start, index), time_tick(until, index), time_tick(now, index)
 
-    base = series[baseline_mask(index, start, others, params, now)]
-    baseline_posts = int(base["posts"].sum())
-    baseline_mean = _clean(base["smoothed"].mean()) if baseline_posts else None
-    baseline_sd = _clean(base["smoothed"].std()) if baseline_posts else None
-    baseline_rate = baseline_posts / (len(base) * bucket_h) if len(base) else None
-    negative_share_baseline = base["negatives"].sum() / baseline_posts if baseline_posts else None
+    base = _baseline(ticks, index, start, others, params, now)
+    baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share_baseline = _base_figures(
+        base, posts, negatives, smoothed, bucket_h)
 
     # "During" figures use every bucket that overlaps the window.
-    during = series[(index + delta > start) & (index < until)]
-    posts_during = int(during["posts"].sum())
-    hours_during = len(during) * bucket_h
+    after_start = ends > start_tick
+    during = after_start & (ticks < until_tick)
+    posts_during = int(posts[during].sum())
+    hours_during = int(during.sum()) * bucket_h
     rate_during = posts_during / hours_during if hours_during else None
-    negative_share_during = during["negatives"].sum() / posts_during if posts_during else None
+    negative_share_during = negatives[during].sum() / posts_during if posts_during else None
     volume_lift = rate_during / baseline_rate if rate_during is not None and baseline_rate else None
 
     horizon = until + pd.Timedelta(hours=params.trough_horizon_h) if end is not None else now
-    search = smoothed[(index + delta > start) & (index <= min(horizon, now))].dropna()
-    trough = trough_at = time_to_trough = None
-    if not search.empty:
-        trough_at = search.idxmin()
-        trough = float(search.loc[trough_at])
-        time_to_trough = max(0.0, (trough_at - start) / HOUR)
+    trough, trough_at, time_to_trough = _trough(
+        index, smoothed, after_start & (ticks <= min(time_tick(horizon, index), now_tick)) & present, start)
 
     dip_depth = dip_depth_sd = None
     if baseline_mean is not None and trough is not None:
@@ -125,14 +151,16 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     recovered_at = None
     if end is not None and baseline_mean is not None:
         threshold = baseline_mean - params.recovery_sd * (baseline_sd or 0.0)
-        recovered_at = _recovered_at(smoothed[index >= end], threshold, params)
+        after_end = np.flatnonzero(ticks >= time_tick(end, index))
+        found = _first_held(smoothed[after_end] >= threshold, params)
+        recovered_at = index[after_end[found]] if found is not None else None
 
     status = _status(end, recovered_at, baseline_mean)
     lost = None
     if baseline_mean is not None:
-        stop = recovered_at if recovered_at is not None else now
-        span = smoothed[(index + delta > start) & (index < stop)].dropna()
-        lost = float((baseline_mean - span).clip(lower=0).sum() * bucket_h)
+        stop = time_tick(recovered_at, index) if recovered_at is not None else now_tick
+        below = baseline_mean - smoothed[after_start & (ticks < stop) & present]
+        lost = float(np.where(below >= 0, below, 0).sum() * bucket_h)
 
     reasons = []
     if baseline_posts < params.sparse_min_posts:
@@ -170,20 +198,52 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     )
 
 
+def _trough(index: pd.DatetimeIndex, smoothed: np.ndarray, searched: np.ndarray, start: pd.Timestamp
+            ) -> tuple[float | None, pd.Timestamp | None, float | None]:
+    """The lowest smoothed value among the ``searched`` buckets (the first of equal minima, as
+    ``idxmin``), its bucket, and the hours from ``start`` to it; Nones when none is searched."""
+    search = np.flatnonzero(searched)
+    if not len(search):
+        return None, None, None
+    lowest = search[np.argmin(smoothed[search])]
+    trough_at = index[lowest]
+    return float(smoothed[lowest]), trough_at, max(0.0, (trough_at - start) / HOUR)
+
+
+def _base_figures(base: np.ndarray, posts: np.ndarray, negatives: np.ndarray, smoothed: np.ndarray,
+                  bucket_h: float) -> tuple:
+    """Posts, mean and SD of the smoothed sentiment, posts per hour and negative share of the
+    baseline buckets ``base``."""
+    baseline_buckets = int(base.sum())
+    baseline_posts = int(posts[base].sum())
+    base_smoothed = pd.Series(smoothed[base])  # pandas' NaN-skipping mean and sample SD
+    baseline_mean = _clean(base_smoothed.mean()) if baseline_posts else None
+    baseline_sd = _clean(base_smoothed.std()) if baseline_posts else None
+    baseline_rate = baseline_posts / (baseline_buckets * bucket_h) if baseline_buckets else None
+    negative_share = negatives[base].sum() / baseline_posts if baseline_posts else None
+    return baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share
+
+
 def _recovered_at(after_end: pd.Series, threshold: float, params: MetricParams) -> pd.Timestamp | None:
     """First bucket from which the smoothed sentiment stays >= threshold for ``recovery_hold_h``.
 
     An empty bucket (NaN) is no evidence of recovery and breaks a run; the run must be complete
     inside the series, so recovery is never declared on data that has not arrived yet.
     """
+    found = _first_held((after_end >= threshold).to_numpy(), params)
+    return after_end.index[found] if found is not None else None
+
+
+def _first_held(ok: np.ndarray, params: MetricParams) -> int | None:
+    """Where the first run of ``recovery_hold_h`` (in buckets, at least one) true values in ``ok``
+    begins; None when there is none."""
     hold = max(1, math.ceil(params.recovery_hold_h / params.bucket_hours))
-    ok = (after_end >= threshold).to_numpy()
-    run = 0
-    for i, good in enumerate(ok):
-        run = run + 1 if good else 0
-        if run >= hold:
-            return after_end.index[i - hold + 1]
-    return None
+    if len(ok) < hold:
+        return None
+    # True values among each ``hold`` consecutive ones: the first run is the first full window.
+    counted = np.concatenate(([0], np.cumsum(ok, dtype=np.int64)))
+    full = np.flatnonzero(counted[hold:] - counted[:-hold] == hold)
+    return int(full[0]) if len(full) else None
 
 
 def _status(end, recovered_at, baseline_mean) -> str:

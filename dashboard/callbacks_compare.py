@@ -38,7 +38,12 @@ def register(app, settings, store, views, csv_download) -> None:
     def comparisons_of(brand_key, outage_id, bucket, sources):
         view = views.view(brand_key, bucket or "1h", sources)
         outage = model.find_outage(view, outage_id)
-        return view, (competitor_comparisons(settings, store, view, outage) if outage else [])
+        if outage is None:
+            return view, []
+        # A competitor's series from the cache (its view when one is kept): measuring its outages
+        # is not needed, compare measures the selected window on it.
+        return view, competitor_comparisons(settings, store, view, outage,
+                                            lambda key: views.series(key, view.params, view.now))
 
     @app.callback(
         Output(ids.COMPARE_NOTE, "children"), Output(ids.COMPARE_GRAPH, "figure"),

@@ -10,7 +10,6 @@ from dash import Input, Output, State, ctx, no_update
 from dashboard import ids, model
 from dashboard.layout import render_posts_table, render_table
 from dashboard.tables import TERM_COLUMNS, term_rows
-from dashboard.words import distinctive_terms
 
 
 def register(app, store, views, csv_download) -> None:
@@ -30,7 +29,8 @@ def register(app, store, views, csv_download) -> None:
         return {"start": found[0].isoformat(), "end": found[1].isoformat()} if found else no_update
 
     def rows_and_where(brand_key, outage_id, bucket, sources, label, search, clicked):
-        view = views.view(brand_key, bucket or "1h", sources)
+        # The posts and words need the brand's outage windows, not its measured series.
+        view = views.outline(brand_key, bucket or "1h", sources)
         outage = model.find_outage(view, outage_id)
         window = model.voices_window(clicked, outage, view.now)
         if window is None:
@@ -60,10 +60,10 @@ def register(app, store, views, csv_download) -> None:
         start, end, where = window
         # Baseline of the comparison: the days before the selected outage (or before the clicked step).
         before = outage.start if outage is not None and outage.start <= start else start
-        baseline = store.load_texts(brand_key, before - timedelta(days=view.params.baseline_days), before,
-                                    model.BASELINE_SAMPLE, sources)
-        texts = store.load_texts(brand_key, start, end, model.WINDOW_SAMPLE, sources)
-        terms = distinctive_terms(texts, baseline, drop=[*view.brand.terms, view.brand.name, brand_key])
+        since = before - timedelta(days=view.params.baseline_days)
+        # Kept with the views: a new label or search (which do not change the words) reads only posts.
+        terms = views.words(brand_key, (start, end, since, before), sources, lambda: model.window_words(
+            store, view.brand, start, end, since, before, sources))
         terms_table = (render_table("terms-data", term_rows(terms), TERM_COLUMNS, page_size=15) if terms
                        else "Too few posts in this window to compare words.")
         return (model.voices_caption(len(rows), where, label, search), render_posts_table(

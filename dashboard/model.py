@@ -10,7 +10,9 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from analysis.sentiment import classify, scorer_id
-from dipwatch.measures import BrandView, as_of
+from dashboard.words import Term, distinctive_terms
+from dipwatch.brands import Brand
+from dipwatch.measures import BrandOutline, BrandView, as_of
 from dipwatch.store import Outage, Store
 
 POST_COLUMNS = ["time", "source", "sentiment", "label", "stars", "engagement", "text", "link"]
@@ -75,7 +77,7 @@ def default_outage(outages: Sequence[Outage]) -> int | None:
     return max(outages, key=lambda o: o.start).id if outages else None
 
 
-def find_outage(view: BrandView, outage_id: int | None) -> Outage | None:
+def find_outage(view: BrandView | BrandOutline, outage_id: int | None) -> Outage | None:
     """The outage ``outage_id`` of this brand; the most recent one when it is not this brand's."""
     by_id = {o.id: o for o in view.outages}
     if outage_id in by_id:
@@ -214,6 +216,16 @@ def posts_between(store: Store, brand: str, start: datetime, end: datetime, limi
             if len(rows) >= limit:
                 break
     return rows
+
+
+def window_words(store: Store, brand: Brand, start: datetime, end: datetime, since: datetime,
+                 before: datetime, sources: Sequence[str] | None = None) -> list[Term]:
+    """The words and phrases of the latest ``WINDOW_SAMPLE`` posts of [start, end) that are more
+    frequent than in the latest ``BASELINE_SAMPLE`` posts of the baseline [since, before), the
+    brand's own names left out; from ``sources`` only (all when empty)."""
+    baseline = store.load_texts(brand.key, since, before, BASELINE_SAMPLE, sources)
+    texts = store.load_texts(brand.key, start, end, WINDOW_SAMPLE, sources)
+    return distinctive_terms(texts, baseline, drop=[*brand.terms, brand.name, brand.key])
 
 
 def posts_caption(rows: list[dict], outage: Outage, now: datetime, contains: str | None = None,

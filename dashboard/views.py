@@ -14,13 +14,25 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from analysis.sentiment import scorer_id
+from analysis.uncertainty import DEFAULT_RESAMPLES
 from dipwatch.config import Settings
-from dipwatch.measures import BrandView, brand_view, known_brands
+from dipwatch.measures import BrandOutline, BrandView, brand_outline, brand_series, brand_view, known_brands
 from dipwatch.store import Store
 
-INTERVAL_RESAMPLES = 50  # ~20 ms each per outage: about a second, for the selected outage only
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pandas as pd
+
+    from analysis.params import MetricParams
+    from dipwatch.store import Outage
+
+# As many as the report and exports draw, so the cards show their intervals: the rollup's sums
+# resampled all at once take 10-40 ms for the selected outage (1,000,000 posts, hourly buckets).
+INTERVAL_RESAMPLES = DEFAULT_RESAMPLES
 
 
 class ViewCache:
@@ -67,6 +79,41 @@ class ViewCache:
             params = self.settings.metrics.with_bucket(bucket)
             return brand_view(self.settings, self.store, brand, params, sources=chosen)
 
+        return self._get(key, build)
+
+    def _cached(self, key):
+        """The value kept under ``key`` while it is fresh, else None (nothing is built)."""
+        with self._lock:
+            found = self._items.get(key)
+        return found[1] if found is not None and time.monotonic() - found[0] < self.ttl else None
+
+    def outline(self, brand_key: str, bucket: str = "1h", sources: Sequence[str] | None = None
+                ) -> BrandView | BrandOutline:
+        """The brand, params, moment and outage windows of :meth:`view` without measuring the brand:
+        its cached view when there is one (so the same "now"), else read in a few milliseconds."""
+        chosen = tuple(sorted(sources or ()))
+        found = self._cached(("view", brand_key, bucket, chosen, self._windows_key(brand_key)))
+        if found is not None:
+            return found
+        return brand_outline(self.settings, self.store, self.brands()[brand_key],
+                             self.settings.metrics.with_bucket(bucket))
+
+    def series(self, brand_key: str, params: MetricParams, now: datetime
+               ) -> tuple[list[Outage], pd.DataFrame]:
+        """The measured outage windows and series (all sources) of ``brand_key`` on ``params``'s
+        buckets as of ``now``: those of its cached view when it was measured with ``params`` at
+        ``now``, else read (without measuring its outages) and kept. A competitor's, for Compare."""
+        key = self._windows_key(brand_key)
+        view = self._cached(("view", brand_key, params.bucket, (), key))
+        if view is not None and view.params == params and view.now == now:
+            return view.outages, view.series
+        return self._get(("series", brand_key, params, now, key),
+                         lambda: brand_series(self.store, brand_key, params, now))
+
+    def words(self, brand_key: str, window: tuple, sources: Sequence[str] | None, build):
+        """``build()`` (the Voices tab's words of ``window``), kept like a view: changing the label
+        or the search, which do not change the words, reads only the posts again."""
+        key = ("words", brand_key, window, tuple(sorted(sources or ())), self._windows_key(brand_key))
         return self._get(key, build)
 
     def intervals(self, view: BrandView, outage_id: int, sources: Sequence[str] | None = None) -> dict | None:

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Function words of English posts, plus link debris; short on purpose (complaint words such as "not",
 # "down", "again" and "still" are kept: "still down" is the phrase a comms team needs to see).
@@ -64,17 +66,69 @@ def distinctive_terms(window: Iterable[str], baseline: Iterable[str], drop: Iter
         window has no posts.
     """
     dropped = frozenset(w for term in drop for w in TOKEN.findall(term.lower()))
-    in_window, n_window = count_terms(window, dropped)
-    at_baseline, n_baseline = count_terms(baseline, dropped)
+    window, baseline = list(window), list(baseline)
+    n_window, n_baseline = len(window), len(baseline)
     if n_window == 0:
         return []
+    counted = _counted_at_once(window, baseline, dropped, max(min_count, 1))
+    if counted is None:  # a text holds the separator: count text by text
+        in_window, _ = count_terms(window, dropped)
+        at_baseline, _ = count_terms(baseline, dropped)
+        counted = [(term, count, at_baseline.get(term, 0)) for term, count in in_window.items()
+                   if count >= min_count]
     terms = []
-    for term, count in in_window.items():
-        if count < min_count:
-            continue
+    for term, count, usual_count in counted:
         window_rate = count / n_window
-        baseline_rate = (at_baseline.get(term, 0) + SMOOTHING) / (n_baseline + 1)
-        usual = 1000 * at_baseline.get(term, 0) / max(n_baseline, 1)
+        baseline_rate = (usual_count + SMOOTHING) / (n_baseline + 1)
+        usual = 1000 * usual_count / max(n_baseline, 1)
         terms.append(Term(term, count, 1000 * window_rate, usual, window_rate / baseline_rate))
     terms.sort(key=lambda t: (-t.ratio, -t.window_count, t.term))
     return terms[:top]
+
+
+# Counting all texts at once ---------------------------------------------------------------------
+# The texts are joined with SEPARATOR and tokenised by one regex scan; each distinct token gets an
+# id, each term an integer code (a word: its id; a pair: V + first * V + second, V the number of
+# ids), and numpy counts the texts holding each term with one sort. The same terms and counts as
+# count_terms text by text, several times faster on the 5,000 texts of a Voices tab.
+SEPARATOR = "\x00"
+SCAN = re.compile(f"{TOKEN.pattern}|{SEPARATOR}")
+MAX_KEY = 2 ** 62  # code * number of texts + text stays an int64
+
+
+def _counted_at_once(window: list[str], baseline: list[str], dropped: frozenset[str],
+                     min_count: int) -> list[tuple[str, int, int]] | None:
+    """(term, window texts holding it, baseline texts holding it) for each term in ``min_count`` or
+    more window texts (any order); None when the texts cannot be counted at once (one holds the
+    separator, or the codes would overflow)."""
+    texts = window + baseline
+    joined = SEPARATOR.join(texts)
+    if joined.count(SEPARATOR) != len(texts) - 1:
+        return None
+    tokens = SCAN.findall(joined.lower())
+    names = list(dict.fromkeys(tokens))  # each distinct token once, by first appearance
+    ids = {name: i for i, name in enumerate(names)}
+    size, n_texts = len(names), len(texts)
+    if (size + size * size) * n_texts >= MAX_KEY:
+        return None
+    unwanted = np.array([name in STOPWORDS or name in dropped for name in names] or [False])
+    sequence = np.array(list(map(ids.__getitem__, tokens)), dtype=np.int64)
+    sequence = sequence[~unwanted[sequence]]  # stopwords out, as terms_of: pairs skip over them
+    word = sequence != ids.get(SEPARATOR, -1)
+    text = np.cumsum(~word)  # the text of each token (a separator starts the next one)
+    paired = word[:-1] & word[1:]
+    codes = np.concatenate([sequence[word], size + sequence[:-1][paired] * size + sequence[1:][paired]])
+    held = np.concatenate([text[word], text[:-1][paired]])
+    keys = np.sort(codes * n_texts + held)  # by term, then text
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys  # each term once per text
+    terms, in_window = keys // n_texts, keys % n_texts < len(window)
+    starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(keys) else np.zeros(0, np.intp)
+    window_counts = np.add.reduceat(in_window.astype(np.int64), starts) if len(keys) else starts
+    baseline_counts = np.diff(np.r_[starts, len(keys)]) - window_counts
+    chosen = np.flatnonzero(window_counts >= min_count)
+    found = []
+    for code, count, usual in zip(terms[starts[chosen]].tolist(), window_counts[chosen].tolist(),
+                                  baseline_counts[chosen].tolist(), strict=True):
+        term = names[code] if code < size else f"{names[(code - size) // size]} {names[(code - size) % size]}"
+        found.append((term, count, usual))
+    return found

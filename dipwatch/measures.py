@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id
-from analysis.timeline import NEGATIVE, series_from_counts
+from analysis.timeline import NEGATIVE, bucket_index, series_from_sums
 from dipwatch.brands import Brand
 from dipwatch.config import Settings
+from dipwatch.epoch import to_epoch
 from dipwatch.store import Outage, Store
 from dipwatch.times import plain
 
@@ -72,6 +74,24 @@ class BrandView:
     metrics: list[OutageMetrics]
 
 
+@dataclass(frozen=True)
+class BrandOutline:
+    """What a :class:`BrandView` says besides its series and metrics: enough to choose an outage and
+    its window (the Voices tab), read in a few milliseconds."""
+
+    brand: Brand
+    params: MetricParams
+    now: datetime
+    outages: list[Outage]
+
+
+def brand_outline(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,
+                  now: datetime | None = None) -> BrandOutline:
+    """The brand, params, moment and measured outage windows :func:`brand_view` would have."""
+    return BrandOutline(brand, params or settings.metrics, as_of(store, now),
+                        measured_windows(store.list_outages(brand.key)))
+
+
 def load_series(store: Store, brand: str, params: MetricParams, start: datetime | None,
                 end: datetime | None, sources: Sequence[str] | None = None) -> pd.DataFrame:
     """The bucketed series of ``brand`` from the bucket holding ``start`` to the one holding ``end``
@@ -86,11 +106,17 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     delta = params.bucket_delta
     # Whole buckets, from the one holding start to the one holding end: what the rollup keeps.
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
+    step = int(delta.total_seconds())
     rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
-                               int(delta.total_seconds()), params.one_author_one_voice, NEGATIVE)
-    counts = pd.DataFrame(rows, columns=["bucket", "posts", "total", "negatives", "squares"])
-    counts.index = pd.to_datetime(counts.pop("bucket").astype("int64"), unit="s", utc=True)
-    return series_from_counts(counts, params, first, last)
+                               step, params.one_author_one_voice, NEGATIVE)
+    # Straight to arrays (a DataFrame of the rows and its reindexing cost more than the sums): the
+    # rollup's buckets are whole multiples of the bucket from ``first``, one row each.
+    index = bucket_index(params, first, last)
+    buckets = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    offset = buckets - to_epoch(first.to_pydatetime())
+    where = np.where((offset % step == 0) & (offset >= 0) & (offset < len(index) * step), offset // step, -1)
+    sums = np.array([row[1:] for row in rows], dtype=np.float64).reshape(len(rows), 4)
+    return series_from_sums(index, where, sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3], params)
 
 
 def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,
@@ -99,18 +125,25 @@ def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricPar
     over the posts of ``sources`` only when given (the dashboard's Sources filter)."""
     params = params or settings.metrics
     now = as_of(store, now)
-    windows = measured_windows(store.list_outages(brand.key))  # unconfirmed candidates do not count
-    span = store.time_range(brand.key)
-    # The series starts at the first post: hours before collection began are unknown, not quiet,
-    # and must not count as zero-volume baseline hours.
-    start = span[0] if span else now - timedelta(days=params.baseline_days)
-    series = load_series(store, brand.key, params, start, now, sources)
+    windows, series = brand_series(store, brand.key, params, now, sources)
     metrics = [
         outage_metrics(series, window, [w for w in windows if w.id != window.id], params, now,
                        outage_id=window.id)
         for window in windows
     ]
     return BrandView(brand, params, now, series, windows, metrics)
+
+
+def brand_series(store: Store, brand_key: str, params: MetricParams, now: datetime,
+                 sources: Sequence[str] | None = None) -> tuple[list[Outage], pd.DataFrame]:
+    """The measured outage windows of a brand and its series to ``now``, as :func:`brand_view` reads
+    them (without measuring the outages)."""
+    windows = measured_windows(store.list_outages(brand_key))  # unconfirmed candidates do not count
+    span = store.time_range(brand_key)
+    # The series starts at the first post: hours before collection began are unknown, not quiet,
+    # and must not count as zero-volume baseline hours.
+    start = span[0] if span else now - timedelta(days=params.baseline_days)
+    return windows, load_series(store, brand_key, params, start, now, sources)
 
 
 def metrics_record(metrics: OutageMetrics) -> dict:
@@ -122,19 +155,25 @@ def metrics_json(metrics: list[OutageMetrics]) -> str:
     return json.dumps([metrics_record(m) for m in metrics], indent=2)
 
 
-def competitor_comparisons(settings: Settings, store: Store, view: BrandView, outage) -> list:
-    """The outage's window measured on each of the brand's competitors, with the DiD."""
+def competitor_comparisons(settings: Settings, store: Store, view: BrandView, outage,
+                           series_of: Callable[[str], tuple[list[Outage], pd.DataFrame]] | None = None
+                           ) -> list:
+    """The outage's window measured on each of the brand's competitors, with the DiD.
+
+    :param series_of: a competitor's key -> its windows and series on ``view``'s buckets, as of
+        ``view.now`` (the dashboard passes its cache's); by default read with :func:`brand_series`.
+    """
     from analysis.compare import compare
 
     brands = known_brands(settings, store)
     others = [w for w in view.outages if w.id != outage.id]
+    read = series_of or (lambda key: brand_series(store, key, view.params, view.now))
     results = []
     for key in view.brand.competitors:
         if key not in brands:
             continue
-        competitor = brand_view(settings, store, brands[key], view.params, view.now)
-        results.append(compare(view.series, others, key, competitor.series, competitor.outages, outage,
-                               view.params, view.now))
+        windows, series = read(key)  # only the series: compare measures the one window itself
+        results.append(compare(view.series, others, key, series, windows, outage, view.params, view.now))
     return results
 
 

@@ -55,3 +55,47 @@ def test_words_read_only_the_chosen_sources(store):
     assert len(store.load_texts("acme", t0, end, 100)) == 6
     latest = store.load_texts("acme", t0, end, 2, [])  # no sources chosen: all, the latest first
     assert sorted(latest) == ["Acme appstore post 2", "Acme reddit post 2"]
+
+
+def by_text(window, baseline, drop=(), min_count=3):
+    """The terms counted text by text with count_terms (what distinctive_terms counts all at once)."""
+    from dashboard.words import SMOOTHING, TOKEN, Term, count_terms
+
+    dropped = frozenset(w for term in drop for w in TOKEN.findall(term.lower()))
+    in_window, n_window = count_terms(window, dropped)
+    at_baseline, n_baseline = count_terms(baseline, dropped)
+    terms = []
+    for term, count in in_window.items():
+        if count >= min_count:
+            rate = count / n_window
+            usual = at_baseline.get(term, 0)
+            terms.append(Term(term, count, 1000 * rate, 1000 * usual / max(n_baseline, 1),
+                              rate / ((usual + SMOOTHING) / (n_baseline + 1))))
+    return sorted(terms, key=lambda t: (-t.ratio, -t.window_count, t.term))
+
+
+def test_counting_all_texts_at_once_equals_counting_text_by_text():
+    import random
+
+    rng = random.Random(4)
+    words = ["down", "Down!", "can't", "'quoted'", "it's", "o''clock", "the", "is", "Acme", "ACME's", "x",
+             "caf\u00e9", "stra\u00dfe", "\u212aelvin", "\u0130stanbul", "&amp;", "https://t.co/abc", "\n",
+             "refund", "again", "still", "a-b", "I'M", "'''", "", "failing.", "LOG-IN"]
+
+    def text():
+        return " ".join(rng.choice(words) for _ in range(rng.randrange(0, 14)))
+
+    for _ in range(40):
+        window = [text() for _ in range(rng.randrange(1, 60))]
+        baseline = [text() for _ in range(rng.randrange(0, 80))]
+        for min_count in (1, 3):
+            expected = by_text(window, baseline, ["Acme"], min_count)
+            assert distinctive_terms(window, baseline, ["Acme"], top=10_000, min_count=min_count) == expected
+            top = distinctive_terms(iter(window), iter(baseline), ["Acme"], min_count=min_count)
+            assert top == expected[:15]
+
+
+def test_a_text_holding_the_separator_is_counted_as_one_text():
+    window = ["site down\x00again"] * 3 + ["site down"]
+    assert distinctive_terms(window, ["all good"], min_count=3) == by_text(window, ["all good"])
+    assert {t.term for t in distinctive_terms(window, [], min_count=4)} == {"site", "down", "site down"}

@@ -119,3 +119,31 @@ def test_event_curves_are_long_with_a_row_per_outage_and_hour():
     values = curves["abnormal"].to_numpy()
     assert values[:3] == pytest.approx([-0.4, -0.2, -0.2])
     assert np.isnan(values[3])
+
+
+def test_the_bootstrap_at_once_equals_numpy_resample_by_resample():
+    """The resampled means and their percentiles, computed for all resamples at once, are numpy's
+    per-resample means and np.nanpercentile to the last bit (columns with gaps included)."""
+    from analysis.event_study import _boot_means, _means, _nan_percentiles
+
+    rng = np.random.default_rng(8)
+    for outages in (1, 2, 3, 9, 40):
+        matrix = rng.normal(size=(outages, 72))
+        matrix[rng.random(matrix.shape) < 0.4] = np.nan
+        draws = rng.integers(0, outages, size=(200, outages))
+        boot = _boot_means(matrix, draws)
+        expected = np.array([_means(matrix[d])[0] for d in draws])
+        assert np.array_equal(boot, expected, equal_nan=True)
+        usable = (~np.isnan(boot)).any(axis=0)
+        lo, hi = _nan_percentiles(boot[:, usable], (2.5, 97.5))
+        assert np.array_equal(lo, np.nanpercentile(boot[:, usable], 2.5, axis=0))
+        assert np.array_equal(hi, np.nanpercentile(boot[:, usable], 97.5, axis=0))
+
+
+def test_hourly_curves_equal_the_mean_of_each_hour():
+    """On 1h buckets each hour's value is its bucket's (no groupby); -0.0 reads as 0.0 as a mean does."""
+    values = [0.2, -0.0, math.nan, -0.5, 0.1]
+    study = event_curves([(Window(1, T0), series(T0, values), 0.0)], PARAMS, hours=5)
+    grouped = pd.Series(values).groupby(np.arange(5)).mean().to_numpy()
+    assert np.array_equal(study["abnormal"].to_numpy(), grouped, equal_nan=True)
+    assert not np.signbit(study["abnormal"].to_numpy()[1])

@@ -193,3 +193,27 @@ def test_two_overlapping_outages_leave_each_other_out_of_their_baselines():
     assert m2.trough == pytest.approx(-0.6)  # hours 26-33 searched: -0.6 at 26 (first minimum)
     assert m2.trough_at == at(26)
     assert m1.trough == pytest.approx(-0.8)
+
+
+def test_recovery_is_the_first_full_run_of_the_hold():
+    """The run search on arrays finds what a loop over the buckets finds."""
+    import random
+
+    import numpy as np
+
+    from analysis.recovery import _first_held
+
+    def loop(ok, hold):
+        run = 0
+        for i, good in enumerate(ok):
+            run = run + 1 if good else 0
+            if run >= hold:
+                return i - hold + 1
+        return None
+
+    rng = random.Random(2)
+    for _ in range(300):
+        ok = [rng.random() < 0.7 for _ in range(rng.randrange(0, 30))]
+        hold_h = rng.choice([0, 1, 2, 5, 6])
+        params = MetricParams(bucket="1h", recovery_hold_h=hold_h)
+        assert _first_held(np.array(ok, dtype=bool), params) == loop(ok, max(1, hold_h))
