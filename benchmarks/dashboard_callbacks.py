@@ -161,7 +161,6 @@ def switch(client: Client, brand: str, outage: int | None) -> dict[str, float]:
     times["overview"], _ = client.fire(f"{ids.HEADLINE}.children", changed)
     times["live"], _ = client.fire(f"{ids.LIVE}.disabled", changed)
     times["freshness"], _ = client.fire(f"{ids.FRESHNESS}.children", changed)
-    times["intervals"], _ = client.fire(f"{ids.CARDS}.children@", changed)
     return times
 
 
@@ -260,12 +259,13 @@ def run(store: Store, args) -> None:
 
     from werkzeug.serving import make_server
 
-    from dashboard.app import create_app
+    from dashboard.app import create_app, settle
     from dipwatch.config import Settings
     from dipwatch.measures import measured_windows
 
     settings = Settings(db_url=store.url)
     app = create_app(settings, store, env={})
+    settle()  # as `dipwatch dashboard` and the WSGI entry point do
     views = app.server.config["DIPWATCH_VIEWS"]
     client = Client(app)
     targets = [(b, w.id) for b in BRANDS for w in measured_windows(store.list_outages(b))]

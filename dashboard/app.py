@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 
@@ -37,7 +38,10 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Open the store and serve the dashboard until interrupted."""
-    with Store(settings.db_url) as store:
-        create_app(settings, store).run(host=host, port=port, debug=False)
+def settle() -> None:
+    """Call once the app is built, before serving: take everything made at start-up (modules, the
+    layout, the callbacks) out of the garbage collector's view. Otherwise every full collection
+    walks all of it again: a 125-140 ms pause in whichever request sets it off, the slowest
+    callbacks of the 1M-post benchmark."""
+    gc.collect()
+    gc.freeze()

@@ -6,9 +6,10 @@ DIPWATCH_DASHBOARD_USERS_FILE is set (see :mod:`dashboard.auth`).
 
 from __future__ import annotations
 
-from dashboard.app import create_app
+from dashboard.app import create_app, settle
 from dipwatch.config import load_settings
 from dipwatch.store import Store
 
 _settings = load_settings()
 server = create_app(_settings, Store(_settings.db_url)).server
+settle()

@@ -151,13 +151,14 @@ def _score_stale(store) -> None:
 
 
 def _serve(settings, store, host, port):
-    from dashboard.app import create_app
+    from dashboard.app import create_app, settle
     from dashboard.auth import exposure_warning
 
     if warning := exposure_warning(host):
         click.echo(warning, err=True)
     _score_stale(store)
     app = create_app(settings, store)
+    settle()
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False)
 

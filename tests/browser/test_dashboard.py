@@ -76,7 +76,7 @@ def test_headline_cards_and_intervals(server, page):
     expect(p.locator(f"#{ids.DEMO_NOTE}")).to_have_text("Demo data: these posts are simulated")
     expect(p.locator(f"#{ids.FRESHNESS}")).to_contain_text("Posts imported from files")
     expect(p.locator(f"#{ids.LIVE_NOTE}")).to_contain_text("ongoing")  # live refresh is on
-    # The bootstrap intervals arrive a moment after the cards.
+    # The cards come with their bootstrap intervals.
     expect(p.locator(f"#{ids.CARDS} .metric-card", has_text="Dip depth")).to_contain_text("95% interval")
     assert card_values(p)["Recovered at"] == "ongoing"
     assert query(p) == {"brand": "brightmart", "outage": "3"}
