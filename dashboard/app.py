@@ -24,6 +24,7 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     :param env: where basic-authentication users are read from (default ``os.environ``; see
         :mod:`dashboard.auth`): with users configured, every request must sign in.
     """
+    store.map_for_reading()
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
                     suppress_callback_exceptions=False)
     brands = known_brands(settings, store)

@@ -29,6 +29,7 @@ from dipwatch.posts import Post
 SCHEMA_VERSION = 2  # 2: the series rollup (tables rollup and voices)
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
+READ_MAP_BYTES = 256 * 2**20  # Store.map_for_reading: the dashboard's memory map of a SQLite file
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 # The list of an IN (...) given at execution ({"ids": [...]}): compiled once, where a literal list
 # of 500 ids was coerced and compiled again on every query (a fifth of an import's store time).
@@ -307,6 +308,17 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def map_for_reading(self, size: int = READ_MAP_BYTES) -> None:
+        """Have SQLite read the database through a memory map of up to ``size`` bytes, for a
+        long-running reader (the dashboard): page reads become memory reads, which halved reading
+        a window's texts at 1,000,000 posts. Not for writers such as an import: the mapped pages
+        they read would count in their resident memory. (PostgreSQL: nothing to do.)"""
+        if self.dialect != "sqlite":
+            return
+        pragma = f"PRAGMA mmap_size={int(size)}"
+        sa.event.listen(self.engine, "connect", lambda dbapi, _record: dbapi.execute(pragma))
+        self.engine.dispose()  # connections already open are replaced by mapped ones
 
     def __enter__(self) -> Store:
         return self
