@@ -691,27 +691,6 @@ class Store:
                           *(sa.func.sum(both.c[name]) for name in ROLLUP_FIELDS))
                 .group_by(both.c.brand, both.c.scorer, both.c.bucket)))
 
-    def voice_quarters(self, brand: str, scorer: str, start: datetime, end: datetime
-                       ) -> list[tuple[int, str, int, float]] | None:
-        """(quarter-hour start epoch, author, posts, sum of compound) of every author's posts
-        mentioning ``brand`` in [start, end), from the rollup's voices: what one author one voice
-        is made of, without reading the posts. None when the span holds posts with no author (the
-        voices do not have them), or does not start and end on quarter hours."""
-        first, stop = to_epoch(start), to_epoch(end)
-        if first % VOICE_SIZE or stop % VOICE_SIZE:
-            return None
-        in_span = sa.and_(voices.c.brand == brand, voices.c.scorer == scorer, voices.c.bucket >= first,
-                          voices.c.bucket < stop)
-        with self.engine.connect() as conn:
-            everyone = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(rollup.c.posts), 0)).where(
-                rollup.c.brand == brand, rollup.c.scorer == scorer, rollup.c.size == VOICE_SIZE,
-                rollup.c.bucket >= first, rollup.c.bucket < stop)).scalar()
-            rows = conn.execute(sa.select(voices.c.bucket, voices.c.author, voices.c.posts, voices.c.total)
-                                .where(in_span)).all()
-        if sum(row[2] for row in rows) != everyone:
-            return None
-        return [tuple(row) for row in rows]
-
     def rebuild_rollup(self) -> None:
         """Recompute the whole rollup from the stored posts (after editing the tables by hand)."""
         with self.engine.begin() as conn:

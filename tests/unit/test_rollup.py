@@ -162,35 +162,3 @@ def test_brand_sources_follow_saves_and_deletions(store):
     assert store.brand_sources("zed") == ["appstore"]  # a2 is still there
     store.delete_posts("appstore", ["a2"])
     assert store.brand_sources("zed") == []
-
-
-@pytest.mark.parametrize("bucket", ["1h", "1d"])
-def test_votes_from_the_voices_equal_votes_from_the_posts(store, monkeypatch, bucket):
-    """The bootstrap intervals read one author one voice votes from the rollup's voices: the same
-    votes (bucket, author, mean) as grouping the posts themselves; with an anonymous post in the
-    span they fall back to the posts."""
-    from dipwatch.measures_extra import load_votes, load_votes_quick
-
-    monkeypatch.setattr("dipwatch.measures_extra.scorer_id", lambda: SCORER)
-    rng = random.Random(8)
-    items = []
-    for i in range(300):
-        post = Post("file", f"p{i}", T0 + timedelta(minutes=rng.uniform(0, 60 * 50)), "Acme")
-        items.append(ScoredPost(post, f"hash-{rng.choice('abcdef')}", [("acme", "Acme")],
-                                (rng.choice([-0.8, -0.05, 0.0, 0.3, 0.35]), 0, 1, 0)))
-    store.save_posts(items, SCORER)
-    params = MetricParams(bucket=bucket)
-    start, end = T0, T0 + timedelta(days=3)
-
-    def votes(frame):
-        buckets = frame["created_at"].dt.floor(params.bucket_delta)
-        return sorted(zip(buckets, frame["author_hash"], frame["compound"].round(9), strict=True))
-
-    quick = load_votes_quick(store, "acme", params, start, end)
-    assert votes(quick) == votes(load_votes(store, "acme", params, start, end))
-    assert len(quick) < 300  # authors posted more than once in a bucket: fewer votes than posts
-    anonymous = Post("file", "anon", T0 + timedelta(hours=2), "Acme")
-    store.save_posts([ScoredPost(anonymous, None, [("acme", "Acme")], (0.9, 0, 1, 0))], SCORER)
-    with_anonymous = load_votes_quick(store, "acme", params, start, end)
-    assert with_anonymous.equals(load_votes(store, "acme", params, start, end))
-    assert with_anonymous["author_hash"].isna().sum() == 1
