@@ -24,9 +24,11 @@ import re
 import signal
 import string
 import sys
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Protocol
 
 from analysis.vader_fast import Analyzer
@@ -61,9 +63,15 @@ _WORD_BYTES = bytes(
 # forked workers took 0.2 s on a busy 2-core machine (5,000 one-word texts), about the time one
 # process takes to score 5,000 posts, so a smaller batch would not gain.
 PARALLEL_MIN_TEXTS = 5000
-# Texts sent to a worker at a time: big enough that pickling overhead is small, small enough that
-# the last chunks keep every worker busy.
+# Texts sent to a worker at a time (``_chunk_size``): at most PARALLEL_CHUNK and at least
+# PARALLEL_CHUNK_MIN, so that sending them costs little next to scoring them; within these, small
+# enough that each worker gets PARALLEL_CHUNKS_PER_WORKER chunks of a batch, so that one slowed by
+# other processes holds up the batch by one small chunk at the end. For an import's 20,000 texts on
+# 2 workers: 2,500. Chunks of 250 to 5,000 texts all came within 7% of each other on 2 idle cores,
+# the larger ones ahead (more texts per message).
 PARALLEL_CHUNK = 2500
+PARALLEL_CHUNK_MIN = 250
+PARALLEL_CHUNKS_PER_WORKER = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +125,9 @@ class _PhraseFilter:
         :param text: a text without ``_FOLDS_TO_ASCII``.
         """
         words = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split()
-        keys = self.keys.intersection(words)
-        if not keys:  # most texts: 2 us for this method, all told
+        if self.keys.isdisjoint(words):  # most texts: 2 us for this method, all told
             return ()
+        keys = self.keys.intersection(words)
         present = set(words)
         found = [index for key in keys for runs, index in self.runs[key] if runs <= present]
         found.sort()
@@ -178,13 +186,30 @@ def score_texts(texts: Iterable[str], processes: int | None = None) -> list[Scor
     :raises TypeError: if any item is not a str (checked before any scoring starts).
     """
     texts = list(texts)
-    for text in texts:
-        _check_text(text)
+    _check_texts(texts)
     workers = processes or _usable_cpus()
     if workers < 2 or len(texts) < PARALLEL_MIN_TEXTS:
-        scorer = _scorer()
-        return [Score(*_score_with(scorer, text)) for text in texts]
-    return [Score(*row) for row in _score_in_pool(texts, workers)]
+        return _scores_of(_rows(_scorer(), texts))
+    return _scores_of(_score_in_pool(texts, workers))
+
+
+def _scores_of(rows: Iterable[tuple[float, float, float, float]]) -> list[Score]:
+    """``[Score(*row) for row in rows]``, in half the time: ``Score.__init__`` (a frozen dataclass's)
+    sets each field through ``object.__setattr__``; this sets the same slots directly."""
+    new = object.__new__
+    set_compound, set_pos, set_neu, set_neg = (
+        field.__set__ for field in (Score.compound, Score.pos, Score.neu, Score.neg)
+    )
+    scores = []
+    append = scores.append
+    for compound, pos, neu, neg in rows:
+        score = new(Score)
+        set_compound(score, compound)
+        set_pos(score, pos)
+        set_neu(score, neu)
+        set_neg(score, neg)
+        append(score)
+    return scores
 
 
 def _check_text(text: object) -> None:
@@ -192,15 +217,43 @@ def _check_text(text: object) -> None:
         raise TypeError(f"score_text expects a str, got {type(text).__name__}: {text!r:.80}")
 
 
+def _check_texts(texts: Sequence[object]) -> None:
+    """``_check_text`` of each text, in one C loop while they are all str."""
+    if not all(map(isinstance, texts, repeat(str))):
+        for text in texts:
+            _check_text(text)
+
+
 def _score_with(scorer: _Scorer, text: str) -> tuple[float, float, float, float]:
     """(compound, pos, neu, neg) of ``text``, after folding apostrophes and joining lexicon phrases."""
+    return _rows(scorer, [text])[0]
+
+
+def _rows(scorer: _Scorer, texts: list[str]) -> list[tuple[float, float, float, float]]:
+    """``_score_with`` of each text, in order.
+
+    The texts are prepared (``_prepare``) in one loop, then scored in another: the same work in one
+    loop took about 10% more time (7% to 12% in three runs on benchmarks/scoring.py's texts), each
+    text's two steps evicting the other's code and data from the CPU's caches.
+    """
+    prepared = [_prepare(scorer, text) for text in texts]
+    analyzer = scorer.analyzer
+    if isinstance(analyzer, Analyzer):
+        return list(map(analyzer.polarity_row, prepared))
+    return [_row(analyzer.polarity_scores(text)) for text in prepared]
+
+
+def _row(scores: dict[str, float]) -> tuple[float, float, float, float]:
+    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
+
+
+def _prepare(scorer: _Scorer, text: str) -> str:
+    """``text`` as the analyzer scores it: apostrophes folded, lexicon phrases joined."""
     # str.translate took 6 us a post even with nothing to fold (benchmarks/scoring.py's texts);
     # an ASCII text has nothing to fold, and the two searches take 0.1 us.
     if not text.isascii() and ("\u2019" in text or "\u2018" in text):
         text = text.translate(_APOSTROPHES)
-    text = _join_phrases(scorer, text)
-    scores = scorer.analyzer.polarity_scores(text)
-    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
+    return _join_phrases(scorer, text)
 
 
 def _join_phrases(scorer: _Scorer, text: str) -> str:
@@ -226,10 +279,23 @@ def _join_phrases(scorer: _Scorer, text: str) -> str:
     return _subset_pattern(candidates).sub(_phrase_token, text)
 
 
-def _score_chunk(texts: list[str]) -> list[tuple[float, float, float, float]]:
-    # Runs in a worker; tuples pickle faster than Score objects.
-    scorer = _scorer()
-    return [_score_with(scorer, text) for text in texts]
+def _score_chunk(texts: list[str]) -> array:
+    """The rows of ``texts`` one after another, 4 doubles a text: what a worker sends back.
+
+    An array pickles as one bytes object and unpickles without a float object per number: the parent
+    turns it into tuples in two thirds of the time it took to unpickle a list of tuples. Its doubles
+    are the rows' floats, bit for bit.
+    """
+    rows = array("d")
+    for row in _rows(_scorer(), texts):
+        rows.extend(row)
+    return rows
+
+
+def _unflatten(rows: array) -> Iterator[tuple[float, float, float, float]]:
+    """The (compound, pos, neu, neg) tuples of an array from ``_score_chunk``."""
+    numbers = iter(rows)
+    return zip(numbers, numbers, numbers, numbers, strict=True)
 
 
 def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, float, float]]:
@@ -237,6 +303,12 @@ def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, f
     chunks = -(-len(texts) // PARALLEL_CHUNK)
     with ScoringPool(min(workers, chunks)) as pool:
         return pool.rows(texts)()
+
+
+def _chunk_size(count: int, workers: int) -> int:
+    """Texts a worker scores at a time, of a batch of ``count`` given to ``workers`` (see
+    ``PARALLEL_CHUNK``): a batch's result is ready only when all its chunks are."""
+    return max(PARALLEL_CHUNK_MIN, min(PARALLEL_CHUNK, -(-count // (workers * PARALLEL_CHUNKS_PER_WORKER))))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -444,16 +516,33 @@ class ScoringPool:
 
         :raises TypeError: if any item is not a str (checked before any scoring starts).
         """
-        for text in texts:
-            _check_text(text)
-        rows = self.rows(texts)
-        return lambda: [Score(*row) for row in rows()]
+        _check_texts(texts)
+        if self._pool is None:
+            return lambda: _scores_of(_rows(_scorer(), texts))
+        futures = self._submit(_score_chunk, texts)
+        # Each chunk's Scores are made as soon as it is back, while the workers score the others.
+        return lambda: [score for future in futures for score in _scores_of(_unflatten(future.result()))]
 
     def rows(self, texts: list[str]) -> Callable[[], list[tuple[float, float, float, float]]]:
         """:meth:`submit` for checked texts, giving (compound, pos, neu, neg) tuples."""
         if self._pool is None:
-            scorer = _scorer()
-            return lambda: [_score_with(scorer, text) for text in texts]
-        futures = [self._pool.submit(_score_chunk, texts[i : i + PARALLEL_CHUNK])
-                   for i in range(0, len(texts), PARALLEL_CHUNK)]
-        return lambda: [row for future in futures for row in future.result()]
+            return lambda: _rows(_scorer(), texts)
+        return self.map_rows(_score_chunk, texts)
+
+    def map_rows(self, score_chunk: Callable[[list[str]], array],
+                 texts: list[str]) -> Callable[[], list[tuple[float, float, float, float]]]:
+        """:meth:`rows` through another scorer (benchmarks/scoring.py times the analyzer alone).
+
+        :param score_chunk: a module-level function (the workers get it by name), which returns
+            the rows of a list of texts as ``_score_chunk`` returns them.
+        :param texts: the texts, as ``score_chunk`` takes them.
+        """
+        if self._pool is None:
+            return lambda: list(_unflatten(score_chunk(texts)))
+        futures = self._submit(score_chunk, texts)
+        return lambda: [row for future in futures for row in _unflatten(future.result())]
+
+    def _submit(self, score_chunk: Callable[[list[str]], array], texts: list[str]) -> list[Future[array]]:
+        assert self._pool is not None
+        size = _chunk_size(len(texts), self.processes)
+        return [self._pool.submit(score_chunk, texts[i : i + size]) for i in range(0, len(texts), size)]

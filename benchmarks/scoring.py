@@ -9,11 +9,13 @@ dampeners, idioms, emoji, runs of ! and ?, outage phrases). Both analyzers carry
 
 Prints, measured in the same run on the same texts:
 - vaderSentiment, one process (baseline): posts/s;
-- vader_fast, one process: posts/s and the ratio to the baseline;
+- vader_fast, one process and on all cores: the exact scorer (analysis.vader_fast.Analyzer alone,
+  whose scores must equal vaderSentiment's), on all cores through a ScoringPool for all blocks of
+  20,000 texts: posts/s and the ratio to the baseline;
 - analysis.sentiment.score_texts in one process and on all cores: the whole dipwatch scorer, which
-  also folds apostrophes and joins outage phrases into tokens before the analyzer (work the first two
-  lines leave out), on all cores through one ScoringPool for all blocks of 20,000 texts, as
-  dipwatch import scores them: posts/s and the ratio to the baseline;
+  also folds apostrophes and joins outage phrases into tokens before the analyzer (work the lines
+  above leave out), on all cores through the same ScoringPool, as dipwatch import scores its blocks
+  of 20,000 texts: posts/s and the ratio to the baseline;
 - mismatches: texts whose scores differ from vaderSentiment's (repr of the dict, or the Score), must be 0.
 """
 
@@ -23,6 +25,7 @@ import argparse
 import os
 import random
 import time
+from array import array
 from pathlib import Path
 
 from analysis import sentiment
@@ -92,6 +95,16 @@ def build_texts(count: int, seed: int) -> list[str]:
     return texts
 
 
+def exact_chunk(texts: list[str]) -> array:
+    """vader_fast's rows of ``texts``, as ``sentiment._score_chunk`` returns the whole scorer's (runs
+    in the pool's workers)."""
+    analyzer = sentiment._scorer().analyzer
+    rows = array("d")
+    for text in texts:
+        rows.extend(analyzer.polarity_row(text))
+    return rows
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:10,.0f} posts/s  ({seconds:6.1f} s)"
 
@@ -111,29 +124,37 @@ def main() -> None:
     prepared = [text.translate(sentiment._APOSTROPHES) for text in texts]
     prepared = [reference.phrases.sub(sentiment._phrase_token, text) for text in prepared]
 
-    # The three are timed block by block, in turn, so that load from other processes on a shared
-    # machine falls on all three alike instead of on whichever ran when it peaked.
-    expected, got, scores = [], [], []
-    baseline = single = sequential = parallel = 0.0
+    # The five are timed block by block, in turn, so that load from other processes on a shared
+    # machine falls on all of them alike instead of on whichever ran when it peaked.
+    expected, got, exact_rows, scores = [], [], [], []
+    baseline = single = exact = sequential = parallel = 0.0
     pool = sentiment.ScoringPool().__enter__()  # one pool for all blocks, as dipwatch import keeps
     for start in range(0, len(texts), BLOCK):
+        block, prepared_block = texts[start : start + BLOCK], prepared[start : start + BLOCK]
         started = time.perf_counter()
-        expected += [reference.analyzer.polarity_scores(text) for text in prepared[start : start + BLOCK]]
+        expected += [reference.analyzer.polarity_scores(text) for text in prepared_block]
         baseline += time.perf_counter() - started
         started = time.perf_counter()
-        got += [fast.analyzer.polarity_scores(text) for text in prepared[start : start + BLOCK]]
+        got += [fast.analyzer.polarity_scores(text) for text in prepared_block]
         single += time.perf_counter() - started
         started = time.perf_counter()
-        sentiment.score_texts(texts[start : start + BLOCK], processes=1)
+        exact_rows += pool.map_rows(exact_chunk, prepared_block)()
+        exact += time.perf_counter() - started
+        started = time.perf_counter()
+        sentiment.score_texts(block, processes=1)
         sequential += time.perf_counter() - started
         started = time.perf_counter()
-        scores += pool.submit(texts[start : start + BLOCK])()
+        scores += pool.submit(block)()
         parallel += time.perf_counter() - started
     pool.__exit__(None, None, None)
 
     single_mismatches = sum(repr(a) != repr(b) for a, b in zip(expected, got, strict=True))
+    exact_mismatches = sum(
+        repr(row) != repr((e["compound"], e["pos"], e["neu"], e["neg"]))
+        for row, e in zip(exact_rows, expected, strict=True)
+    )
     parallel_mismatches = sum(
-        score != sentiment.Score(e["compound"], e["pos"], e["neu"], e["neg"])
+        repr(score) != repr(sentiment.Score(e["compound"], e["pos"], e["neu"], e["neg"]))
         for score, e in zip(scores, expected, strict=True)
     )
     print(f"texts: {len(texts):,} (4 VADER corpora + variants, seed {options.seed}), in blocks of {BLOCK:,}; "
@@ -141,10 +162,11 @@ def main() -> None:
     cpus = sentiment._usable_cpus()
     print(f"{'vaderSentiment, 1 process (baseline):':<40}{rate(len(texts), baseline)}")
     print(f"{'vader_fast, 1 process:':<40}{rate(len(texts), single)}  x{baseline / single:.2f}")
+    print(f"{f'vader_fast, {cpus} processes:':<40}{rate(len(texts), exact)}  x{baseline / exact:.2f}")
     print(f"{'score_texts, 1 process:':<40}{rate(len(texts), sequential)}  x{baseline / sequential:.2f}")
     print(f"{f'ScoringPool, {cpus} processes:':<40}{rate(len(texts), parallel)}  x{baseline / parallel:.2f}")
-    print(f"mismatches: vader_fast {single_mismatches}, score_texts {parallel_mismatches} "
-          f"(of {len(texts):,} texts each)")
+    print(f"mismatches: vader_fast {single_mismatches}, vader_fast on {cpus} processes {exact_mismatches}, "
+          f"score_texts {parallel_mismatches} (of {len(texts):,} texts each)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import array
 import importlib.metadata
 import importlib.resources
+import pickle
 import random
 import re
 import statistics
@@ -359,3 +361,54 @@ def test_folds_to_ascii_lists_every_character_ignorecase_matches_to_ascii():
     for char in map(chr, range(0x80)):
         found.update(re.findall(re.escape(char), everything, re.IGNORECASE))
     assert found == set(sentiment._FOLDS_TO_ASCII)
+
+
+def test_scoring_pool_gives_the_in_process_scores_in_order(lexicon_phrases):
+    texts = generated_texts(lexicon_phrases, 3000, seed=21) + read_ground_truth(TWEETS)[0][:3000] + [""]
+    scorer = sentiment._scorer()
+    rows = [sentiment._score_with(scorer, text) for text in texts]
+    with sentiment.ScoringPool(2) as pool:
+        assert pool.rows(texts)() == rows
+        assert pool.submit(texts)() == [Score(*row) for row in rows]
+        assert pool.map_rows(sentiment._score_chunk, texts[:700])() == rows[:700]
+        assert pool.rows([])() == []
+    with sentiment.ScoringPool(1) as pool:  # no workers: scored here, when asked for
+        assert pool.rows(texts)() == rows
+        assert pool.submit(texts)() == [Score(*row) for row in rows]
+        assert pool.map_rows(sentiment._score_chunk, texts[:700])() == rows[:700]
+
+
+def test_score_chunk_sends_the_rows_bit_for_bit():
+    rows = [(-0.0, 0.0, 1.0, 0.0), (0.1, 0.2, 0.3, 0.4), (-0.9999, 0.0, 0.001, 0.999)]
+    packed = array.array("d", [number for row in rows for number in row])
+    sent = pickle.loads(pickle.dumps(packed))  # noqa: S301 (our own bytes, as the workers send them)
+    assert repr(list(sentiment._unflatten(sent))) == repr(rows)
+    with pytest.raises(ValueError, match="zip"):
+        list(sentiment._unflatten(array.array("d", [0.0] * 5)))
+
+
+def test_chunks_keep_every_worker_busy_to_the_end():
+    # An import's block of 20,000 posts: several chunks a worker, so that the last is short.
+    assert sentiment._chunk_size(20_000, 2) * 2 * 4 <= 20_000  # 4 chunks a worker at least
+    assert sentiment._chunk_size(5_000, 2) >= sentiment.PARALLEL_CHUNK_MIN
+    assert sentiment._chunk_size(10**6, 2) == sentiment.PARALLEL_CHUNK
+    assert sentiment._chunk_size(0, 2) >= 1
+
+
+def test_a_non_str_among_many_raises_naming_it():
+    texts = ["fine"] * 100 + [b"bytes"] + ["fine"]
+    with pytest.raises(TypeError, match="expects a str, got bytes"):
+        sentiment._check_texts(texts)
+    sentiment._check_texts(texts[:100])
+    with pytest.raises(TypeError, match="got NoneType"), sentiment.ScoringPool(1) as pool:
+        pool.submit(["fine", None])
+
+
+def test_scores_of_rows_are_the_scores_the_constructor_makes():
+    rows = [(-0.0, 0.0, 1.0, 0.0), (0.5, 0.25, 0.75, 0.0), (-1.0, 0.0, 0.1, 0.9)]
+    made = sentiment._scores_of(rows)
+    assert made == [Score(*row) for row in rows]
+    assert [repr(score) for score in made] == [repr(Score(*row)) for row in rows]
+    assert made[2].label == "negative"
+    with pytest.raises(AttributeError):
+        made[0].compound = 1.0  # type: ignore[misc]

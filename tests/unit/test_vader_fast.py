@@ -11,9 +11,15 @@ import random
 from pathlib import Path
 
 import pytest
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+    SentiText,
+)
 
-from analysis import sentiment
+from analysis import sentiment, vader_fast
 from analysis.vader_fast import Analyzer
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "vader"
@@ -147,7 +153,8 @@ def test_same_scores_on_random_rule_texts(reference, fast):
         "great!!!", "great!!!!!!!!", "great??", "great???", "great????", "bad!?!?", "bad ! ! ?",
         "\U0001F600", "\U0001F600\U0001F600", "good\U0001F600", "good \U0001F600", "good\t\U0001F600",
         "\U0001F600 good", "\U0001F494!!", "\U0001F44D\U0001F3FD great", "\U0001F1FA\U0001F1F8 win",
-        " \U0001F600 ",
+        " \U0001F600 ", "\U0001F600\U0001F494 good", "a\U0001F600b\U0001F600c \U0001F494\U0001F600",
+        "not \U0001F600", "\U0001F600 but \U0001F494", "isn't \U0001F44D",
         "caf\u00e9 tr\u00e8s bon", "\u0130STANBUL GOOD", "STRA\u00dfE bad", "\ufb01ne", "na\u00efve \u2764",
         "good\u200dbad", "\u00a9 good", "\u2019good\u2019", "\u4e0d\u597d",
         "\U0001d4f0\U0001d4f8\U0001d4f8\U0001d4ed",
@@ -156,6 +163,60 @@ def test_same_scores_on_random_rule_texts(reference, fast):
 )
 def test_same_scores_on_edge_cases(reference, fast, text):
     assert repr(fast.polarity_scores(text)) == repr(reference.polarity_scores(text))
+
+
+def test_same_scores_at_every_distance_from_a_rule_word(reference, fast):
+    # Rules reach three words back and (idioms) two ahead of the word they score; vader_fast skips
+    # them for lexicon words farther from every rule word, so each distance is tried, both ways.
+    rule_words = sorted({*MODIFIERS, "bus", "stop", "yeah", "right", "kiss", "death", "beating", "bomb",
+                         "shit", "bad", "ass", "die", "sort", "enough", "kinda", "won't", "NEVER", "Least"})
+    texts = [
+        f"{before}{' x' * gap} {head}{after}"
+        for rule in rule_words
+        for gap in range(5)
+        for head in ("good", "BAD", "heart", "stop", "death")
+        for before, after in ((rule, ""), ("x", f"{' x' * gap} {rule} it"))
+    ]
+    assert mismatches(reference, fast, texts) == []
+
+
+def test_same_scores_when_but_rewrites_an_earlier_equal_valence(reference, fast):
+    # vaderSentiment's "but" loop finds each valence with list.index: halving a word worth 2v makes
+    # it equal to a later word worth v, whose weight then goes to the earlier slot.
+    words = {valence: word for word, valence in fast.lexicon.items() if word.isalpha()}
+    pairs = [(words[2 * valence], words[valence]) for valence in words if 2 * valence in words][:20]
+    assert len(pairs) >= 10
+    texts = [text for double, single in pairs for text in (
+        f"{double} {single} but ok", f"{double} {single} {single} but {double}", f"x but {double} {single}",
+        f"-{double} -{single} BUT {single} {double}",
+    )]
+    assert mismatches(reference, fast, texts) == []
+
+
+def test_polarity_row_is_polarity_scores_as_a_tuple(fast):
+    for text in [*random_texts(2000, seed=13), "", "good", "\U0001F600 good!!"]:
+        scores = fast.polarity_scores(text)
+        row = fast.polarity_row(text)
+        assert repr(row) == repr((scores["compound"], scores["pos"], scores["neu"], scores["neg"]))
+
+
+def test_words_are_vaders_lower_cased_tokens():
+    odd = "A: :) ;-) ... 'x' '' --- GOOD!!! (ok) a_b _x_ ,,,no,,, \u0130\u0130! \u212a!! STRA\u00dfE."
+    texts = [*random_texts(3000, seed=17), *read_texts("tweets_GroundTruth.txt")[:1000], odd, odd.upper()]
+    for text in texts:
+        assert vader_fast._words(text) == [word.lower() for word in SentiText(text).words_and_emoticons]
+
+
+def test_rule_words_hold_a_word_of_every_rule():
+    # What lets vader_fast skip the rules for a lexicon word with no rule word within reach.
+    rule_words = vader_fast._RULE_WORDS
+    assert {word for word in BOOSTER_DICT if " " not in word} <= rule_words
+    assert set(NEGATE) <= rule_words
+    assert {"no", "so", "this", "least", "kind"} <= rule_words
+    for phrase in [*SPECIAL_CASES, *BOOSTER_DICT]:
+        if " " in phrase:
+            assert rule_words.intersection(phrase.split()), phrase
+    assert "but" not in rule_words  # applied to the whole text instead
 
 
 def test_same_scores_on_very_long_texts(reference, fast):
