@@ -489,7 +489,7 @@ class ScoringPool:
         are scored in this process when their result is asked for.
     :param beside: the caller keeps working hard meanwhile (an import storing posts): one worker
         fewer than the CPUs, so that it keeps a core, but at least one worker process wherever there
-        are two CPUs. Three busy processes on two cores made a 1,000,000-row import 8% slower.
+        are two CPUs. Three busy processes on two cores made a 1,000,000-row import 7% slower.
     """
 
     def __init__(self, processes: int | None = None, beside: bool = False):

@@ -212,7 +212,7 @@ def _parallel(work):
 
     One worker fewer than the CPUs: this process keeps one for itself (it reads the file and
     checks the ids meanwhile). A worker per CPU made three busy processes time-share two cores,
-    and the whole import took 8% longer at 1,000,000 rows.
+    and the whole import took 7% longer at 1,000,000 rows.
     """
     if usable_cpus() < 2:
         yield lambda items: map(work, items)
