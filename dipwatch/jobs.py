@@ -95,11 +95,11 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
                 tz: tzinfo | None = None, skip_bad: bool = False) -> ImportReport:
     """Import a CSV or JSONL file of posts for ``brand``.
 
-    The file is read once. Its rows are checked on every core, in chunks of ``PARSE_CHUNK``, and the
-    rows to import are kept in a temporary spool file. Unless ``skip_bad``, a file with any rejected
-    row writes nothing, so a re-run after fixing it starts from a clean state. Then blocks of
-    ``IMPORT_BLOCK`` rows are scored on every core while the previous block is stored, each block in
-    one transaction.
+    The file is read once, in this process; its rows are checked in worker processes (one fewer than
+    the CPUs), in chunks of ``PARSE_CHUNK``, and the rows to import are kept in a temporary spool
+    file. Unless ``skip_bad``, a file with any rejected row writes nothing, so a re-run after fixing
+    it starts from a clean state. Then blocks of ``IMPORT_BLOCK`` rows are scored by the workers
+    while this process stores the previous block, each block in one transaction.
 
     :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
     """
@@ -165,7 +165,7 @@ class _RowCheck:
 
 
 def _check_and_spool(path: Path, check: _RowCheck, skip_bad: bool, report: ImportReport, spool) -> int:
-    """Read every row of ``path``, check the rows on every core, and pickle the rows to import into
+    """Read every row of ``path``, check the rows in workers, and pickle the rows to import into
     ``spool`` in chunks (until a rejection, unless ``skip_bad``: then nothing will be imported).
     Returns the number of chunks written."""
     rows = read_rows(path)  # the format and the header are checked here, before any worker starts
