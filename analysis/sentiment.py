@@ -25,6 +25,7 @@ import signal
 import string
 import sys
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -546,6 +547,25 @@ class ScoringPool:
             return lambda: list(_unflatten(score_chunk(texts)))
         futures = self._submit(score_chunk, texts)
         return lambda: [row for future in futures for row in _unflatten(future.result())]
+
+    def map(self, work: Callable, items: Iterable) -> Iterator:
+        """``work(item)`` of each item, in order, on the workers (in this process without them),
+        with a few items in flight at a time: other work that fits these processes, as an import
+        checks the rows of its file on them before it scores them.
+
+        :param work: a picklable callable (a module-level function, or an instance of a
+            module-level class).
+        """
+        if self._pool is None:
+            yield from map(work, items)
+            return
+        pending: deque[Future] = deque()
+        for item in items:
+            pending.append(self._pool.submit(work, item))
+            if len(pending) > 2 * self.processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def _submit(self, score_chunk: Callable[[list[str]], array], texts: list[str]) -> list[Future[array]]:
         assert self._pool is not None

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
 import os
 import pickle
-import sys
 import tempfile
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
-from analysis.sentiment import _die_with_parent as die_with_parent
-from analysis.sentiment import _usable_cpus as usable_cpus
 from collectors.files import Rejected, SeenIds, duplicate_rejection, read_rows, to_post
 from dipwatch.brands import Brand
-from dipwatch.epoch import to_epoch
 from dipwatch.posts import Post
 from dipwatch.store import Checkpoint, PostRow, ScoredPost, Store
 
 BATCH = 2000
-# Rows an import scores at once, on every core, then stores in one transaction; two blocks are held
+# Rows an import scores at once (on its ScoringPool), then stores in one transaction; two blocks are held
 # in memory at a time (one scored, one stored). Larger transactions write the rollup's and the
 # indexes' hot pages fewer times: 2,000-row transactions took 25% longer.
 IMPORT_BLOCK = 20_000
@@ -105,22 +97,24 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
     """
     report = ImportReport(str(path))
     salt = store.get_meta("author_salt")
-    with tempfile.TemporaryFile(prefix="dipwatch-import-") as spool:
-        chunks = _check_and_spool(path, _RowCheck(source, tz, brand, match, salt), skip_bad, report, spool)
+    rows = read_rows(path)  # the format and the header are checked here, before any worker starts
+    # One pool for both steps: its workers fork once, from this process while it is still small.
+    with tempfile.TemporaryFile(prefix="dipwatch-import-") as spool, ScoringPool(beside=True) as pool:
+        check = _RowCheck(source, tz, brand, match, salt)
+        chunks = _check_and_spool(pool.map(check, _chunks(rows, PARSE_CHUNK)), skip_bad, report, spool)
         if report.rejected and not skip_bad:
             return report
         started = datetime.now(UTC)
         spool.seek(0)
-        with ScoringPool(beside=True) as pool:
-            waiting = None  # (block, its new rows, their scores when they are ready)
-            for block in _spooled_blocks(spool, chunks):
-                fresh = _not_stored(store, block)
-                scoring = pool.rows([row.text for row in fresh])
-                if waiting is not None:
-                    _save_block(store, *waiting, report)
-                waiting = (block, fresh, scoring)
+        waiting = None  # (block, its new rows, their scores when they are ready)
+        for block in _spooled_blocks(spool, chunks):
+            fresh = _not_stored(store, block)
+            scoring = pool.rows([row.text for row in fresh])
             if waiting is not None:
                 _save_block(store, *waiting, report)
+            waiting = (block, fresh, scoring)
+        if waiting is not None:
+            _save_block(store, *waiting, report)
     report.written = True
     store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
                      report.counts(), message=str(path))
@@ -157,21 +151,17 @@ class _RowCheck:
             term = self.brand.match(post.text) if self.match else self.brand.name
             good.append((line, post.post_id, term is not None))
             if term is not None:
-                kept.append(PostRow(post.source, post.post_id, post.kind, to_epoch(post.created_at),
-                                    post.text, author_hash(self.salt, post.author), post.url,
-                                    post.parent_id, post.engagement, post.rating,
-                                    ((self.brand.key, term),), None))
+                kept.append(PostRow.of(post, author_hash(self.salt, post.author), ((self.brand.key, term),)))
         return good, rejected, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
 
 
-def _check_and_spool(path: Path, check: _RowCheck, skip_bad: bool, report: ImportReport, spool) -> int:
-    """Read every row of ``path``, check the rows in workers, and pickle the rows to import into
-    ``spool`` in chunks (until a rejection, unless ``skip_bad``: then nothing will be imported).
-    Returns the number of chunks written."""
-    rows = read_rows(path)  # the format and the header are checked here, before any worker starts
+def _check_and_spool(checked: Iterator[tuple], skip_bad: bool, report: ImportReport, spool) -> int:
+    """Count the ``checked`` chunks (what :class:`_RowCheck` gives, in file order), reject repeated
+    ids, and write the rows to import to ``spool`` (until a rejection, unless ``skip_bad``: then
+    nothing will be imported). Returns the number of chunks written."""
     written = 0
-    with closing(SeenIds()) as seen, _parallel(check) as run:
-        for good, rejected, blob in run(_chunks(rows, PARSE_CHUNK)):
+    with closing(SeenIds()) as seen:
+        for good, rejected, blob in checked:
             repeated = seen.repeats([(line, post_id) for line, post_id, _ in good])
             report.read += len(good) + len(rejected)
             rejected += [duplicate_rejection(line, post_id, repeated[line]) for line, post_id, _ in good
@@ -203,38 +193,6 @@ def _chunks(rows, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-@contextmanager
-def _parallel(work):
-    """A function that maps ``work`` over an iterable in worker processes, in order, holding at
-    most a few items in flight; in this process when it has one CPU.
-
-    One worker fewer than the CPUs: this process keeps one for itself (it reads the file and
-    checks the ids meanwhile). A worker per CPU made three busy processes time-share two cores,
-    and the whole import took 7% longer at 1,000,000 rows.
-    """
-    if usable_cpus() < 2:
-        yield lambda items: map(work, items)
-        return
-    workers = usable_cpus() - 1
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    gc.freeze()  # the forked workers must not copy the parent's memory page by page (see ScoringPool)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            def ordered(items):
-                pending = deque()
-                for item in items:
-                    pending.append(pool.submit(work, item))
-                    if len(pending) > 2 * workers:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-
-            yield ordered
-    finally:
-        gc.unfreeze()
 
 
 def _spooled_blocks(spool, chunks: int) -> Iterator[list]:

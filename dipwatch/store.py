@@ -30,10 +30,8 @@ SCHEMA_VERSION = 2  # 2: the series rollup (tables rollup and voices)
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 READ_MAP_BYTES = 256 * 2**20  # Store.map_for_reading: the dashboard's memory map of a SQLite file
-ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
-# The list of an IN (...) given at execution ({"ids": [...]}): compiled once, where a literal list
-# of 500 ids was coerced and compiled again on every query (a fifth of an import's store time).
-IDS = sa.bindparam("ids", expanding=True)
+# Posts deleted per step of delete_posts (their rollup events are held in memory meanwhile).
+ID_CHUNK = 500
 WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores on PostgreSQL
 # The series rollup keeps, per brand, scorer and bucket of these sizes (the dashboard's 15 min, 1 h
 # and 1 day), the sums a series needs, with and without one author one voice; a vote is negative
@@ -199,10 +197,7 @@ class ScoredPost:
     score: tuple[float, float, float, float] | None = None  # compound, pos, neu, neg
 
     def row(self) -> PostRow:
-        post = self.post
-        return PostRow(post.source, post.post_id, post.kind, to_epoch(post.created_at), post.text,
-                       self.author_hash, post.url, post.parent_id, post.engagement, post.rating,
-                       tuple(self.mentions), self.score)
+        return PostRow.of(self.post, self.author_hash, self.mentions, self.score)
 
 
 MENTION_COLUMNS = ("post", "brand", "term", "created_at")
@@ -229,6 +224,13 @@ class PostRow(NamedTuple):
     rating: int | None
     mentions: tuple[tuple[str, str], ...]  # (brand key, matched term)
     score: tuple[float, float, float, float] | None  # compound, pos, neu, neg
+
+    @classmethod
+    def of(cls, post: Post, author_hash: str | None, mentions: Sequence[tuple[str, str]],
+           score: tuple[float, float, float, float] | None = None) -> PostRow:
+        return cls(post.source, post.post_id, post.kind, to_epoch(post.created_at), post.text,
+                   author_hash, post.url, post.parent_id, post.engagement, post.rating,
+                   tuple(mentions), score)
 
 
 @dataclass(frozen=True)
@@ -619,22 +621,21 @@ class Store:
                        brands: Collection[tuple[int, str]] | None = None, sign: int = 1) -> list[tuple]:
         """Rollup events for the stored mentions and scores of the posts ``rowids``: every scorer's
         (``scorer`` None) or one; every mention's or only the (post, brand) pairs in ``brands``."""
-        events = []
-        for i in range(0, len(rowids), ID_CHUNK):
-            query = (
-                sa.select(mentions.c.post, mentions.c.brand, scores.c.scorer, mentions.c.created_at,
-                          scores.c.compound, posts.c.author_hash)
-                .join(scores, scores.c.post == mentions.c.post)
-                .join(posts, posts.c.id == mentions.c.post)
-                .where(mentions.c.post.in_(IDS))
-            )
-            if scorer is not None:
-                query = query.where(scores.c.scorer == scorer)
-            events += [(brand, scorer_, created, compound, author, sign)
-                       for post, brand, scorer_, created, compound, author
-                       in conn.execute(query, {"ids": list(rowids[i : i + ID_CHUNK])})
-                       if brands is None or (post, brand) in brands]
-        return events
+        if not rowids:
+            return []
+        query = (
+            sa.select(mentions.c.post, mentions.c.brand, scores.c.scorer, mentions.c.created_at,
+                      scores.c.compound, posts.c.author_hash)
+            .join(scores, scores.c.post == mentions.c.post)
+            .join(posts, posts.c.id == mentions.c.post)
+            .where(self._in_list(mentions.c.post, sa.BigInteger))
+        )
+        if scorer is not None:
+            query = query.where(scores.c.scorer == scorer)
+        return [(brand, scorer_, created, compound, author, sign)
+                for post, brand, scorer_, created, compound, author
+                in conn.execute(query, self._list_param(rowids))
+                if brands is None or (post, brand) in brands]
 
     def _rebuild_rollup(self, conn) -> None:
         """Fill the rollup from the stored mentions and scores, all in the database (the migration
@@ -816,19 +817,17 @@ class Store:
     def _stored_state(self, conn, rowids: list[int], scorer: str
                       ) -> dict[int, tuple[tuple[str, ...], float | None]]:
         """For stored posts: the brands they already mention and their compound by ``scorer``."""
-        state: dict[int, tuple[tuple[str, ...], float | None]] = {}
-        for i in range(0, len(rowids), ID_CHUNK):
-            chunk = rowids[i : i + ID_CHUNK]
-            found = conn.execute(sa.select(scores.c.post, scores.c.compound).where(
-                scores.c.post.in_(IDS), scores.c.scorer == scorer), {"ids": chunk})
-            compounds = dict(found.all())
-            brands_of: dict[int, list[str]] = {}
-            for post, brand in conn.execute(sa.select(mentions.c.post, mentions.c.brand)
-                                            .where(mentions.c.post.in_(IDS)), {"ids": chunk}):
-                brands_of.setdefault(post, []).append(brand)
-            for rowid in chunk:
-                state[rowid] = (tuple(brands_of.get(rowid, ())), compounds.get(rowid))
-        return state
+        if not rowids:
+            return {}
+        ids = self._list_param(rowids)
+        compounds = dict(iter(conn.execute(sa.select(scores.c.post, scores.c.compound).where(
+            self._in_list(scores.c.post, sa.BigInteger), scores.c.scorer == sa.bindparam("scorer")),
+            {**ids, "scorer": scorer})))
+        brands_of: dict[int, list[str]] = {}
+        for post, brand in conn.execute(sa.select(mentions.c.post, mentions.c.brand)
+                                        .where(self._in_list(mentions.c.post, sa.BigInteger)), ids):
+            brands_of.setdefault(post, []).append(brand)
+        return {rowid: (tuple(brands_of.get(rowid, ())), compounds.get(rowid)) for rowid in rowids}
 
     def _row_ids(self, conn, source: str, post_ids: list[str]) -> dict[str, int]:
         """{post_id: row id} of the stored posts of ``source`` among ``post_ids``."""
@@ -1154,9 +1153,11 @@ class Store:
                 self._roll(conn, self._scored_events(conn, rowids, sign=-1))
                 # Explicit deletes rather than ON DELETE CASCADE: SQLite enforces it only with the
                 # foreign_keys pragma, and a store opened by another tool may not set it.
+                ids = self._list_param(rowids)
                 for table in (mentions, scores):
-                    conn.execute(sa.delete(table).where(table.c.post.in_(IDS)), {"ids": rowids})
-                deleted += conn.execute(sa.delete(posts).where(posts.c.id.in_(IDS)), {"ids": rowids}).rowcount
+                    conn.execute(sa.delete(table).where(self._in_list(table.c.post, sa.BigInteger)), ids)
+                deleted += conn.execute(sa.delete(posts).where(self._in_list(posts.c.id, sa.BigInteger)),
+                                        ids).rowcount
             for brand in brands_before:  # a brand left with no post from this source loses it
                 still = sa.exists().where(mentions.c.brand == brand, mentions.c.post == posts.c.id,
                                           posts.c.source == source)
