@@ -78,3 +78,16 @@ def brand_from_name(name: str, origin: str = "import") -> Brand:
     """A brand known only by its name (created by ``dipwatch import``): matched by its name alone."""
     key = normalise_brand_name(name)
     return Brand(key=key, name=name.strip(), terms=(name.strip(),), origin=origin)
+
+
+def known_brands(settings, store) -> dict[str, Brand]:
+    """Brands of the config (``settings.brands``), plus those the store knows (created by
+    ``dipwatch import`` or the demo). Here, not in dipwatch.measures: `dipwatch import` needs it,
+    and measures loads pandas and numpy, which cost an import a second and made its process, and the
+    workers it forks, larger."""
+    brands = dict(settings.brands)
+    for row in store.list_brands():
+        if row["key"] not in brands:
+            brands[row["key"]] = Brand(key=row["key"], name=row["name"], terms=tuple(row["terms"]),
+                                       competitors=tuple(row["competitors"]), origin=row["origin"])
+    return brands

@@ -177,9 +177,8 @@ def _serve(settings, store, host, port):
 def import_(db, config, file, brand, source, match, tz, skip_bad):
     """Import posts from a CSV or JSON Lines FILE (columns id, created_at, text; optional author,
     url, engagement)."""
-    from dipwatch.brands import brand_from_name, normalise_brand_name
+    from dipwatch.brands import brand_from_name, known_brands, normalise_brand_name
     from dipwatch.jobs import import_file
-    from dipwatch.measures import known_brands
     from dipwatch.times import parse_zone
 
     settings, store = open_store(db, config)
@@ -226,7 +225,7 @@ def score(db, config):
 @handle_errors
 def brands(db, config):
     """List the known brands, their terms and post counts."""
-    from dipwatch.measures import known_brands
+    from dipwatch.brands import known_brands
 
     settings, store = open_store(db, config)
     for key, brand in sorted(known_brands(settings, store).items()):
@@ -346,7 +345,7 @@ def outages():
 def outages_add(db, config, brand, start, end, label, severity, tz):
     """Add one outage window."""
     from analysis.windows import make_window
-    from dipwatch.measures import known_brands
+    from dipwatch.brands import known_brands
     from dipwatch.times import parse_zone
 
     settings, store = open_store(db, config)
@@ -365,7 +364,7 @@ def outages_add(db, config, brand, start, end, label, severity, tz):
 def outages_import(db, config, file, tz):
     """Import outage windows from a CSV FILE (brand,start,end,label[,severity]); all or nothing."""
     from analysis.windows import WindowError, read_windows_csv
-    from dipwatch.measures import known_brands
+    from dipwatch.brands import known_brands
     from dipwatch.times import parse_zone
 
     settings, store = open_store(db, config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import pickle
 import tempfile
@@ -13,10 +14,11 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
-from collectors.files import Rejected, SeenIds, duplicate_rejection, read_rows, to_post
+from collectors.files import Rejected, SeenIds, duplicate_rejection, post_fields, read_rows
 from dipwatch.brands import Brand
+from dipwatch.epoch import to_epoch
 from dipwatch.posts import Post
-from dipwatch.store import Checkpoint, PostRow, ScoredPost, Store
+from dipwatch.store import ROW_POST_ID, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
 
 BATCH = 2000
 # Rows an import scores at once (on its ScoringPool), then stores in one transaction; two blocks are held
@@ -108,8 +110,8 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
         spool.seek(0)
         waiting = None  # (block, its new rows, their scores when they are ready)
         for block in _spooled_blocks(spool, chunks):
-            fresh = _not_stored(store, block)
-            scoring = pool.rows([row.text for row in fresh])
+            fresh = _not_stored(store, block, _ROW_KEY)
+            scoring = pool.rows([row[ROW_TEXT] for row in fresh])
             if waiting is not None:
                 _save_block(store, *waiting, report)
             waiting = (block, fresh, scoring)
@@ -143,15 +145,18 @@ class _RowCheck:
             if isinstance(row, Rejected):
                 rejected.append(row)
                 continue
-            try:
-                post = to_post(row, self.source, self.tz)
+            try:  # the checks of to_post, without making a Post only to take it apart again
+                post_id, when, text, author, url, engagement = post_fields(row, self.tz)
             except ValueError as exc:
                 rejected.append(Rejected(line, str(exc)))
                 continue
-            term = self.brand.match(post.text) if self.match else self.brand.name
-            good.append((line, post.post_id, term is not None))
-            if term is not None:
-                kept.append(PostRow.of(post, author_hash(self.salt, post.author), ((self.brand.key, term),)))
+            term = self.brand.match(text) if self.match else self.brand.name
+            good.append((line, post_id, term is not None))
+            if term is not None:  # PostRow's fields, as a plain tuple: a named tuple is pickled
+                # through its class, 5x slower to write and 3x to read
+                kept.append((self.source, post_id, "post", to_epoch(when), text,
+                             author_hash(self.salt, author), url, None, engagement, None,
+                             ((self.brand.key, term),), None))
         return good, rejected, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
 
 
@@ -209,22 +214,31 @@ def _spooled_blocks(spool, chunks: int) -> Iterator[list]:
         yield block
 
 
-def _not_stored(store: Store, block: list) -> list:
-    """The rows of ``block`` (posts, or rows with ``source`` and ``post_id``) not stored yet (only
-    those are scored)."""
+_POST_KEY = operator.attrgetter("source", "post_id")
+_ROW_KEY = operator.itemgetter(ROW_SOURCE, ROW_POST_ID)
+
+
+def _not_stored(store: Store, block: list, key=_POST_KEY) -> list:
+    """The posts of ``block`` not stored yet (only those are scored): the block itself when none
+    is. ``key`` gives an item's (source, post id): :class:`Post` by default, ``_ROW_KEY`` for
+    :class:`dipwatch.store.PostRow` fields as tuples."""
     by_source: dict[str, set[str]] = {}
-    for row in block:
-        by_source.setdefault(row.source, set()).add(row.post_id)
+    for source, post_id in map(key, block):
+        by_source.setdefault(source, set()).add(post_id)
     stored = {(s, pid) for s, ids in by_source.items() for pid in store.existing_post_ids(s, ids)}
-    return [row for row in block if (row.source, row.post_id) not in stored]
+    if not stored:
+        return block
+    return [item for item in block if key(item) not in stored]
 
 
-def _save_block(store: Store, block: list[PostRow], fresh: list[PostRow], scoring,
+def _save_block(store: Store, block: list[tuple], fresh: list[tuple], scoring,
                 report: ImportReport) -> None:
     """Store ``block`` in one transaction, once ``scoring`` gives the scores of its ``fresh`` rows."""
-    scores = dict(zip(map(id, fresh), scoring(), strict=True))
-    make = PostRow._make
-    rows = [row if (score := scores.get(id(row))) is None else make((*row[:11], score)) for row in block]
+    if fresh is block:  # all new: the usual case
+        rows = [(*row[:-1], score) for row, score in zip(block, scoring(), strict=True)]
+    else:
+        scores = dict(zip(map(id, fresh), scoring(), strict=True))
+        rows = [(*row[:-1], scores.get(id(row))) for row in block]
     _count(report, store.save_rows(rows, scorer_id()))
 
 

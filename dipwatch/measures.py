@@ -14,7 +14,7 @@ from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id
 from analysis.timeline import NEGATIVE, bucket_index, series_from_sums
-from dipwatch.brands import Brand
+from dipwatch.brands import Brand, known_brands
 from dipwatch.config import Settings
 from dipwatch.epoch import to_epoch
 from dipwatch.store import Outage, Store
@@ -28,16 +28,6 @@ def measured_windows(outages: list) -> list:
 
 class UnknownBrandError(ValueError):
     """A brand that is neither in the config nor in the store."""
-
-
-def known_brands(settings: Settings, store: Store) -> dict[str, Brand]:
-    """Brands of the config, plus those the store knows (created by ``dipwatch import`` or the demo)."""
-    brands = dict(settings.brands)
-    for row in store.list_brands():
-        if row["key"] not in brands:
-            brands[row["key"]] = Brand(key=row["key"], name=row["name"], terms=tuple(row["terms"]),
-                                       competitors=tuple(row["competitors"]), origin=row["origin"])
-    return brands
 
 
 def resolve_brand(settings: Settings, store: Store, name: str) -> Brand:

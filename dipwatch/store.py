@@ -26,7 +26,8 @@ from sqlalchemy.engine import make_url
 from dipwatch.epoch import from_epoch, to_epoch
 from dipwatch.posts import Post
 
-SCHEMA_VERSION = 2  # 2: the series rollup (tables rollup and voices)
+# 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author
+SCHEMA_VERSION = 3
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 READ_MAP_BYTES = 256 * 2**20  # Store.map_for_reading: the dashboard's memory map of a SQLite file
@@ -155,16 +156,21 @@ rollup = sa.Table(
 # The rollup's figures, in the order its upkeep keeps them: per post, then per vote.
 ROLLUP_FIELDS = ("posts", "total", "negatives", "squares", "votes", "vote_total", "vote_negatives",
                  "vote_squares")
+ROLLUP_COLUMNS = ("brand", "scorer", "size", "bucket", *ROLLUP_FIELDS)
 # Per author and quarter hour, what their posts add up to: what the rollup's votes are made of, so a
 # new post of an author already heard in the bucket changes their vote instead of adding one.
+# Keyed by time before author (schema version 3), without a rowid: with the author first, an
+# import's voices went to random places of a B-tree larger than the page cache, and storing a
+# million posts took 18 s longer (benchmarks/import_1m.py); by time, they go to its end.
 voices = sa.Table(
     "voices", metadata,
     sa.Column("brand", sa.String(64), primary_key=True),
     sa.Column("scorer", sa.String(128), primary_key=True),
-    sa.Column("author", sa.String(64), primary_key=True),
     sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # quarter-hour start
+    sa.Column("author", sa.String(64), primary_key=True),
     sa.Column("posts", sa.Integer, nullable=False),
     sa.Column("total", sa.Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 # Which sources a brand's posts came from (the dashboard's Sources filter), kept with the mentions:
 # listing them from the posts took over a second at 200,000 posts per brand.
@@ -201,6 +207,7 @@ class ScoredPost:
 
 
 MENTION_COLUMNS = ("post", "brand", "term", "created_at")
+VOICE_COLUMNS = ("brand", "scorer", "bucket", "author", "posts", "total")
 SCORE_COLUMNS = ("post", "scorer", "compound", "pos", "neu", "neg")
 # The columns of ``posts`` a PostRow gives, in its order.
 POST_COLUMNS = ("source", "post_id", "kind", "created_at", "text", "author_hash", "url", "parent_id",
@@ -231,6 +238,12 @@ class PostRow(NamedTuple):
         return cls(post.source, post.post_id, post.kind, to_epoch(post.created_at), post.text,
                    author_hash, post.url, post.parent_id, post.engagement, post.rating,
                    tuple(mentions), score)
+
+
+# PostRow's fields by position, for plain tuples of them (what an import spools).
+ROW_SOURCE, ROW_POST_ID, ROW_CREATED_AT, ROW_TEXT, ROW_AUTHOR_HASH, ROW_MENTIONS, ROW_SCORE = (
+    PostRow._fields.index(name)
+    for name in ("source", "post_id", "created_at", "text", "author_hash", "mentions", "score"))
 
 
 @dataclass(frozen=True)
@@ -359,12 +372,14 @@ class Store:
                 {"key": "schema_version", "value": str(SCHEMA_VERSION)},
                 {"key": "author_salt", "value": secrets.token_hex(16)},
             ])
-        elif int(version) > SCHEMA_VERSION:
+            return
+        version = int(version)
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"database schema version {version} is newer than this dipwatch "
                 f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
             )
-        elif int(version) == 1:  # version 2 added the rollup and brand_sources: fill them
+        if version == 1:  # version 2 added the rollup and brand_sources: fill them
             conn.execute(brand_sources.insert().from_select(
                 ["brand", "source"], sa.select(mentions.c.brand, posts.c.source).distinct()
                 .select_from(mentions.join(posts, posts.c.id == mentions.c.post))))
@@ -372,8 +387,31 @@ class Store:
             logging.getLogger(__name__).warning(
                 "upgrading the database to schema version 2: building the series rollup (once)")
             self._rebuild_rollup(conn)
-            conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="2"))
+            # create_all above made the voices as version 3 keys them: nothing to re-key.
+            version = self._set_version(conn, 3)
+        if version == 2:
+            self._rekey_voices(conn)
+            version = self._set_version(conn, 3)
         # Migrations from later versions go here, one step per version.
+
+    def _set_version(self, conn, version: int) -> int:
+        conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value=str(version)))
+        return version
+
+    def _rekey_voices(self, conn) -> None:
+        """Schema version 3: the voices keyed (brand, scorer, bucket, author), as ``voices`` says,
+        instead of (brand, scorer, author, bucket); the rows are kept as they are."""
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("ALTER TABLE voices DROP CONSTRAINT voices_pkey"))
+            conn.execute(sa.text("ALTER TABLE voices ADD PRIMARY KEY (brand, scorer, bucket, author)"))
+            return
+        # SQLite cannot change a table's key: copy it into a new table (and one without a rowid).
+        names = [column.name for column in voices.columns]
+        conn.exec_driver_sql("ALTER TABLE voices RENAME TO voices_v2")
+        voices.create(conn)
+        old = sa.table("voices_v2", *(sa.column(name) for name in names))
+        conn.execute(voices.insert().from_select(names, sa.select(*old.columns)))
+        conn.exec_driver_sql("DROP TABLE voices_v2")
 
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version"))
@@ -424,6 +462,22 @@ class Store:
         """The ``ids`` parameter of :meth:`_in_list` for ``values``."""
         return {"ids": list(values) if self.dialect == "postgresql" else json.dumps(list(values))}
 
+    def _select(self, conn, name: str, build, params: dict) -> list[tuple]:
+        """The rows of the SELECT ``build()`` as the driver's tuples, on ``conn``'s transaction; it
+        is built and compiled once per store, as ``name``. For the lookups of the write path: making
+        SQLAlchemy's Row objects, one at a time, cost an import more than the lookups themselves.
+        The parameters go to the driver as they are (strings, numbers, :meth:`_list_param`)."""
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            compiled = self._compiled[name] = build().compile(dialect=conn.dialect)
+        values = tuple(params[key] for key in compiled.positiontup) if compiled.positional else params
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(str(compiled), values)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
     def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list,
                             keys: tuple[str, ...] | None = None) -> int:
         """Insert many rows (dicts, or tuples of the columns ``keys``) at the driver's
@@ -434,11 +488,13 @@ class Store:
         count = self._executemany(conn, table, rows, None, keys).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
-    def _bulk_upsert(self, conn, table: sa.Table, rows: list[dict], add: bool) -> None:
-        """Insert rows or, where the primary key exists, set (``add`` False) or add to (``add`` True)
-        its other columns, at the driver's ``executemany`` speed."""
+    def _bulk_upsert(self, conn, table: sa.Table, rows: list, add: bool,
+                     keys: tuple[str, ...] | None = None) -> None:
+        """Insert rows (dicts, or tuples of the columns ``keys``) or, where the primary key exists,
+        set (``add`` False) or add to (``add`` True) its other columns, at the driver's
+        ``executemany`` speed."""
         if rows:
-            self._executemany(conn, table, rows, add)
+            self._executemany(conn, table, rows, add, keys)
 
     def _executemany(self, conn, table: sa.Table, rows: list, add: bool | None,
                      keys: tuple[str, ...] | None = None):
@@ -531,14 +587,13 @@ class Store:
         for (brand, scorer), changes in by_author.items():
             self._roll_voices(conn, brand, scorer, changes, deltas)
         rows, emptied = [], []
-        for (brand, scorer, size, bucket), delta in deltas.items():
+        for key, delta in deltas.items():
             if not any(delta):
                 continue
-            rows.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket,
-                         **dict(zip(ROLLUP_FIELDS, delta, strict=True))})
+            rows.append((*key, *delta))
             if delta[0] < 0:
-                emptied.append({"brand": brand, "scorer": scorer, "size": size, "bucket": bucket})
-        self._bulk_upsert(conn, rollup, rows, add=True)
+                emptied.append(dict(zip(("brand", "scorer", "size", "bucket"), key, strict=True)))
+        self._bulk_upsert(conn, rollup, rows, add=True, keys=ROLLUP_COLUMNS)
         if emptied:
             conn.execute(sa.delete(rollup).where(
                 rollup.c.brand == sa.bindparam("brand"), rollup.c.scorer == sa.bindparam("scorer"),
@@ -553,14 +608,15 @@ class Store:
         day = ROLLUP_SIZES[-1]
         low = min(quarter for _, quarter in changes) // day * day
         high = max(quarter for _, quarter in changes) // day * day + day
-        stored: dict[tuple[str, int], tuple[int, float]] = {}  # the authors' quarters in those days
-        query = sa.select(voices.c.author, voices.c.bucket, voices.c.posts, voices.c.total).where(
-            voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
-            self._in_list(voices.c.author),
-            voices.c.bucket >= sa.bindparam("low"), voices.c.bucket < sa.bindparam("high"))
-        stored.update(((author, bucket), (count, total)) for author, bucket, count, total in conn.execute(
-            query, {"brand": brand, "scorer": scorer, "low": low, "high": high,
-                    **self._list_param(authors)}))
+        stored: dict[tuple[str, int], tuple[int, float]] = {  # the authors' quarters in those days
+            (author, bucket): (count, total) for author, bucket, count, total in self._select(
+                conn, "voices", lambda: sa.select(voices.c.author, voices.c.bucket, voices.c.posts,
+                                                  voices.c.total).where(
+                    voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+                    voices.c.bucket >= sa.bindparam("low"), voices.c.bucket < sa.bindparam("high"),
+                    self._in_list(voices.c.author)),
+                {"brand": brand, "scorer": scorer, "low": low, "high": high,
+                 **self._list_param(authors)})}
         stored_of: dict[str, list[tuple[int, int, float]]] = {}
         for (author, quarter), (count, total) in stored.items():
             stored_of.setdefault(author, []).append((quarter, count, total))
@@ -603,14 +659,14 @@ class Store:
                             delta[6] += sign if mean <= ROLLUP_NEGATIVE else 0
                             delta[7] += sign * mean * mean
         kept, gone = [], []
+        nothing = (0, 0.0)
         for (author, quarter), (count, total) in changes.items():
-            had = stored.get((author, quarter), (0, 0.0))
-            key = {"brand": brand, "scorer": scorer, "author": author, "bucket": quarter}
+            had = stored.get((author, quarter), nothing)
             if had[0] + count > 0:
-                kept.append({**key, "posts": had[0] + count, "total": had[1] + total})
+                kept.append((brand, scorer, quarter, author, had[0] + count, had[1] + total))
             else:
-                gone.append(key)
-        self._bulk_upsert(conn, voices, kept, add=False)
+                gone.append({"brand": brand, "scorer": scorer, "author": author, "bucket": quarter})
+        self._bulk_upsert(conn, voices, kept, add=False, keys=VOICE_COLUMNS)
         if gone:
             conn.execute(sa.delete(voices).where(
                 voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
@@ -730,9 +786,10 @@ class Store:
         """
         return self.save_rows([item.row() for item in items], scorer, checkpoint)
 
-    def save_rows(self, items: Sequence[PostRow], scorer: str,
+    def save_rows(self, items: Sequence[PostRow | tuple], scorer: str,
                   checkpoint: Checkpoint | None = None) -> SaveResult:
-        """:meth:`save_posts` for posts already made rows."""
+        """:meth:`save_posts` for posts already made rows: :class:`PostRow`, or plain tuples of
+        the same fields (an import's, which pickle several times faster)."""
         result = SaveResult()
         if not items and checkpoint is None:
             return result
@@ -743,14 +800,14 @@ class Store:
                 self._put_checkpoint(conn, checkpoint, now)
             by_source: dict[str, list[PostRow]] = {}
             for item in items:
-                by_source.setdefault(item.source, []).append(item)
+                by_source.setdefault(item[ROW_SOURCE], []).append(item)
             for source, group in by_source.items():
-                ids = self._row_ids(conn, source, [item.post_id for item in group])
+                ids = self._row_ids(conn, source, [item[ROW_POST_ID] for item in group])
                 known = set(ids.values())
                 firsts = {}  # a post given twice in one batch is stored once, as first given
                 for item in group:
-                    if item.post_id not in ids:
-                        firsts.setdefault(item.post_id, item)
+                    if item[ROW_POST_ID] not in ids:
+                        firsts.setdefault(item[ROW_POST_ID], item)
                 self._insert_posts(conn, source, list(firsts.values()), ids, now)
                 result.new += len(firsts)
                 stored = self._stored_state(conn, sorted(known), scorer)
@@ -759,17 +816,17 @@ class Store:
                 scored: dict[int, float] = {}  # posts this batch gives their first score by scorer
                 no_state = ((), None)
                 for item in group:
-                    rowid = ids[item.post_id]
-                    brands_before, compound = stored.get(rowid, no_state)
-                    score = item.score
+                    rowid = ids[item[ROW_POST_ID]]
+                    brands_before, compound = stored.get(rowid, no_state) if known else no_state
+                    score = item[ROW_SCORE]
                     if score is not None and compound is None and rowid not in scored:
                         scored[rowid] = score[0]
                         score_rows.append((rowid, scorer, *score))
-                    created = item.created_at
-                    for brand, term in item.mentions:
+                    created = item[ROW_CREATED_AT]
+                    for brand, term in item[ROW_MENTIONS]:
                         if brand in brands_before or (rowid, brand) in added:
                             continue
-                        added[(rowid, brand)] = (created, item.author_hash)
+                        added[(rowid, brand)] = (created, item[ROW_AUTHOR_HASH])
                         mention_rows.append((rowid, brand, term, created))
                 result.new_mentions += self._bulk_insert_ignore(conn, mentions, mention_rows,
                                                                 MENTION_COLUMNS)
@@ -812,7 +869,7 @@ class Store:
             # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
             self._bulk_insert_ignore(conn, posts, [(*row[:10], now) for row in fresh],
                                      (*POST_COLUMNS, "collected_at"))
-            ids.update(self._row_ids(conn, source, [row.post_id for row in fresh]))
+            ids.update(self._row_ids(conn, source, [row[ROW_POST_ID] for row in fresh]))
 
     def _stored_state(self, conn, rowids: list[int], scorer: str
                       ) -> dict[int, tuple[tuple[str, ...], float | None]]:
@@ -833,9 +890,10 @@ class Store:
         """{post_id: row id} of the stored posts of ``source`` among ``post_ids``."""
         if not post_ids:
             return {}
-        query = sa.select(posts.c.post_id, posts.c.id).where(posts.c.source == sa.bindparam("source"),
-                                                            self._in_list(posts.c.post_id))
-        return dict(iter(conn.execute(query, {"source": source, **self._list_param(post_ids)})))
+        return dict(self._select(
+            conn, "row_ids", lambda: sa.select(posts.c.post_id, posts.c.id).where(
+                posts.c.source == sa.bindparam("source"), self._in_list(posts.c.post_id)),
+            {"source": source, **self._list_param(post_ids)}))
 
     def unscored(self, scorer: str, limit: int = 5000) -> list[tuple[int, str]]:
         """(row id, text) of posts with no score by ``scorer``, oldest first."""

@@ -27,8 +27,9 @@ from pathlib import Path
 from dipwatch.epoch import from_epoch, to_epoch
 
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
-# here; version 2 only added tables. A new version must be checked against these queries, then added.
-STATUS_SCHEMA_VERSIONS = frozenset({1, 2})
+# here; versions 2 and 3 only added tables and re-keyed the rollup's voices. A new version must be
+# checked against these queries, then added.
+STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3})
 BUSY_TIMEOUT_S = 30.0  # as the Store's PRAGMA busy_timeout: wait for a writer's lock, do not fail
 # SQLAlchemy URLs of a SQLite file through the standard driver; other drivers (sqlcipher, aiosqlite)
 # and URLs with options (``?``) or %-escapes go through the Store, which parses them in full.

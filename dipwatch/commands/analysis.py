@@ -30,7 +30,7 @@ def import_statuspage(db, config, file, brand):
     the severity; importing the same incident again updates its window. All or nothing."""
     from analysis.statuspage import StatuspageError, parse_statuspage
     from analysis.windows import make_window
-    from dipwatch.measures import known_brands
+    from dipwatch.brands import known_brands
 
     settings, store = open_store(db, config)
     try:

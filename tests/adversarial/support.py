@@ -120,6 +120,8 @@ def dump(db: Path) -> dict[str, list[tuple]]:
     if not db.exists():
         return {}
     with closing(sqlite3.connect(db)) as conn:
-        names = [n for (n,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {n: conn.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in names}  # noqa: S608
+        tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        # A table without a rowid (voices) is read in its primary key's order.
+        return {n: conn.execute(f'SELECT * FROM "{n}"'  # noqa: S608
+                                + ("" if "WITHOUT ROWID" in sql.upper() else " ORDER BY rowid")).fetchall()
+                for n, sql in tables.fetchall()}

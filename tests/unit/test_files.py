@@ -241,3 +241,27 @@ def test_reading_a_large_file_keeps_memory_small(tmp_path):
         tracemalloc.stop()
     assert count == 20_000
     assert peak < 20_000_000
+
+
+def test_an_imports_rows_for_the_store_are_what_the_store_makes_of_each_post(write):
+    """An import's workers turn rows into the store's row tuples without making Posts; what they
+    give must be, field for field, what the store makes of the Post that :func:`read_posts` reads
+    from the same row (any offset, epoch seconds, non-ASCII text, empty optional columns)."""
+    import pickle
+
+    from collectors.files import read_rows
+    from dipwatch.brands import Brand
+    from dipwatch.jobs import _RowCheck, author_hash
+    from dipwatch.store import PostRow
+
+    path = write("posts.csv", HEADER
+                 + "a1,2026-03-01T18:30:00+01:00,Acme is down ☹,alice,https://x.test/a1,5\n"
+                 + "a2,1772389800,Acme back,,,\n"
+                 + "a3,2026-03-01T18:30:00Z,\"acme, \"\"again\"\"\",bob,,0\n")
+    brand = Brand("acme", "Acme", ("Acme",))
+    _, rejected, blob = _RowCheck("csvsrc", None, brand, True, "salt")(list(read_rows(path)))
+    assert rejected == []
+    expected = [tuple(PostRow.of(post, author_hash("salt", post.author), [("acme", brand.match(post.text))]))
+                for post in posts_of(read(path, source="csvsrc")).values()]
+    assert pickle.loads(blob) == expected  # noqa: S301 (made by the test)
+    assert len(expected) == 3

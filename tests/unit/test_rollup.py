@@ -1,6 +1,7 @@
 """The series rollup, kept in the same transaction as the posts, always equals the rollup rebuilt from
 the stored posts, whatever order posts, mentions, scores and deletions arrive in; on SQLite and
-PostgreSQL. And a database of schema version 1 gains a filled rollup when opened."""
+PostgreSQL. And a database of schema version 1 gains a filled rollup when opened, and one of version 2
+its voices keyed by time, with nothing lost."""
 
 from __future__ import annotations
 
@@ -139,10 +140,45 @@ def test_version_1_database_gains_a_filled_rollup(db_url):
             conn.execute(sa.delete(brand_sources))
             conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="1"))
     with Store(db_url) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         assert rollup_rows(store) == expected
         assert sum(row[0] for key, row in expected.items() if key[2] == 3600) == 50
         assert store.brand_sources("acme") == ["file"]
+
+
+def voices_key(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        return sa.inspect(conn).get_pk_constraint("voices")["constrained_columns"]
+
+
+def test_version_2_database_gets_its_voices_keyed_by_time_and_keeps_them(store):
+    rng = random.Random(3)
+    items = [ScoredPost(*random_post(rng, i), [("acme", "Acme")], (rng.uniform(-1, 1), 0, 1, 0))
+             for i in range(120)]
+    store.save_posts(items[:80], SCORER)
+    expected_voices, expected_rollup = voice_rows(store), rollup_rows(store)
+    old = sa.Table(  # the voices as schema version 2 made them: author before bucket
+        "voices", sa.MetaData(),
+        *(sa.Column(name, voices.c[name].type, primary_key=name in ("brand", "scorer", "author",
+                                                                   "bucket"), autoincrement=False,
+                    nullable=False)
+          for name in ("brand", "scorer", "author", "bucket", "posts", "total")))
+    with store.engine.begin() as conn:
+        kept = conn.execute(sa.select(voices)).mappings().all()
+        voices.drop(conn)
+        old.create(conn)
+        conn.execute(old.insert(), [dict(row) for row in kept])
+        conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="2"))
+    assert voices_key(store) == ["brand", "scorer", "author", "bucket"]
+    with Store(store.url) as upgraded:
+        assert upgraded.schema_version() == 3
+        assert voices_key(upgraded) == ["brand", "scorer", "bucket", "author"]
+        assert voice_rows(upgraded) == expected_voices
+        assert rollup_rows(upgraded) == expected_rollup
+        upgraded.save_posts(items[40:], SCORER)  # new posts of the same authors, and repeats
+        assert_rollup_is_rebuilt(upgraded)
+        upgraded.delete_posts("file", [f"p{i}" for i in range(0, 120, 3)])
+        assert_rollup_is_rebuilt(upgraded)
 
 
 def test_brand_sources_follow_saves_and_deletions(store):
