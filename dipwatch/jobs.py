@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import os
@@ -48,6 +49,7 @@ class ImportReport:
                 "unmatched": self.unmatched, "rejected": self.rejected}
 
 
+@functools.lru_cache(maxsize=2**16)  # authors post again: an import hashed each of them per post
 def author_hash(salt: str, author: str | None) -> str | None:
     """A salted hash of the author: stable within one database, not reversible to the name."""
     if not author:
