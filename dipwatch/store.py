@@ -390,6 +390,8 @@ class Store:
             # create_all above made the voices as version 3 keys them: nothing to re-key.
             version = self._set_version(conn, 3)
         if version == 2:
+            logging.getLogger(__name__).warning(
+                "upgrading the database to schema version 3: re-keying the rollup's voices (once)")
             self._rekey_voices(conn)
             version = self._set_version(conn, 3)
         # Migrations from later versions go here, one step per version.
