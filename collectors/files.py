@@ -15,12 +15,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from collectors.base import InputError
+from dipwatch.epoch import from_epoch
 from dipwatch.posts import Post
-from dipwatch.times import parse_time
+from dipwatch.times import parse_epoch
 
 REQUIRED = ("id", "created_at", "text")
 OPTIONAL = ("author", "url", "engagement")
@@ -140,6 +141,13 @@ class SeenIds:
     def repeats(self, batch: list[tuple[int, str]]) -> dict[int, int]:
         """For ``(line, id)`` pairs in file order: {line: the id's first line} of every pair whose
         id was seen before (earlier in the file or in ``batch``); the others are remembered."""
+        # Most often no id is repeated: then inserting them all is the whole check. (A pair
+        # ignored here, as already there, is looked up below.)
+        before = self.conn.total_changes
+        self.conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)",
+                              [(post_id, line) for line, post_id in batch])
+        if self.conn.total_changes - before == len(batch):
+            return {}
         ids = list({post_id for _, post_id in batch})
         first: dict[str, int] = {}
         for i in range(0, len(ids), 500):
@@ -147,15 +155,8 @@ class SeenIds:
             marks = ",".join("?" * len(chunk))
             first.update(self.conn.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})",  # noqa: S608
                                            chunk))
-        repeated, new = {}, []
-        for line, post_id in batch:
-            earlier = first.setdefault(post_id, line)
-            if earlier != line:
-                repeated[line] = earlier
-            else:
-                new.append((post_id, line))
-        self.conn.executemany("INSERT INTO seen VALUES (?, ?)", new)
-        return repeated
+        # Every id is stored now, with the line it was first seen on (the batch is in file order).
+        return {line: first[post_id] for line, post_id in batch if first[post_id] != line}
 
     def resolve(self, batch: list[tuple[int, Post | Rejected]]) -> list[tuple[int, Post | Rejected]]:
         """Turn every post of ``batch`` whose id was seen before into a rejection; remember the rest."""
@@ -267,15 +268,16 @@ def to_post(row: tuple, source: str, tz: tzinfo | None) -> Post:
 
     :raises ValueError: naming the field and what was expected, for a row that cannot be a post.
     """
-    post_id, when, text, author, url, engagement = post_fields(row, tz)
-    return Post(source=source, post_id=post_id, created_at=when, text=text, author=author, url=url,
-                engagement=engagement)
+    post_id, created, text, author, url, engagement = post_fields(row, tz)
+    return Post(source=source, post_id=post_id, created_at=from_epoch(created), text=text,
+                author=author, url=url, engagement=engagement)
 
 
-def post_fields(row: tuple, tz: tzinfo | None) -> tuple[str, datetime, str, str | None, str | None,
+def post_fields(row: tuple, tz: tzinfo | None) -> tuple[str, int, str, str | None, str | None,
                                                          int | None]:
-    """What :func:`to_post` checks, without making the Post: (id, created_at in UTC, text, author,
-    url, engagement). An import makes its rows for the store straight from these.
+    """What :func:`to_post` checks, without making the Post: (id, created_at in whole seconds since
+    the epoch, as the store keeps it, text, author, url, engagement). An import makes its rows for
+    the store straight from these.
 
     :raises ValueError: as :func:`to_post`.
     """
@@ -303,9 +305,8 @@ def post_fields(row: tuple, tz: tzinfo | None) -> tuple[str, datetime, str, str 
             except UnicodeEncodeError:
                 # JSON's "\ud800" escape decodes to a lone surrogate that no database can store.
                 raise ValueError(f"{name}: contains an unpaired surrogate (not valid Unicode text)") from None
-    when = parse_time(row[_CREATED_AT], tz)
-    return (post_id, when, text, _optional_str(row[_AUTHOR], "author"), _optional_str(row[_URL], "url"),
-            _engagement(row[_ENGAGEMENT]))
+    return (post_id, parse_epoch(row[_CREATED_AT], tz), text, _optional_str(row[_AUTHOR], "author"),
+            _optional_str(row[_URL], "url"), _engagement(row[_ENGAGEMENT]))
 
 
 def _optional_str(value, key: str) -> str | None:

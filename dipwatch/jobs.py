@@ -17,7 +17,6 @@ from pathlib import Path
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, SeenIds, duplicate_rejection, post_fields, read_rows
 from dipwatch.brands import Brand
-from dipwatch.epoch import to_epoch
 from dipwatch.posts import Post
 from dipwatch.store import ROW_POST_ID, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
 
@@ -148,7 +147,7 @@ class _RowCheck:
                 rejected.append(row)
                 continue
             try:  # the checks of to_post, without making a Post only to take it apart again
-                post_id, when, text, author, url, engagement = post_fields(row, self.tz)
+                post_id, created, text, author, url, engagement = post_fields(row, self.tz)
             except ValueError as exc:
                 rejected.append(Rejected(line, str(exc)))
                 continue
@@ -156,7 +155,7 @@ class _RowCheck:
             good.append((line, post_id, term is not None))
             if term is not None:  # PostRow's fields, as a plain tuple: a named tuple is pickled
                 # through its class, 5x slower to write and 3x to read
-                kept.append((self.source, post_id, "post", to_epoch(when), text,
+                kept.append((self.source, post_id, "post", created, text,
                              author_hash(self.salt, author), url, None, engagement, None,
                              ((self.brand.key, term),), None))
         return good, rejected, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)

@@ -65,6 +65,23 @@ def parse_time(value, tz: tzinfo | None = None, field: str = "created_at") -> da
     return when
 
 
+LATEST_EPOCH = int(LATEST.timestamp())
+
+
+def parse_epoch(value, tz: tzinfo | None = None, field: str = "created_at") -> int:
+    """:func:`parse_time` as whole seconds since the epoch, as the store keeps times (a fraction of
+    a second is dropped). Whole seconds in range, as most files give them, are taken as they are:
+    making a datetime of each and back took an import's checking worker a sixth of its time.
+
+    :raises ValueError: as :func:`parse_time`.
+    """
+    if type(value) is str and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is int and 0 <= value < LATEST_EPOCH:
+        return value
+    return int(parse_time(value, tz, field).timestamp())
+
+
 def plain(value):
     """A value as exports show it: times ISO 8601 UTC with Z, floats rounded to 4 places."""
     if isinstance(value, datetime):
