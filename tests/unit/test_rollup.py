@@ -16,7 +16,18 @@ from analysis.params import MetricParams
 from dipwatch.measures import load_series
 from dipwatch.measures_extra import load_series_voiced
 from dipwatch.posts import Post
-from dipwatch.store import ROLLUP_SIZES, ScoredPost, Store, brand_sources, meta, rollup, voices
+from dipwatch.store import (
+    ROLLUP_SIZES,
+    ScoredPost,
+    Store,
+    brand_sources,
+    mentions,
+    meta,
+    posts,
+    rollup,
+    scores,
+    voices,
+)
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SCORER = "test-scorer"
@@ -71,8 +82,6 @@ def test_rollup_follows_every_kind_of_write(store):
             batch.append(batch[0])  # the same post twice in one batch
         store.save_posts(batch, SCORER)
         if step % 3 == 2:  # late scores for the posts saved without one
-            from dipwatch.store import posts, scores
-
             with store.engine.connect() as conn:
                 missing = conn.execute(
                     sa.select(posts.c.id).outerjoin(scores, sa.and_(scores.c.post == posts.c.id,
@@ -151,6 +160,22 @@ def voices_key(store: Store) -> list[str]:
         return sa.inspect(conn).get_pk_constraint("voices")["constrained_columns"]
 
 
+def without_rowid(store: Store) -> set[str]:
+    if store.dialect != "sqlite":
+        return set()
+    with store.engine.connect() as conn:
+        return {name for name, sql in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'") if "WITHOUT ROWID" in sql}
+
+
+def table_rows(store: Store) -> dict[str, list[tuple]]:
+    """Rows of the tables the upgrade rebuilds or must leave alone, read through this store's engine
+    (opening a Store would upgrade the database)."""
+    with store.engine.connect() as conn:
+        return {table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
+                for table in (posts, mentions, scores, voices, rollup, brand_sources)}
+
+
 def test_version_2_database_gets_its_voices_keyed_by_time_and_keeps_them(store):
     rng = random.Random(3)
     items = [ScoredPost(*random_post(rng, i), [("acme", "Acme")], (rng.uniform(-1, 1), 0, 1, 0))
@@ -168,13 +193,32 @@ def test_version_2_database_gets_its_voices_keyed_by_time_and_keeps_them(store):
         voices.drop(conn)
         old.create(conn)
         conn.execute(old.insert(), [dict(row) for row in kept])
+        if store.dialect == "sqlite":  # version 2's mentions and scores had a rowid
+            for name in ("mentions", "scores"):
+                made = [sql for (sql,) in conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC",
+                    (name,))]  # the table first, then its indexes
+                conn.exec_driver_sql(f"ALTER TABLE {name} RENAME TO old_{name}")
+                for (index,) in conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                        "AND sql IS NOT NULL", (f"old_{name}",)).all():
+                    conn.exec_driver_sql(f"DROP INDEX {index}")
+                for sql in made:
+                    conn.exec_driver_sql(sql.replace("WITHOUT ROWID", ""))
+                conn.exec_driver_sql(f"INSERT INTO {name} SELECT * FROM old_{name}")  # noqa: S608
+                conn.exec_driver_sql(f"DROP TABLE old_{name}")
         conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="2"))
     assert voices_key(store) == ["brand", "scorer", "author", "bucket"]
+    assert without_rowid(store) == set()
+    stored = table_rows(store)
     with Store(store.url) as upgraded:
         assert upgraded.schema_version() == 3
         assert voices_key(upgraded) == ["brand", "scorer", "bucket", "author"]
+        if upgraded.dialect == "sqlite":
+            assert without_rowid(upgraded) == {"voices", "mentions", "scores"}
         assert voice_rows(upgraded) == expected_voices
         assert rollup_rows(upgraded) == expected_rollup
+        assert table_rows(upgraded) == stored
         upgraded.save_posts(items[40:], SCORER)  # new posts of the same authors, and repeats
         assert_rollup_is_rebuilt(upgraded)
         upgraded.delete_posts("file", [f"p{i}" for i in range(0, 120, 3)])
