@@ -18,7 +18,7 @@ from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, SeenIds, duplicate_rejection, post_fields, read_rows
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
-from dipwatch.store import ROW_POST_ID, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
+from dipwatch.store import ROW_POST_ID, ROW_SCORE, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
 
 BATCH = 2000
 # Rows an import scores at once (on its ScoringPool), then stores in one transaction; two blocks are held
@@ -236,10 +236,10 @@ def _save_block(store: Store, block: list[tuple], fresh: list[tuple], scoring,
                 report: ImportReport) -> None:
     """Store ``block`` in one transaction, once ``scoring`` gives the scores of its ``fresh`` rows."""
     if fresh is block:  # all new: the usual case
-        rows = [(*row[:-1], score) for row, score in zip(block, scoring(), strict=True)]
+        rows = [(*row[:ROW_SCORE], score) for row, score in zip(block, scoring(), strict=True)]
     else:
         scores = dict(zip(map(id, fresh), scoring(), strict=True))
-        rows = [(*row[:-1], scores.get(id(row))) for row in block]
+        rows = [(*row[:ROW_SCORE], scores.get(id(row))) for row in block]
     _count(report, store.save_rows(rows, scorer_id()))
 
 
