@@ -224,26 +224,26 @@ def _base_figures(base: np.ndarray, posts: np.ndarray, negatives: np.ndarray, sm
     return baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share
 
 
-def _recovered_at(after_end: pd.Series, threshold: float, params: MetricParams) -> pd.Timestamp | None:
-    """First bucket from which the smoothed sentiment stays >= threshold for ``recovery_hold_h``.
-
-    An empty bucket (NaN) is no evidence of recovery and breaks a run; the run must be complete
-    inside the series, so recovery is never declared on data that has not arrived yet.
-    """
-    found = _first_held((after_end >= threshold).to_numpy(), params)
-    return after_end.index[found] if found is not None else None
-
-
 def _first_held(ok: np.ndarray, params: MetricParams) -> int | None:
     """Where the first run of ``recovery_hold_h`` (in buckets, at least one) true values in ``ok``
-    begins; None when there is none."""
-    hold = max(1, math.ceil(params.recovery_hold_h / params.bucket_hours))
-    if len(ok) < hold:
-        return None
-    # True values among each ``hold`` consecutive ones: the first run is the first full window.
-    counted = np.concatenate(([0], np.cumsum(ok, dtype=np.int64)))
-    full = np.flatnonzero(counted[hold:] - counted[:-hold] == hold)
+    begins; None when there is none. An empty bucket (NaN, not >= the threshold) is no evidence of
+    recovery and breaks a run; the run must be complete inside the series, so recovery is never
+    declared on data that has not arrived yet."""
+    full = np.flatnonzero(held_runs(ok, hold_buckets(params)))
     return int(full[0]) if len(full) else None
+
+
+def hold_buckets(params: MetricParams) -> int:
+    """The buckets a recovery must hold for: ``recovery_hold_h`` in buckets, at least one."""
+    return max(1, math.ceil(params.recovery_hold_h / params.bucket_hours))
+
+
+def held_runs(ok: np.ndarray, hold: int) -> np.ndarray:
+    """Along the first axis of ``ok`` (one series, or one per column): for each ``j``, whether
+    ``ok[j]`` to ``ok[j + hold - 1]`` are all true (empty when ``ok`` is shorter than ``hold``)."""
+    counted = np.zeros((len(ok) + 1, *np.shape(ok)[1:]), dtype=np.int64)
+    np.cumsum(ok, axis=0, out=counted[1:])
+    return counted[hold:] - counted[:-hold] == hold
 
 
 def _status(end, recovered_at, baseline_mean) -> str:

@@ -106,8 +106,7 @@ def series_from_sums(index: pd.DatetimeIndex, where: np.ndarray, posts, total, n
         spread = _clip_lower(rolling_squares - rolling_posts * smoothed ** 2, 0.0)
         error = np.sqrt(spread / np.where(rolling_posts > 1, rolling_posts - 1, np.nan) / rolling_posts)
         smoothed_lo = _clip_lower(smoothed - BAND_Z * error, -1.0)
-        smoothed_hi = smoothed + BAND_Z * error
-        smoothed_hi = np.where(np.isnan(smoothed_hi) | (smoothed_hi <= 1.0), smoothed_hi, 1.0)
+        smoothed_hi = _clip_upper(smoothed + BAND_Z * error, 1.0)
     return pd.DataFrame({
         "posts": posts, "mean": mean, "negatives": negatives, "negative_share": negative_share,
         "smoothed": smoothed, "smoothed_lo": smoothed_lo, "smoothed_hi": smoothed_hi,
@@ -122,3 +121,8 @@ def _rolling_sum(values: np.ndarray, window: int) -> np.ndarray:
 def _clip_lower(values: np.ndarray, lower: float) -> np.ndarray:
     """``values`` raised to ``lower`` where below it, NaN kept (pandas' ``clip(lower=...)``)."""
     return np.where(np.isnan(values) | (values >= lower), values, lower)
+
+
+def _clip_upper(values: np.ndarray, upper: float) -> np.ndarray:
+    """``values`` lowered to ``upper`` where above it, NaN kept (pandas' ``clip(upper=...)``)."""
+    return np.where(np.isnan(values) | (values <= upper), values, upper)

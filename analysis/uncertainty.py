@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
-from analysis.recovery import HOUR, baseline_mask
+from analysis.recovery import HOUR, baseline_mask, held_runs, hold_buckets
 
 INTERVAL_METRICS = ("dip_depth", "trough", "time_to_recover_h")
 DEFAULT_RESAMPLES = 200
@@ -251,7 +251,8 @@ def _resampled_metrics(index: pd.DatetimeIndex, posts: np.ndarray, totals: np.nd
     """Smoothed sentiment, baseline mean, trough and time to recover of every column of ``totals``
     (``[bucket, series]``: the per-bucket sums of compound of one series over ``index``, all with
     the bucket volumes ``posts``), as :func:`analysis.recovery.outage_metrics` computes them from
-    the series :func:`_with_sums` makes of one column (the tests check they agree to 1e-12).
+    the series :func:`analysis.timeline.series_from_sums` makes of one column (the tests check they
+    agree to 1e-12).
 
     The volumes being the same in every series, so are the empty buckets, the NaN smoothed values
     and the buckets each metric reads: only the values differ, and numpy takes them all at once.
@@ -289,35 +290,12 @@ def _resampled_metrics(index: pd.DatetimeIndex, posts: np.ndarray, totals: np.nd
     if end is not None and baseline_mean is not None:
         threshold = baseline_mean - params.recovery_sd * baseline_sd
         after = np.flatnonzero(index >= end)
-        hold = max(1, math.ceil(params.recovery_hold_h / params.bucket_hours))
         time_to_recover = np.full(columns, np.inf)
-        if len(after) >= hold:
-            # Recovered at the first bucket that starts ``hold`` buckets all at or above the
-            # threshold (NaN is not: an empty window is no evidence of recovery).
-            good = smoothed[after] >= threshold
-            run = np.zeros((len(after) + 1, columns), dtype=np.int64)
-            np.cumsum(good, axis=0, out=run[1:])
-            held = run[hold:] - run[:-hold] == hold  # [j, series]: buckets j .. j + hold - 1 all good
+        # Recovered at the first bucket that starts ``hold`` buckets all at or above the threshold
+        # (NaN is not: an empty window is no evidence of recovery), as outage_metrics finds it.
+        held = held_runs(smoothed[after] >= threshold, hold_buckets(params))  # [j, series]
+        if len(held):
             recovered = held.any(axis=0)
             hours = np.asarray((index[after] - end) / HOUR, dtype=float)
             time_to_recover[recovered] = hours[held.argmax(axis=0)[recovered]]
     return _Metrics(smoothed, baseline_mean, trough_at, trough, time_to_recover)
-
-
-def _with_sums(base: pd.DataFrame, total: np.ndarray, negatives: np.ndarray,
-               params: MetricParams) -> pd.DataFrame:
-    """``base`` (a :func:`analysis.timeline.bucket_series` result) with new per-bucket sums of
-    compound and negatives, its other columns recomputed as bucket_series does; post counts are
-    unchanged. The reference :func:`_resampled_metrics` is tested against (with
-    :func:`analysis.recovery.outage_metrics`)."""
-    posts = base["posts"].to_numpy(dtype=float)
-    window = params.smoothing_buckets
-    with np.errstate(invalid="ignore", divide="ignore"):
-        counted = np.where(posts > 0, posts, np.nan)
-        rolling_total = pd.Series(total).rolling(window, min_periods=1).sum().to_numpy()
-        rolling_posts = pd.Series(posts).rolling(window, min_periods=1).sum().to_numpy()
-        return pd.DataFrame({
-            "posts": base["posts"].to_numpy(), "mean": total / counted,
-            "negatives": negatives.astype(np.int64), "negative_share": negatives / counted,
-            "smoothed": rolling_total / np.where(rolling_posts > 0, rolling_posts, np.nan),
-        }, index=base.index)

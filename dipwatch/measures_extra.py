@@ -17,6 +17,7 @@ from analysis.sentiment import scorer_id
 from analysis.timeline import NEGATIVE, bucket_series
 from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_from_sums, one_voice
 from dipwatch.config import Settings
+from dipwatch.measures import bucket_columns
 from dipwatch.store import Store
 
 INTERVAL_FIELDS = ("dip_depth_lo", "dip_depth_hi", "trough_lo", "trough_hi", "time_to_recover_h_lo",
@@ -77,9 +78,9 @@ def interval_records(view, store: Store, settings: Settings, resamples: int = DE
     stop = pd.Timestamp(view.now).floor(delta) + delta
     rows = store.bucket_totals(view.brand.key, scorer_id(), since.to_pydatetime(), stop.to_pydatetime(),
                                int(delta.total_seconds()), voice, NEGATIVE)
-    columns = np.array(rows, dtype=float).T if rows else np.zeros((5, 0))  # 4x faster than a frame of rows
-    sums = pd.DataFrame({"posts": columns[1], "total": columns[2], "squares": columns[4]},
-                        index=pd.to_datetime(columns[0].astype(np.int64), unit="s", utc=True))
+    buckets, posts, total, _, squares = bucket_columns(rows)
+    sums = pd.DataFrame({"posts": posts, "total": total, "squares": squares},
+                        index=pd.to_datetime(buckets.astype(np.int64), unit="s", utc=True))
     records = {}
     for metrics in view.metrics:
         window = next(w for w in view.outages if w.id == metrics.outage_id)

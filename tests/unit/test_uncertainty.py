@@ -14,8 +14,8 @@ import pytest
 from analysis import uncertainty
 from analysis.params import MetricParams
 from analysis.recovery import outage_metrics
-from analysis.timeline import bucket_series
-from analysis.uncertainty import _resampled_metrics, _with_sums, bootstrap_intervals, one_voice
+from analysis.timeline import bucket_series, series_from_sums
+from analysis.uncertainty import _resampled_metrics, bootstrap_intervals, one_voice
 from dipwatch.brands import Brand
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -158,8 +158,9 @@ def test_bad_arguments():
 def reference(index: pd.DatetimeIndex, posts: np.ndarray, total: np.ndarray, window, others, params,
               now: datetime):
     """outage_metrics of the series with these per-bucket volumes and sums of compound."""
-    base = pd.DataFrame({"posts": posts.astype(np.int64)}, index=index)
-    series = _with_sums(base, total, np.zeros(len(index)), params)
+    zeros = np.zeros(len(index))
+    series = series_from_sums(index, np.arange(len(index)), posts.astype(np.int64), total, zeros, zeros,
+                              params)
     return series, outage_metrics(series, window, others, params, now)
 
 
