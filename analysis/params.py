@@ -39,6 +39,10 @@ class MetricParams:
     )
     recovery_hold_h: float = _param(6, "hours the smoothed sentiment must stay recovered")
     sparse_min_posts: int = _param(30, "figures resting on fewer posts than this are flagged sparse")
+    peak_min_posts: int = _param(
+        10, "the trough of the tone and the peak of the negative share rest on a bucket that has posts "
+        "and whose smoothing window holds at least this many"
+    )
     one_author_one_voice: bool = _param(
         True, "count each author at most once per bucket (their posts' mean), so one account posting "
         "forty times cannot make a dip on its own; raw post exports are never affected"

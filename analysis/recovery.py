@@ -49,6 +49,24 @@ class OutageMetrics:
     posts_during: int
     sparse: bool
     sparse_reason: str | None
+    # The share family (README "Metrics"): the estimated share of negative posts, per post.
+    share_status: str = "no data"  # recovered | not recovered | ongoing | no baseline | no data
+    share_baseline: float | None = None  # estimated negative share of the baseline's posts
+    share_baseline_sd: float | None = None  # sample SD of the smoothed share over the baseline buckets
+    share_during: float | None = None  # estimated negative share of the posts during the window
+    share_peak: float | None = None  # highest smoothed share, from the start to the trough horizon
+    share_peak_at: datetime | None = None
+    share_peak_lo: float | None = None  # its 95% interval
+    share_peak_hi: float | None = None
+    share_rise_pts: float | None = None  # peak minus baseline, in percentage points
+    share_rise_sd: float | None = None  # the same in baseline SDs
+    share_recovered_at: datetime | None = None  # first bucket after the end from which the smoothed share
+    # stays at or below baseline + recovery_sd SDs for the hold
+    share_time_to_recover_h: float | None = None
+    excess_negative_posts: float | None = None  # negative posts beyond the baseline share, start to recovery
+    voices_during: int = 0  # authors' votes (one per author per bucket) behind the tone figures
+    last_post_at: datetime | None = None  # the last bucket with posts up to now
+    data_gap_h: float | None = None  # hours from the end of that bucket to now, when over a bucket
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,7 +138,8 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     ticks = bucket_ticks(index)
     ends = ticks + pd.Timedelta(params.bucket_delta).value
     smoothed = series["smoothed"].to_numpy(dtype=np.float64)
-    posts = series["posts"].to_numpy()
+    # Posts are posts: the tone's one-author-one-voice votes are counted apart (voices_during).
+    posts = series["post_count"].to_numpy()
     negatives = series["negatives"].to_numpy()
     present = ~np.isnan(smoothed)
     start_tick, until_tick, now_tick = time_tick(start, index), time_tick(until, index), time_tick(now, index)
@@ -129,18 +148,18 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share_baseline = _base_figures(
         base, posts, negatives, smoothed, bucket_h)
 
-    # "During" figures use every bucket that overlaps the window.
     after_start = ends > start_tick
     during = after_start & (ticks < until_tick)
     posts_during = int(posts[during].sum())
-    hours_during = int(during.sum()) * bucket_h
-    rate_during = posts_during / hours_during if hours_during else None
+    rate_during = _rate_during(series, ticks, ends, during, posts_during, bucket_h)
     negative_share_during = negatives[during].sum() / posts_during if posts_during else None
     volume_lift = rate_during / baseline_rate if rate_during is not None and baseline_rate else None
 
     horizon = until + pd.Timedelta(hours=params.trough_horizon_h) if end is not None else now
+    horizon_tick = min(time_tick(horizon, index), now_tick)
+    solid = resting(series["posts"].to_numpy(), params)  # the tone rests on votes
     trough, trough_at, time_to_trough = _trough(
-        index, smoothed, after_start & (ticks <= min(time_tick(horizon, index), now_tick)) & present, start)
+        index, smoothed, after_start & (ticks <= horizon_tick) & present & solid, start)
 
     dip_depth = dip_depth_sd = None
     if baseline_mean is not None and trough is not None:
@@ -162,6 +181,8 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
         below = baseline_mean - smoothed[after_start & (ticks < stop) & present]
         lost = float(np.where(below >= 0, below, 0).sum() * bucket_h)
 
+    shares = _share_figures(series, ticks, ends, base, start_tick, until_tick, horizon_tick, now_tick,
+                            end, index, params)
     reasons = []
     if baseline_posts < params.sparse_min_posts:
         reasons.append(f"baseline rests on {baseline_posts} posts")
@@ -195,7 +216,100 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
         posts_during=posts_during,
         sparse=bool(reasons),
         sparse_reason="; ".join(reasons) or None,
+        **shares,
     )
+
+
+def _rate_during(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, during: np.ndarray,
+                 posts_during: int, bucket_h: float) -> float | None:
+    """Posts per hour in the ``during`` buckets (every bucket that overlaps the window). Hours after
+    the posts stopped are no data, not quiet, and do not lower the volume (and the series starts at
+    the first post)."""
+    seen = np.flatnonzero(series["posts"].to_numpy() > 0)
+    data_end = ends[seen[-1]] if len(seen) else ticks[0] if len(ticks) else 0
+    hours_during = int((during & (ticks < data_end)).sum()) * bucket_h
+    return posts_during / hours_during if hours_during else None
+
+
+def resting(counts: np.ndarray, params: MetricParams) -> np.ndarray:
+    """Buckets a trough or a peak may rest on, from per-bucket ``counts`` (posts, or votes for the
+    tone): with some of their own, and at least ``peak_min_posts`` in their smoothing window."""
+    counts = np.asarray(counts, dtype=np.float64)
+    window = pd.Series(counts).rolling(params.smoothing_buckets, min_periods=1).sum().to_numpy()
+    return (counts > 0) & (window >= params.peak_min_posts)
+
+
+def _share_figures(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, base: np.ndarray,
+                   start_tick: int, until_tick: int, horizon_tick: int, now_tick: int, end,
+                   index: pd.DatetimeIndex, params: MetricParams) -> dict:
+    """The share family of one outage (the fields after ``sparse_reason``)."""
+    from analysis.quantify import adjusted_share
+
+    posts = series["post_count"].to_numpy(dtype=np.int64)
+    called = series["called_negative"].to_numpy(dtype=np.int64)
+    share = series["share_smoothed"].to_numpy(dtype=np.float64)
+    lo, hi = series["share_lo"].to_numpy(dtype=np.float64), series["share_hi"].to_numpy(dtype=np.float64)
+    rates = series.attrs.get("rates")
+    step_h = params.bucket_hours
+    with_posts = np.flatnonzero((posts > 0) & (ticks < now_tick))
+    last = index[with_posts[-1]] if len(with_posts) else None
+    gap = (now_tick - ends[with_posts[-1]]) / 3.6e12 if len(with_posts) else None
+    figures: dict = {
+        "share_status": "no data", "share_baseline": None, "share_baseline_sd": None, "share_during": None,
+        "share_peak": None, "share_peak_at": None, "share_peak_lo": None, "share_peak_hi": None,
+        "share_rise_pts": None, "share_rise_sd": None, "share_recovered_at": None,
+        "share_time_to_recover_h": None, "excess_negative_posts": None,
+        "voices_during": int(series["posts"].to_numpy()[(ends > start_tick) & (ticks < until_tick)].sum()),
+        "last_post_at": last.to_pydatetime() if last is not None else None,
+        "data_gap_h": gap if gap is not None and gap > step_h else None,
+    }
+    if rates is None or np.isnan(share).all():
+        return figures
+
+    def pooled(mask: np.ndarray) -> float | None:
+        total = posts[mask].sum()
+        return float(adjusted_share(called[mask].sum(), total, rates)) if total else None
+
+    during = (ends > start_tick) & (ticks < until_tick)
+    figures["share_during"] = pooled(during)
+    baseline = pooled(base)
+    base_values = pd.Series(share[base])
+    sd = _clean(base_values.std()) if baseline is not None else None
+    figures["share_baseline"], figures["share_baseline_sd"] = baseline, sd
+    searched = np.flatnonzero((ends > start_tick) & (ticks <= horizon_tick) & ~np.isnan(share)
+                              & resting(posts, params))
+    if len(searched):
+        top = searched[np.argmax(share[searched])]
+        figures.update(share_peak=float(share[top]), share_peak_at=index[top].to_pydatetime(),
+                       share_peak_lo=_clean(lo[top]), share_peak_hi=_clean(hi[top]))
+    if baseline is None:
+        figures["share_status"] = "no baseline"
+        return figures
+    if figures["share_peak"] is not None:
+        rise = figures["share_peak"] - baseline
+        figures["share_rise_pts"] = 100 * rise
+        figures["share_rise_sd"] = rise / sd if sd else None
+    recovered_at = None
+    if end is not None:
+        band = baseline + params.recovery_sd * (sd or 0.0)
+        after_end = np.flatnonzero(ticks >= time_tick(end, index))
+        found = _first_held(share[after_end] <= band, params)  # NaN (no posts) breaks a run
+        recovered_at = index[after_end[found]] if found is not None else None
+    stop = time_tick(recovered_at, index) if recovered_at is not None else now_tick
+    window = (ends > start_tick) & (ticks < stop)
+    estimated = pooled(window)
+    figures["excess_negative_posts"] = (
+        max(0.0, (estimated - baseline) * float(posts[window].sum())) if estimated is not None else None)
+    figures["share_recovered_at"] = recovered_at.to_pydatetime() if recovered_at is not None else None
+    if recovered_at is not None:
+        figures["share_time_to_recover_h"] = (recovered_at - pd.Timestamp(end)) / HOUR
+    if end is None:
+        figures["share_status"] = "ongoing"
+    else:
+        figures["share_status"] = "recovered" if recovered_at is not None else "not recovered"
+    if figures["data_gap_h"] is not None and recovered_at is None:
+        figures["share_status"] = "no data"  # the posts stopped: nothing says whether it recovered
+    return figures
 
 
 def _trough(index: pd.DatetimeIndex, smoothed: np.ndarray, searched: np.ndarray, start: pd.Timestamp

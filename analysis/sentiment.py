@@ -5,6 +5,14 @@ dip and the recovery. The outage lexicon adds single words to VADER's lexicon an
 multi-word phrase into one underscore-joined token ("can't log in" -> ``cant_log_in``) that VADER
 can look up, since VADER only looks up single whitespace-separated tokens.
 
+Each post also gets the probabilities of three classes (negative, neutral, positive) from the
+classifier of ``analysis.classifier``, trained on human labels, over VADER's scores and the text;
+with the scorer ``vader`` (``[sentiment] scorer`` in dipwatch.toml) they are VADER's own label, as
+certainties. ``SCORE_WIDTH`` numbers a post: compound, pos, neu, neg, p_negative, p_neutral,
+p_positive, and counted: 1.0 when the post counts as negative in the share that
+``analysis.quantify`` adjusts (p_negative at or above the model's count threshold; VADER's label
+with the scorer ``vader``).
+
 Scores come from ``analysis.vader_fast``, our faster implementation of vaderSentiment 3.3.2 that
 returns the same scores to the last bit (``tests/unit/test_vader_fast.py``); ``_reference_scorer``
 keeps vaderSentiment itself, with the same lexicon, for the tests and benchmarks that compare them.
@@ -32,10 +40,16 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Protocol
 
+from analysis.classifier import Model, label_of, load_model
+from analysis.quantify import Rates
 from analysis.vader_fast import Analyzer
 
 LEXICON_PACKAGE = "dipwatch.resources.lexicon"
 LEXICON_FILE = "outage.tsv"
+
+SCORERS = ("model", "vader")  # what ``[sentiment] scorer`` may name; the first is the default
+SCORE_WIDTH = 8  # numbers per score row: compound, pos, neu, neg, p_negative, p_neutral, p_positive, counted
+_selected = {"scorer": SCORERS[0]}
 
 # VADER's own convention for three-way labels (vaderSentiment README, "About the Scoring").
 POSITIVE_THRESHOLD = 0.05
@@ -77,17 +91,34 @@ PARALLEL_CHUNKS_PER_WORKER = 4
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """VADER's scores for one text: ``compound`` in [-1, 1] and the pos/neu/neg proportions."""
+    """One text's scores: VADER's ``compound`` in [-1, 1] and pos/neu/neg proportions (the tone),
+    and the classifier's probabilities of each class."""
 
     compound: float
     pos: float
     neu: float
     neg: float
+    p_negative: float
+    p_neutral: float
+    p_positive: float
+    counted: float  # 1.0 when the post counts as negative in the share, else 0.0
 
     @property
     def label(self) -> str:
-        """The three-way label of ``compound``: "positive", "negative" or "neutral"."""
+        """The three-way label of ``compound`` (VADER's convention): "positive", "negative" or
+        "neutral"."""
         return classify(self.compound)
+
+    @property
+    def sentiment_class(self) -> str:
+        """The classifier's class: the likeliest of "negative", "neutral" and "positive"."""
+        return label_of(self.p_negative, self.p_neutral, self.p_positive)
+
+    @property
+    def row(self) -> tuple[float, ...]:
+        """The ``SCORE_WIDTH`` numbers as the store takes them."""
+        return (self.compound, self.pos, self.neu, self.neg, self.p_negative, self.p_neutral,
+                self.p_positive, self.counted)
 
 
 class _PolarityScorer(Protocol):
@@ -142,6 +173,8 @@ class _Scorer:
     phrases: re.Pattern[str] | None
     # None scores every text through ``phrases`` alone: the reference path of the tests.
     phrase_filter: _PhraseFilter | None = None
+    # The classifier; None: VADER's label as certain probabilities (the scorer "vader").
+    model: Model | None = None
 
 
 def classify(compound: float) -> str:
@@ -156,15 +189,43 @@ def classify(compound: float) -> str:
     return "neutral"
 
 
+def use_scorer(name: str) -> None:
+    """Score with ``name`` (one of ``SCORERS``) from now on in this process and the workers it
+    starts: "model" (VADER and the classifier) or "vader" (VADER alone, for comparability).
+
+    :raises ValueError: for another name.
+    """
+    if name not in SCORERS:
+        raise ValueError(f"scorer: expected one of {', '.join(SCORERS)}, got {name!r}")
+    if name != _selected["scorer"]:
+        _selected["scorer"] = name
+        scorer_id.cache_clear()
+        _scorer.cache_clear()
+
+
+def selected_scorer() -> str:
+    """The name given to :func:`use_scorer` last ("model" until then)."""
+    return _selected["scorer"]
+
+
+def scorer_rates() -> Rates:
+    """How often the selected scorer calls a post negative, of truly negative posts and of others,
+    measured on human-labelled posts it was not trained on (``rates`` in the model file): what
+    ``analysis.quantify`` corrects a bucket's share with."""
+    return Rates.from_counts(load_model().card["rates"][_selected["scorer"]])
+
+
 @functools.cache
 def scorer_id() -> str:
-    """The id stored with every score: VADER's version and the lexicon's digest.
+    """The id stored with every score: VADER's version, the lexicon's digest and, with the
+    classifier, the digest of its weights and complaint lexicon.
 
-    For example ``vader-3.3.2+outage-1a2b3c4d``; a change to either gives a new id, so stored
-    scores from an older scorer can be found and re-scored.
+    For example ``vader-3.3.2+outage-1a2b3c4d+model-5e6f7a8b``; a change to any gives a new id, so
+    stored scores from an older scorer can be found and re-scored (``dipwatch score``).
     """
     vader = importlib.metadata.version("vaderSentiment")
-    return f"vader-{vader}+outage-{_lexicon_digest(_lexicon_bytes())}"
+    base = f"vader-{vader}+outage-{_lexicon_digest(_lexicon_bytes())}"
+    return base if _selected["scorer"] == "vader" else f"{base}+model-{load_model().digest}"
 
 
 def score_text(text: str) -> Score:
@@ -194,21 +255,19 @@ def score_texts(texts: Iterable[str], processes: int | None = None) -> list[Scor
     return _scores_of(_score_in_pool(texts, workers))
 
 
-def _scores_of(rows: Iterable[tuple[float, float, float, float]]) -> list[Score]:
+def _scores_of(rows: Iterable[tuple[float, ...]]) -> list[Score]:
     """``[Score(*row) for row in rows]``, in half the time: ``Score.__init__`` (a frozen dataclass's)
     sets each field through ``object.__setattr__``; this sets the same slots directly."""
     new = object.__new__
-    set_compound, set_pos, set_neu, set_neg = (
-        field.__set__ for field in (Score.compound, Score.pos, Score.neu, Score.neg)
-    )
+    setters = [field.__set__ for field in (Score.compound, Score.pos, Score.neu, Score.neg,
+                                           Score.p_negative, Score.p_neutral, Score.p_positive,
+                                           Score.counted)]
     scores = []
     append = scores.append
-    for compound, pos, neu, neg in rows:
+    for row in rows:
         score = new(Score)
-        set_compound(score, compound)
-        set_pos(score, pos)
-        set_neu(score, neu)
-        set_neg(score, neg)
+        for set_value, value in zip(setters, row, strict=True):
+            set_value(score, value)
         append(score)
     return scores
 
@@ -225,12 +284,13 @@ def _check_texts(texts: Sequence[object]) -> None:
             _check_text(text)
 
 
-def _score_with(scorer: _Scorer, text: str) -> tuple[float, float, float, float]:
-    """(compound, pos, neu, neg) of ``text``, after folding apostrophes and joining lexicon phrases."""
+def _score_with(scorer: _Scorer, text: str) -> tuple[float, ...]:
+    """The score row of ``text`` (VADER after folding apostrophes and joining lexicon phrases, then
+    the classifier)."""
     return _rows(scorer, [text])[0]
 
 
-def _rows(scorer: _Scorer, texts: list[str]) -> list[tuple[float, float, float, float]]:
+def _rows(scorer: _Scorer, texts: list[str]) -> list[tuple[float, ...]]:
     """``_score_with`` of each text, in order.
 
     The texts are prepared (``_prepare``) in one loop, then scored in another: the same work in one
@@ -240,11 +300,26 @@ def _rows(scorer: _Scorer, texts: list[str]) -> list[tuple[float, float, float, 
     prepared = [_prepare(scorer, text) for text in texts]
     analyzer = scorer.analyzer
     if isinstance(analyzer, Analyzer):
-        return list(map(analyzer.polarity_row, prepared))
-    return [_row(analyzer.polarity_scores(text)) for text in prepared]
+        tones = list(map(analyzer.polarity_row, prepared))
+    else:
+        tones = [_row(analyzer.polarity_scores(text)) for text in prepared]
+    model = scorer.model
+    if model is None:
+        return [(*tone, *_CERTAIN[classify(tone[0])]) for tone in tones]
+    probabilities, threshold = model.probabilities, model.count_threshold
+    rows = []
+    for text, tone in zip(texts, tones, strict=True):
+        p = probabilities(text, *tone)
+        rows.append((*tone, *p, 1.0 if p[0] >= threshold else 0.0))
+    return rows
 
 
-def _row(scores: dict[str, float]) -> tuple[float, float, float, float]:
+# The scorer "vader": its label as the probabilities of (negative, neutral, positive), and counted.
+_CERTAIN = {"negative": (1.0, 0.0, 0.0, 1.0), "neutral": (0.0, 1.0, 0.0, 0.0),
+            "positive": (0.0, 0.0, 1.0, 0.0)}
+
+
+def _row(scores: dict[str, float]) -> tuple[float, ...]:
     return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
 
 
@@ -281,7 +356,8 @@ def _join_phrases(scorer: _Scorer, text: str) -> str:
 
 
 def _score_chunk(texts: list[str]) -> array:
-    """The rows of ``texts`` one after another, 4 doubles a text: what a worker sends back.
+    """The rows of ``texts`` one after another, ``SCORE_WIDTH`` doubles a text: what a worker sends
+    back.
 
     An array pickles as one bytes object and unpickles without a float object per number: the parent
     turns it into tuples in two thirds of the time it took to unpickle a list of tuples. Its doubles
@@ -293,13 +369,13 @@ def _score_chunk(texts: list[str]) -> array:
     return rows
 
 
-def _unflatten(rows: array) -> Iterator[tuple[float, float, float, float]]:
-    """The (compound, pos, neu, neg) tuples of an array from ``_score_chunk``."""
+def _unflatten(rows: array) -> Iterator[tuple[float, ...]]:
+    """The score rows (``SCORE_WIDTH`` numbers each) of an array from ``_score_chunk``."""
     numbers = iter(rows)
-    return zip(numbers, numbers, numbers, numbers, strict=True)
+    return zip(*[numbers] * SCORE_WIDTH, strict=True)
 
 
-def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, float, float, float]]:
+def _score_in_pool(texts: list[str], workers: int) -> list[tuple[float, ...]]:
     """Score ``texts`` in chunks on a :class:`ScoringPool` of ``workers`` processes, in input order."""
     chunks = -(-len(texts) // PARALLEL_CHUNK)
     with ScoringPool(min(workers, chunks)) as pool:
@@ -463,7 +539,8 @@ def _scorer() -> _Scorer:
     analyzer = Analyzer({_token(phrase): valence for phrase, valence in lexicon.items()})
     phrases = [phrase for phrase in lexicon if " " in phrase]
     return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(phrases),
-                   phrase_filter=_phrase_filter(phrases))
+                   phrase_filter=_phrase_filter(phrases),
+                   model=load_model() if _selected["scorer"] == "model" else None)
 
 
 @functools.cache
@@ -479,7 +556,8 @@ def _reference_scorer() -> _Scorer:
     lexicon = _parse_lexicon(_lexicon_bytes().decode("utf-8"))
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update({_token(phrase): valence for phrase, valence in lexicon.items()})
-    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p))
+    return _Scorer(analyzer=analyzer, phrases=_phrase_pattern(p for p in lexicon if " " in p),
+                   model=load_model() if _selected["scorer"] == "model" else None)
 
 
 class ScoringPool:
@@ -529,14 +607,14 @@ class ScoringPool:
         # Each chunk's Scores are made as soon as it is back, while the workers score the others.
         return lambda: [score for future in futures for score in _scores_of(_unflatten(future.result()))]
 
-    def rows(self, texts: list[str]) -> Callable[[], list[tuple[float, float, float, float]]]:
-        """:meth:`submit` for checked texts, giving (compound, pos, neu, neg) tuples."""
+    def rows(self, texts: list[str]) -> Callable[[], list[tuple[float, ...]]]:
+        """:meth:`submit` for checked texts, giving score rows (``SCORE_WIDTH`` numbers each)."""
         if self._pool is None:
             return lambda: _rows(_scorer(), texts)
         return self.map_rows(_score_chunk, texts)
 
     def map_rows(self, score_chunk: Callable[[list[str]], array],
-                 texts: list[str]) -> Callable[[], list[tuple[float, float, float, float]]]:
+                 texts: list[str]) -> Callable[[], list[tuple[float, ...]]]:
         """:meth:`rows` through another scorer (benchmarks/scoring.py times the analyzer alone).
 
         :param score_chunk: a module-level function (the workers get it by name), which returns

@@ -8,9 +8,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
+from analysis.quantify import Rates, adjusted_share, share_interval
 
 NEGATIVE = -0.05  # VADER's own convention: compound <= -0.05 is negative
-SERIES_COLUMNS = ["posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo", "smoothed_hi"]
+TONE_COLUMNS = ["posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo", "smoothed_hi"]
+# The share family, always per post (never per author's vote): posts, posts the classifier calls
+# negative, the estimated negative share of the bucket (analysis.quantify), and of the trailing
+# smoothing window with its 95% interval.
+SHARE_COLUMNS = ["post_count", "called_negative", "share", "share_smoothed", "share_lo", "share_hi"]
+SERIES_COLUMNS = TONE_COLUMNS + SHARE_COLUMNS
 BAND_Z = 1.959964  # the normal quantile of a 95% interval
 
 
@@ -23,10 +29,11 @@ def scores_frame(rows) -> pd.DataFrame:
 
 
 def bucket_series(scores: pd.DataFrame, params: MetricParams, start: datetime | None = None,
-                  end: datetime | None = None) -> pd.DataFrame:
+                  end: datetime | None = None, rates: Rates | None = None) -> pd.DataFrame:
     """Bucket scored posts and smooth them.
 
-    :param scores: columns ``created_at`` (aware) and ``compound``.
+    :param scores: columns ``created_at`` (aware) and ``compound``, and ``counted`` (1 where the post
+        counts as negative in the share, ``scores.counted``) for the share family, estimated with ``rates``.
     :param start: first bucket covers this time (default: the first post).
     :param end: last bucket covers this time (default: the last post); empty buckets are kept.
     :returns: indexed by bucket start (UTC), columns ``posts`` (count), ``mean`` (mean compound, NaN
@@ -37,23 +44,67 @@ def bucket_series(scores: pd.DataFrame, params: MetricParams, start: datetime | 
     delta = params.bucket_delta
     times = scores["created_at"]
     if start is None and end is None and times.empty:
-        return pd.DataFrame(columns=SERIES_COLUMNS, index=pd.DatetimeIndex([], tz="UTC"))
+        return pd.DataFrame(columns=SERIES_COLUMNS, index=pd.DatetimeIndex([], tz="UTC", name="bucket"))
     first = pd.Timestamp(start if start is not None else times.min()).floor(delta)
     last = pd.Timestamp(end if end is not None else times.max()).floor(delta)
     bucket = times.dt.floor(delta)
     inside = (bucket >= first) & (bucket <= last)
     parts = pd.DataFrame({"compound": scores["compound"], "negative": scores["compound"] <= NEGATIVE,
-                          "square": scores["compound"] ** 2})
+                          "square": scores["compound"] ** 2, "called": scores.get("counted", 0)})
     counts = (
         parts[inside]
         .groupby(bucket[inside])
         .agg(posts=("compound", "size"), total=("compound", "sum"), negatives=("negative", "sum"),
-             squares=("square", "sum"))
+             squares=("square", "sum"), called_negative=("called", "sum"))
     )
-    return series_from_counts(counts, params, first, last)
+    return series_from_counts(counts, params, first, last,
+                              rates if "counted" in scores else None)
 
 
-def series_from_counts(counts: pd.DataFrame, params: MetricParams, first, last) -> pd.DataFrame:
+def share_counts(scores: pd.DataFrame, params: MetricParams) -> pd.DataFrame:
+    """Per bucket, ``post_count`` and ``called_negative`` of scored posts (columns ``created_at`` and
+    ``counted``, 1 where the post counts as negative), indexed by bucket start."""
+    bucket = scores["created_at"].dt.floor(params.bucket_delta)
+    return (scores.assign(one=1).groupby(bucket)
+            .agg(post_count=("one", "size"), called_negative=("counted", "sum")))
+
+
+def with_shares(series: pd.DataFrame, counts: pd.DataFrame, params: MetricParams, rates: Rates
+                ) -> pd.DataFrame:
+    """``series`` with its share columns from :func:`share_counts`' ``counts`` (buckets outside the
+    series are dropped, buckets without a row are empty)."""
+    where = series.index.get_indexer(counts.index) if len(counts) else np.zeros(0, dtype=np.intp)
+    kept = where >= 0
+    posts = np.zeros(len(series), dtype=np.int64)
+    called = np.zeros(len(series), dtype=np.int64)
+    posts[where[kept]] = counts["post_count"].to_numpy()[kept]
+    called[where[kept]] = counts["called_negative"].to_numpy()[kept]
+    out = series.copy()
+    for name, values in share_columns(posts, called, params.smoothing_buckets, rates).items():
+        out[name] = values
+    out.attrs["rates"] = rates
+    return out
+
+
+def share_columns(posts: np.ndarray, called: np.ndarray, window: int, rates: Rates | None) -> dict:
+    """The share family's columns from per-bucket posts and posts called negative (see
+    ``SHARE_COLUMNS``); the estimates are NaN without ``rates``."""
+    posts = np.asarray(posts, dtype=np.int64)
+    called = np.asarray(called, dtype=np.int64)
+    columns = {"post_count": posts, "called_negative": called}
+    if rates is None:
+        empty = np.full(len(posts), np.nan)
+        return {**columns, "share": empty, "share_smoothed": empty, "share_lo": empty, "share_hi": empty}
+    rolling_posts = _rolling_sum(posts, window)
+    rolling_called = _rolling_sum(called, window)
+    low, high = share_interval(rolling_called, rolling_posts, rates)
+    return {**columns, "share": adjusted_share(called, posts, rates),
+            "share_smoothed": adjusted_share(rolling_called, rolling_posts, rates),
+            "share_lo": low, "share_hi": high}
+
+
+def series_from_counts(counts: pd.DataFrame, params: MetricParams, first, last,
+                       rates: Rates | None = None) -> pd.DataFrame:
     """The series from per-bucket totals (``posts``, ``total`` compound, ``negatives``, ``squares``
     (sum of compound squared), indexed by bucket start), as :func:`bucket_series` makes it: the
     store can sum the buckets in SQL instead.
@@ -66,8 +117,10 @@ def series_from_counts(counts: pd.DataFrame, params: MetricParams, first, last) 
     index = bucket_index(params, first, last)
     # Where each row of ``counts`` goes (-1: not a bucket of the index, dropped as reindex drops it).
     where = index.get_indexer(counts.index) if len(counts) else np.zeros(0, dtype=np.intp)
+    called = counts["called_negative"].to_numpy() if "called_negative" in counts else None
     return series_from_sums(index, where, counts["posts"].to_numpy(), counts["total"].to_numpy(),
-                            counts["negatives"].to_numpy(), counts["squares"].to_numpy(), params)
+                            counts["negatives"].to_numpy(), counts["squares"].to_numpy(), params,
+                            counts["posts"].to_numpy(), called, rates)
 
 
 def bucket_index(params: MetricParams, first, last) -> pd.DatetimeIndex:
@@ -76,10 +129,13 @@ def bucket_index(params: MetricParams, first, last) -> pd.DatetimeIndex:
 
 
 def series_from_sums(index: pd.DatetimeIndex, where: np.ndarray, posts, total, negatives, squares,
-                     params: MetricParams) -> pd.DataFrame:
+                     params: MetricParams, post_count=None, called_negative=None,
+                     rates: Rates | None = None) -> pd.DataFrame:
     """:func:`series_from_counts` on arrays: row ``i`` of the sums is bucket ``where[i]`` of ``index``
     (rows at -1 are left out; buckets without a row are empty). Computed in numpy, with the same
-    operations in the same order as the pandas columns they replace, so the figures are identical."""
+    operations in the same order as the pandas columns they replace, so the figures are identical.
+    ``post_count`` and ``called_negative`` (rows as the others) give the share family its figures;
+    without them the posts are ``posts`` and the estimates NaN."""
     n = len(index)
     where = np.asarray(where, dtype=np.intp)
     kept = where >= 0
@@ -90,6 +146,10 @@ def series_from_sums(index: pd.DatetimeIndex, where: np.ndarray, posts, total, n
         column[at] = np.asarray(values)[kept].astype(dtype)
         return column
 
+    shares = share_columns(  # without post counts of their own, the votes are the posts
+        spread_out(post_count if post_count is not None else posts, np.int64),
+        spread_out(called_negative if called_negative is not None else np.zeros(len(where)), np.int64),
+        params.smoothing_buckets, rates if called_negative is not None else None)
     posts = spread_out(posts, np.int64)
     negatives = spread_out(negatives, np.int64)
     total = spread_out(total, np.float64)
@@ -107,10 +167,12 @@ def series_from_sums(index: pd.DatetimeIndex, where: np.ndarray, posts, total, n
         error = np.sqrt(spread / np.where(rolling_posts > 1, rolling_posts - 1, np.nan) / rolling_posts)
         smoothed_lo = _clip_lower(smoothed - BAND_Z * error, -1.0)
         smoothed_hi = _clip_upper(smoothed + BAND_Z * error, 1.0)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "posts": posts, "mean": mean, "negatives": negatives, "negative_share": negative_share,
-        "smoothed": smoothed, "smoothed_lo": smoothed_lo, "smoothed_hi": smoothed_hi,
+        "smoothed": smoothed, "smoothed_lo": smoothed_lo, "smoothed_hi": smoothed_hi, **shares,
     }, index=index.rename("bucket"), columns=SERIES_COLUMNS)
+    frame.attrs["rates"] = rates if called_negative is not None else None  # what the shares used
+    return frame
 
 
 def _rolling_sum(values: np.ndarray, window: int) -> np.ndarray:

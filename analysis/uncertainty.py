@@ -281,7 +281,9 @@ def _resampled_metrics(index: pd.DatetimeIndex, posts: np.ndarray, totals: np.nd
 
     trough_at = trough = None
     horizon = end + pd.Timedelta(hours=params.trough_horizon_h) if end is not None else now
-    search = np.flatnonzero((index + delta > start) & (index <= min(horizon, now)) & heard)
+    # On buckets with votes of their own and peak_min_posts in their window (recovery.resting).
+    solid = (np.asarray(posts) > 0) & (rolling_posts >= params.peak_min_posts)
+    search = np.flatnonzero((index + delta > start) & (index <= min(horizon, now)) & heard & solid)
     if len(search):
         trough_at = search[smoothed[search].argmin(axis=0)]  # the first lowest, as idxmin
         trough = smoothed[trough_at, np.arange(columns)]

@@ -101,7 +101,7 @@ def score_partition(partition: Partition, brand: Brand) -> PartitionResult:
     scores = score_texts((post.text for post, _ in scan.matches), processes=1)
     records = [
         Matched(post.post_id, post.created_at.timestamp(), post.text, post.kind, post.author, post.url,
-                post.parent_id, post.engagement, term, (s.compound, s.pos, s.neu, s.neg))
+                post.parent_id, post.engagement, term, s.row)
         for (post, term), s in zip(scan.matches, scores, strict=True)
     ]
     return PartitionResult(partition.key, scan.lines, scan.bad, scan.bad_lines, scan.error, scorer_id(),

@@ -81,7 +81,7 @@ def save_batch(store: Store, batch: list[tuple[Post, list[tuple[str, str]]]], sa
             post=post,
             author_hash=author_hash(salt, post.author),
             mentions=mentions,
-            score=(score.compound, score.pos, score.neu, score.neg) if score else None,
+            score=score.row if score else None,
         ))
     return store.save_posts(items, scorer_id(), checkpoint)
 
@@ -254,7 +254,7 @@ def score_missing(store: Store, batch: int = 5000) -> int:
     while rows := store.unscored(scorer, batch):
         scores = score_texts(text for _, text in rows)
         store.save_scores(scorer, [
-            (rowid, (s.compound, s.pos, s.neu, s.neg)) for (rowid, _), s in zip(rows, scores, strict=True)
+            (rowid, s.row) for (rowid, _), s in zip(rows, scores, strict=True)
         ])
         done += len(rows)
     return done

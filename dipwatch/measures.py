@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, outage_metrics
-from analysis.sentiment import scorer_id
+from analysis.sentiment import scorer_id, scorer_rates
 from analysis.timeline import NEGATIVE, bucket_index, series_from_sums
 from dipwatch.brands import Brand, known_brands
 from dipwatch.config import Settings
@@ -98,21 +98,23 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
     step = int(delta.total_seconds())
     rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
-                               step, params.one_author_one_voice, NEGATIVE)
+                               step, params.one_author_one_voice, NEGATIVE, shares=True)
     # Straight to arrays (a DataFrame of the rows and its reindexing cost more than the sums): the
     # rollup's buckets are whole multiples of the bucket from ``first``, one row each.
     index = bucket_index(params, first, last)
-    buckets, posts, total, negatives, squares = bucket_columns(rows)
+    buckets, posts, total, negatives, squares, post_count, called = bucket_columns(rows, 7)
     offset = buckets.astype(np.int64) - to_epoch(first.to_pydatetime())
     where = np.where((offset % step == 0) & (offset >= 0) & (offset < len(index) * step), offset // step, -1)
-    return series_from_sums(index, where, posts, total, negatives, squares, params)
+    return series_from_sums(index, where, posts, total, negatives, squares, params, post_count, called,
+                            scorer_rates())
 
 
-def bucket_columns(rows: list[tuple]) -> np.ndarray:
-    """The rows of :meth:`dipwatch.store.Store.bucket_totals` as five float64 columns: bucket start
-    (epoch seconds), votes, sum of compound, negative votes, sum of squares. Exact: the epochs and
-    counts are whole numbers far below 2**53. One array of the rows: 4x faster than a DataFrame."""
-    return np.array(rows, dtype=np.float64).T if rows else np.zeros((5, 0))
+def bucket_columns(rows: list[tuple], width: int = 5) -> np.ndarray:
+    """The rows of :meth:`dipwatch.store.Store.bucket_totals` as ``width`` float64 columns: bucket
+    start (epoch seconds), votes, sum of compound, negative votes, sum of squares (and with its
+    ``shares``, posts and posts called negative). Exact: the epochs and counts are whole numbers far
+    below 2**53. One array of the rows: 4x faster than a DataFrame."""
+    return np.array(rows, dtype=np.float64).T if rows else np.zeros((width, 0))
 
 
 def brand_view(settings: Settings, store: Store, brand: Brand, params: MetricParams | None = None,

@@ -13,8 +13,8 @@ import pandas as pd
 
 from analysis.detect import Candidate, DetectParams, detect_outages
 from analysis.params import MetricParams
-from analysis.sentiment import scorer_id
-from analysis.timeline import NEGATIVE, bucket_series
+from analysis.sentiment import scorer_id, scorer_rates
+from analysis.timeline import NEGATIVE, bucket_series, share_counts, with_shares
 from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_from_sums, one_voice
 from dipwatch.config import Settings
 from dipwatch.measures import bucket_columns
@@ -30,12 +30,21 @@ def load_votes(store: Store, brand: str, params: MetricParams, start: datetime |
     """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash; with
     ``voice`` (the metrics' default) each author counts once per bucket (raw exports pass False);
     from ``sources`` only (all when empty)."""
+    frame = load_scored(store, brand, start, end, sources)
+    return one_voice(frame, params) if voice else frame
+
+
+def load_scored(store: Store, brand: str, start: datetime | None = None, end: datetime | None = None,
+                sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash and
+    counted (1 where the post counts as negative in the share), one row per post."""
     rows = store.load_scored_authors(brand, scorer_id(), start, end, sources)
-    frame = pd.DataFrame(rows, columns=["created_at", "compound", "author_hash"])
+    frame = pd.DataFrame(rows, columns=["created_at", "compound", "author_hash", "counted"])
     frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
     frame["compound"] = frame["compound"].astype(float)
     frame["author_hash"] = frame["author_hash"].astype(object).where(frame["author_hash"].notna(), None)
-    return one_voice(frame, params) if voice else frame
+    frame["counted"] = frame["counted"].astype("int64")
+    return frame
 
 
 def load_series_voiced(store: Store, brand: str, params: MetricParams, start: datetime | None,
@@ -47,7 +56,9 @@ def load_series_voiced(store: Store, brand: str, params: MetricParams, start: da
     # Whole buckets, as load_series reads them from the rollup.
     first = pd.Timestamp(start).floor(delta).to_pydatetime() if start is not None else None
     stop = (pd.Timestamp(end).floor(delta) + delta).to_pydatetime() if end is not None else None
-    return bucket_series(load_votes(store, brand, params, first, stop, voice, sources), params, start, end)
+    frame = load_scored(store, brand, first, stop, sources)
+    series = bucket_series(one_voice(frame, params) if voice else frame, params, start, end)
+    return with_shares(series, share_counts(frame, params), params, scorer_rates())
 
 
 def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,

@@ -27,8 +27,9 @@ from dipwatch.epoch import from_epoch, to_epoch
 from dipwatch.posts import Post
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
-# SQLite voices, mentions and scores without a rowid
-SCHEMA_VERSION = 3
+# SQLite voices, mentions and scores without a rowid; 4: the classifier's probabilities and the flag
+# ``counted`` in scores, the posts counted negative in the rollup (``counted``)
+SCHEMA_VERSION = 4
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 READ_MAP_BYTES = 256 * 2**20  # Store.map_for_reading: the dashboard's memory map of a SQLite file
@@ -100,6 +101,15 @@ scores = sa.Table(
     sa.Column("pos", sa.Float, nullable=False),
     sa.Column("neu", sa.Float, nullable=False),
     sa.Column("neg", sa.Float, nullable=False),
+    # The classifier's class probabilities (analysis.classifier); the scorer "vader" stores its label
+    # as certainties (1, 0, 0). Nullable only because schema 4 added them to existing tables: every
+    # score written since has them, and the upgrade filled the older ones from compound.
+    sa.Column("p_negative", sa.Float),
+    sa.Column("p_neutral", sa.Float),
+    sa.Column("p_positive", sa.Float),
+    # 1 when the post counts as negative in the share the quantification adjusts (its p_negative at
+    # or above the model's count threshold; VADER's label for the scorer "vader").
+    sa.Column("counted", sa.SmallInteger),
     sqlite_with_rowid=False,
 )
 outages = sa.Table(
@@ -157,10 +167,14 @@ rollup = sa.Table(
     sa.Column("vote_total", sa.Float, nullable=False),  # sum of the votes (an author's mean compound)
     sa.Column("vote_negatives", sa.Integer, nullable=False),
     sa.Column("vote_squares", sa.Float, nullable=False),
+    # Posts (not votes) counted negative (scores.counted): with ``posts`` the share the quantification
+    # adjusts (analysis.quantify). Whole numbers, so the same posts give the same sums in any order.
+    sa.Column("counted", sa.Integer, nullable=False, server_default="0"),
 )
 # The rollup's figures, in the order its upkeep keeps them: per post, then per vote.
 ROLLUP_FIELDS = ("posts", "total", "negatives", "squares", "votes", "vote_total", "vote_negatives",
-                 "vote_squares")
+                 "vote_squares", "counted")
+EMPTY_SUMS = (0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0, 0)  # a rollup delta before anything is added
 ROLLUP_COLUMNS = ("brand", "scorer", "size", "bucket", *ROLLUP_FIELDS)
 # Per author and quarter hour, what their posts add up to: what the rollup's votes are made of, so a
 # new post of an author already heard in the bucket changes their vote instead of adding one.
@@ -205,7 +219,7 @@ class ScoredPost:
     post: Post
     author_hash: str | None
     mentions: Sequence[tuple[str, str]]  # (brand key, matched term)
-    score: tuple[float, float, float, float] | None = None  # compound, pos, neu, neg
+    score: tuple[float, ...] | None = None  # compound, pos, neu, neg[, p_negative, p_neutral, p_positive]
 
     def row(self) -> PostRow:
         return PostRow.of(self.post, self.author_hash, self.mentions, self.score)
@@ -213,7 +227,21 @@ class ScoredPost:
 
 MENTION_COLUMNS = ("post", "brand", "term", "created_at")
 VOICE_COLUMNS = ("brand", "scorer", "bucket", "author", "posts", "total")
-SCORE_COLUMNS = ("post", "scorer", "compound", "pos", "neu", "neg")
+SCORE_COLUMNS = ("post", "scorer", "compound", "pos", "neu", "neg", "p_negative", "p_neutral", "p_positive",
+                 "counted")
+# The probabilities of a score given as VADER's four numbers only: its label, certain.
+_CERTAIN = {"negative": (1.0, 0.0, 0.0), "neutral": (0.0, 1.0, 0.0), "positive": (0.0, 0.0, 1.0)}
+
+
+def full_score(score: Sequence[float]) -> tuple:
+    """A score as stored: (compound, pos, neu, neg, p_negative, p_neutral, p_positive, counted 0/1);
+    one given as VADER's four numbers gets its label as certain probabilities, counted if negative."""
+    if len(score) == 8:
+        return (*score[:7], int(score[7]))
+    compound = score[0]
+    label = ("negative" if compound <= ROLLUP_NEGATIVE else "positive" if compound >= LABEL_POSITIVE
+             else "neutral")
+    return (*score[:4], *_CERTAIN[label], int(label == "negative"))
 # The columns of ``posts`` a PostRow gives, in its order.
 POST_COLUMNS = ("source", "post_id", "kind", "created_at", "text", "author_hash", "url", "parent_id",
                 "engagement", "rating")
@@ -235,11 +263,11 @@ class PostRow(NamedTuple):
     engagement: int | None
     rating: int | None
     mentions: tuple[tuple[str, str], ...]  # (brand key, matched term)
-    score: tuple[float, float, float, float] | None  # compound, pos, neu, neg
+    score: tuple[float, ...] | None  # compound, pos, neu, neg[, p_negative, p_neutral, p_positive]
 
     @classmethod
     def of(cls, post: Post, author_hash: str | None, mentions: Sequence[tuple[str, str]],
-           score: tuple[float, float, float, float] | None = None) -> PostRow:
+           score: tuple[float, ...] | None = None) -> PostRow:
         return cls(post.source, post.post_id, post.kind, to_epoch(post.created_at), post.text,
                    author_hash, post.url, post.parent_id, post.engagement, post.rating,
                    tuple(mentions), score)
@@ -391,15 +419,22 @@ class Store:
             # About a minute per million posts on a 2-core machine: say so once, on stderr.
             logging.getLogger(__name__).warning(
                 "upgrading the database to schema version 2: building the series rollup (once)")
+            self._upgrade_to_4(conn)  # the scores' probabilities, which the rebuild reads
             self._rebuild_rollup(conn)
             # create_all above made the voices as version 3 keys them: nothing to re-key.
-            version = self._set_version(conn, 3)
+            version = self._set_version(conn, 4)
         if version == 2:
             logging.getLogger(__name__).warning(
                 "upgrading the database to schema version 3: re-keying the rollup's voices and, "
                 "on SQLite, rewriting mentions and scores without a rowid (once)")
             self._upgrade_to_3(conn)
             version = self._set_version(conn, 3)
+        if version == 3:
+            logging.getLogger(__name__).warning(
+                "upgrading the database to schema version 4: adding the classifier's columns to "
+                "scores and the rollup (once)")
+            self._upgrade_to_4(conn)
+            version = self._set_version(conn, 4)
         # Migrations from later versions go here, one step per version.
 
     def _set_version(self, conn, version: int) -> int:
@@ -416,7 +451,8 @@ class Store:
             return
         # SQLite cannot change a table's key or give up its rowid: copy each into a new table.
         for table in (voices, mentions, scores):
-            names = [column.name for column in table.columns]
+            had = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
+            names = [column.name for column in table.columns if column.name in had]
             conn.exec_driver_sql(f'ALTER TABLE "{table.name}" RENAME TO "{table.name}_v2"')
             for index in table.indexes:  # they went with the renamed table, under the same names
                 conn.exec_driver_sql(f'DROP INDEX "{index.name}"')
@@ -424,6 +460,27 @@ class Store:
             old = sa.table(f"{table.name}_v2", *(sa.column(name) for name in names))
             conn.execute(table.insert().from_select(names, sa.select(*old.columns)))
             conn.exec_driver_sql(f'DROP TABLE "{table.name}_v2"')
+
+    def _upgrade_to_4(self, conn) -> None:
+        """Schema version 4: the classifier's probabilities and ``counted`` in ``scores``, the posts
+        counted negative in ``rollup.counted``. Scores stored before were VADER's alone: their label
+        becomes their probabilities (certain) and counted, and the rollup's per-post negatives its
+        counted."""
+        inspector = sa.inspect(conn)
+        have = {column["name"] for column in inspector.get_columns("scores")}
+        for name, kind in (("p_negative", "FLOAT"), ("p_neutral", "FLOAT"), ("p_positive", "FLOAT"),
+                           ("counted", "SMALLINT")):
+            if name not in have:
+                conn.execute(sa.text(f"ALTER TABLE scores ADD COLUMN {name} {kind}"))
+        negative = scores.c.compound <= ROLLUP_NEGATIVE
+        positive = scores.c.compound >= LABEL_POSITIVE
+        conn.execute(sa.update(scores).where(scores.c.p_negative.is_(None)).values(
+            p_negative=sa.case((negative, 1.0), else_=0.0),
+            p_neutral=sa.case((negative | positive, 0.0), else_=1.0),
+            p_positive=sa.case((positive, 1.0), else_=0.0), counted=sa.case((negative, 1), else_=0)))
+        if "counted" not in {column["name"] for column in inspector.get_columns("rollup")}:
+            conn.execute(sa.text("ALTER TABLE rollup ADD COLUMN counted INTEGER NOT NULL DEFAULT 0"))
+            conn.execute(sa.update(rollup).values(counted=rollup.c.negatives))
 
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version"))
@@ -549,23 +606,25 @@ class Store:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
     # the series rollup --------------------------------------------------------------------------
-    def _roll(self, conn, events: list[tuple[str, str, int, float, str | None, int]]) -> None:
+    def _roll(self, conn, events: list[tuple[str, str, int, float, str | None, int, int]]) -> None:
         """Add (sign 1) or take away (sign -1) scored mentions in the rollup, on ``conn``'s
         transaction, which holds :meth:`_lock_writes`.
 
-        :param events: (brand, scorer, created_at epoch, compound, author hash or None, sign), one
-            per mention and score that was stored or is about to be deleted.
+        :param events: (brand, scorer, created_at epoch, compound, author hash or None, sign, 1 if
+            the post is counted negative else 0), one per mention and score that was stored or is
+            about to be deleted.
         """
         if not events:
             return
         # Sum by quarter hour first (a batch's posts fall in a few), then the larger sizes from those.
         quarters: dict[tuple[str, str, int], list] = {}
         by_author: dict[tuple[str, str], dict[tuple[str, int], list]] = {}
-        for brand, scorer, created, compound, author, sign in events:
+        for brand, scorer, created, compound, author, sign, counted in events:
             quarter = created - created % VOICE_SIZE
             sums = quarters.get((brand, scorer, quarter))
             if sums is None:
-                sums = quarters[(brand, scorer, quarter)] = [0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0]
+                sums = quarters[(brand, scorer, quarter)] = list(EMPTY_SUMS)
+            sums[8] += sign * counted
             negative = sign if compound <= ROLLUP_NEGATIVE else 0
             square = sign * compound * compound
             sums[0] += sign
@@ -661,8 +720,7 @@ class Store:
                         if bucket <= quarter < bucket + size:
                             count += n
                             total += t
-                    delta = deltas.setdefault((brand, scorer, size, bucket),
-                                              [0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0])
+                    delta = deltas.setdefault((brand, scorer, size, bucket), list(EMPTY_SUMS))
                     for (n, t), sign in ((old, -1), ((count, total), 1)):
                         if n > 0:
                             mean = round(t / n, VOTE_DIGITS)
@@ -693,15 +751,15 @@ class Store:
             return []
         query = (
             sa.select(mentions.c.post, mentions.c.brand, scores.c.scorer, mentions.c.created_at,
-                      scores.c.compound, posts.c.author_hash)
+                      scores.c.compound, posts.c.author_hash, scores.c.counted)
             .join(scores, scores.c.post == mentions.c.post)
             .join(posts, posts.c.id == mentions.c.post)
             .where(self._in_list(mentions.c.post, sa.BigInteger))
         )
         if scorer is not None:
             query = query.where(scores.c.scorer == scorer)
-        return [(brand, scorer_, created, compound, author, sign)
-                for post, brand, scorer_, created, compound, author
+        return [(brand, scorer_, created, compound, author, sign, counted)
+                for post, brand, scorer_, created, compound, author, counted
                 in conn.execute(query, self._list_param(rowids))
                 if brands is None or (post, brand) in brands]
 
@@ -734,7 +792,8 @@ class Store:
                           sa.func.sum(sa.case((anonymous, scores.c.compound), else_=0.0)).label("vote_total"),
                           sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"),
                           sa.func.sum(sa.case((anonymous, scores.c.compound * scores.c.compound),
-                                              else_=0.0)).label("vote_squares"))
+                                              else_=0.0)).label("vote_squares"),
+                          sa.func.sum(scores.c.counted).label("counted"))
                 .select_from(scored).group_by(mentions.c.brand, scores.c.scorer, bucket)
             )
             voice_bucket = voices.c.bucket - voices.c.bucket % width
@@ -750,7 +809,8 @@ class Store:
                           sa.func.count().label("votes"), sa.func.sum(means.c.mean).label("vote_total"),
                           sa.func.sum(sa.case((means.c.mean <= ROLLUP_NEGATIVE, 1), else_=0))
                           .label("vote_negatives"),
-                          sa.func.sum(means.c.mean * means.c.mean).label("vote_squares"))
+                          sa.func.sum(means.c.mean * means.c.mean).label("vote_squares"),
+                          sa.literal(0).label("counted"))
                 .group_by(means.c.brand, means.c.scorer, means.c.bucket)
             )
             both = sa.union_all(plain, named).subquery()
@@ -825,14 +885,16 @@ class Store:
                 stored = self._stored_state(conn, sorted(known), scorer)
                 mention_rows, score_rows = [], []
                 added: dict[tuple[int, str], tuple[int, str | None]] = {}  # new (post, brand) pairs
-                scored: dict[int, float] = {}  # posts this batch gives their first score by scorer
+                scored: dict[int, tuple[float, int]] = {}  # posts this batch gives their first score
+                # by scorer: (compound, 1 if counted negative)
                 no_state = ((), None)
                 for item in group:
                     rowid = ids[item[ROW_POST_ID]]
                     brands_before, compound = stored.get(rowid, no_state) if known else no_state
                     score = item[ROW_SCORE]
                     if score is not None and compound is None and rowid not in scored:
-                        scored[rowid] = score[0]
+                        score = full_score(score)
+                        scored[rowid] = (score[0], score[7])
                         score_rows.append((rowid, scorer, *score))
                     created = item[ROW_CREATED_AT]
                     for brand, term in item[ROW_MENTIONS]:
@@ -847,7 +909,7 @@ class Store:
                 self._bulk_insert_ignore(conn, scores, score_rows, SCORE_COLUMNS)
                 # The rollup: new posts from what was just written; stored posts from the database
                 # (a new score counts for all their mentions, a new mention with their stored score).
-                events = [(brand, scorer, created, scored[rowid], author, 1)
+                events = [(brand, scorer, created, scored[rowid][0], author, 1, scored[rowid][1])
                           for (rowid, brand), (created, author) in added.items()
                           if rowid not in known and rowid in scored]
                 rescored = sorted(rowid for rowid in scored if rowid in known)
@@ -919,7 +981,7 @@ class Store:
         with self.engine.connect() as conn:
             return [(rowid, text) for rowid, text in conn.execute(missing)]
 
-    def save_scores(self, scorer: str, rows: Sequence[tuple[int, tuple[float, float, float, float]]]):
+    def save_scores(self, scorer: str, rows: Sequence[tuple[int, Sequence[float]]]):
         """Store scores of stored posts by ``scorer`` (a post that has one keeps it)."""
         with self.engine.begin() as conn:
             self._lock_writes(conn)
@@ -927,8 +989,8 @@ class Store:
                 return
             stmt = self._insert(scores).on_conflict_do_nothing().returning(scores.c.post)
             added = conn.execute(stmt, [
-                {"post": rowid, "scorer": scorer, "compound": c, "pos": p, "neu": n, "neg": g}
-                for rowid, (c, p, n, g) in rows
+                dict(zip(SCORE_COLUMNS, (rowid, scorer, *full_score(score)), strict=True))
+                for rowid, score in rows
             ]).scalars().all()
             # Only the scores inserted count: a post that had one kept it.
             self._roll(conn, self._scored_events(conn, sorted(set(added)), scorer))
@@ -1358,11 +1420,12 @@ class Store:
 
     def load_scored_authors(self, brand: str, scorer: str, start: datetime | None = None,
                             end: datetime | None = None, sources: Sequence[str] | None = None
-                            ) -> list[tuple[int, float, str | None]]:
-        """(created_at epoch seconds, compound, author hash or None) of every scored post mentioning
-        ``brand`` in [start, end), from ``sources`` only (all when empty), by time."""
+                            ) -> list[tuple[int, float, str | None, int]]:
+        """(created_at epoch seconds, compound, author hash or None, 1 if counted negative else 0)
+        of every scored post mentioning ``brand`` in [start, end), from ``sources`` only (all when
+        empty), by time."""
         query = (
-            sa.select(mentions.c.created_at, scores.c.compound, posts.c.author_hash)
+            sa.select(mentions.c.created_at, scores.c.compound, posts.c.author_hash, scores.c.counted)
             .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
             .join(posts, posts.c.id == mentions.c.post)
             .where(mentions.c.brand == brand)
@@ -1374,10 +1437,11 @@ class Store:
             return [tuple(row) for row in conn.execute(query.order_by(mentions.c.created_at, posts.c.id))]
 
     def bucket_totals(self, brand: str, scorer: str, start: datetime, end: datetime, bucket_seconds: int,
-                      one_voice: bool, negative: float) -> list[tuple[int, int, float, int, float]]:
+                      one_voice: bool, negative: float, shares: bool = False) -> list[tuple]:
         """(bucket start epoch, votes, sum of compound, negative votes, sum of squared compound) per
         non-empty bucket of ``brand`` in [start, end), read from the rollup; a vote is negative at or
-        below ``negative``.
+        below ``negative``. With ``shares``, two more: posts, and posts counted negative (always per
+        post, whatever ``one_voice`` says).
 
         With ``one_voice`` an author's posts in a bucket are one vote, their mean compound (posts with
         no author hash count one each), as :func:`analysis.uncertainty.one_voice` does.
@@ -1393,12 +1457,17 @@ class Store:
                              f"at {negative}")
         columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives, rollup.c.vote_squares)
                    if one_voice else (rollup.c.posts, rollup.c.total, rollup.c.negatives, rollup.c.squares))
+        if shares:
+            columns += (rollup.c.posts, rollup.c.counted)
         query = (sa.select(rollup.c.bucket, *columns)
                  .where(rollup.c.brand == brand, rollup.c.scorer == scorer, rollup.c.size == bucket_seconds,
                         rollup.c.bucket >= first, rollup.c.bucket < stop, rollup.c.posts > 0)
                  .order_by(rollup.c.bucket))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()  # at once: iterating the result row by row cost twice as much
+        if shares:
+            return [(int(b), int(n), float(t), int(g), float(q), int(p), int(c))
+                    for b, n, t, g, q, p, c in rows]
         return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in rows]
 
 

@@ -29,7 +29,7 @@ from dipwatch.epoch import from_epoch, to_epoch
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
 # here; versions 2 and 3 only added tables and re-keyed the rollup's voices. A new version must be
 # checked against these queries, then added.
-STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3})
+STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3, 4})
 BUSY_TIMEOUT_S = 30.0  # as the Store's PRAGMA busy_timeout: wait for a writer's lock, do not fail
 # SQLAlchemy URLs of a SQLite file through the standard driver; other drivers (sqlcipher, aiosqlite)
 # and URLs with options (``?``) or %-escapes go through the Store, which parses them in full.

@@ -13,7 +13,8 @@ from analysis.timeline import bucket_series, scores_frame
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAMS = MetricParams(bucket="1h", smoothing_buckets=1, baseline_days=1, exclusion_margin_h=2,
-                      trough_horizon_h=3, recovery_sd=1.0, recovery_hold_h=2, sparse_min_posts=3)
+                      trough_horizon_h=3, recovery_sd=1.0, recovery_hold_h=2, sparse_min_posts=3,
+                      peak_min_posts=1)
 
 
 @dataclass

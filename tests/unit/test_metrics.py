@@ -16,7 +16,8 @@ from analysis.timeline import bucket_series, scores_frame
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 # Small windows so every figure can be worked out by hand: smoothed == the bucket mean.
 PARAMS = MetricParams(bucket="1h", smoothing_buckets=1, baseline_days=1, exclusion_margin_h=2,
-                      trough_horizon_h=3, recovery_sd=1.0, recovery_hold_h=2, sparse_min_posts=3)
+                      trough_horizon_h=3, recovery_sd=1.0, recovery_hold_h=2, sparse_min_posts=3,
+                      peak_min_posts=1)
 BASELINE_SD = math.sqrt(24 * 0.05**2 / 23)  # 24 hourly means of 0.5 / 0.4 around 0.45, ddof=1
 
 

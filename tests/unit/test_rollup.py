@@ -149,7 +149,7 @@ def test_version_1_database_gains_a_filled_rollup(db_url):
             conn.execute(sa.delete(brand_sources))
             conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="1"))
     with Store(db_url) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
         assert rollup_rows(store) == expected
         assert sum(row[0] for key, row in expected.items() if key[2] == 3600) == 50
         assert store.brand_sources("acme") == ["file"]
@@ -212,7 +212,7 @@ def test_version_2_database_gets_its_voices_keyed_by_time_and_keeps_them(store):
     assert without_rowid(store) == set()
     stored = table_rows(store)
     with Store(store.url) as upgraded:
-        assert upgraded.schema_version() == 3
+        assert upgraded.schema_version() == 4
         assert voices_key(upgraded) == ["brand", "scorer", "bucket", "author"]
         if upgraded.dialect == "sqlite":
             assert without_rowid(upgraded) == {"voices", "mentions", "scores"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analysis import sentiment
+from analysis import classifier, sentiment
 from analysis.sentiment import Score, classify, score_text, score_texts, scorer_id
 
 TWEETS = Path(__file__).parent.parent / "fixtures" / "vader" / "tweets_GroundTruth.txt"
@@ -61,10 +61,31 @@ def test_tweets_correlation_stays_within_001_of_plain_vader(plain_vader):
     assert abs(ours_r - plain_r) <= 0.01
 
 
-def test_scorer_id_names_vader_version_and_lexicon_digest():
+def test_scorer_id_names_vader_version_lexicon_digest_and_model_digest():
     lexicon = (importlib.resources.files("dipwatch.resources.lexicon") / "outage.tsv").read_bytes()
     vader = importlib.metadata.version("vaderSentiment")
-    assert scorer_id() == f"vader-{vader}+outage-{sentiment._lexicon_digest(lexicon)}"
+    model = classifier.model_digest(classifier.model_bytes(), classifier.complaint_bytes())
+    assert scorer_id() == f"vader-{vader}+outage-{sentiment._lexicon_digest(lexicon)}+model-{model}"
+    try:
+        sentiment.use_scorer("vader")
+        assert scorer_id() == f"vader-{vader}+outage-{sentiment._lexicon_digest(lexicon)}"
+        plain = score_text("@shop please help, can't check out, thanks")
+        assert plain.row[4:] == (0.0, 0.0, 1.0, 0.0)  # VADER's label as certainties, not counted
+    finally:
+        sentiment.use_scorer("model")
+    assert scorer_id().endswith(f"+model-{model}")
+
+
+def test_model_digest_changes_with_the_weights_or_the_complaint_lexicon():
+    weights, complaints = classifier.model_bytes(), classifier.complaint_bytes()
+    digest = classifier.model_digest(weights, complaints)
+    assert classifier.model_digest(weights + b" ", complaints) != digest
+    assert classifier.model_digest(weights, complaints.replace(b"still waiting", b"still waitin")) != digest
+
+
+def test_unknown_scorer_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match="scorer: expected one of model, vader, got 'bert'"):
+        sentiment.use_scorer("bert")
 
 
 def test_lexicon_digest_changes_with_any_byte():
@@ -153,7 +174,8 @@ def test_score_texts_keeps_order_and_rejects_non_str():
 )
 def test_labels_at_the_thresholds(compound, label):
     assert classify(compound) == label
-    assert Score(compound=compound, pos=0.0, neu=1.0, neg=0.0).label == label
+    assert Score(compound=compound, pos=0.0, neu=1.0, neg=0.0, p_negative=0.0, p_neutral=1.0,
+                 p_positive=0.0, counted=0.0).label == label
 
 
 def test_score_is_frozen():
@@ -320,7 +342,7 @@ def test_phrase_filter_joins_exactly_what_the_plain_regex_joins(lexicon_phrases)
 def test_score_with_equals_the_plain_regex_path(lexicon_phrases):
     scorer = sentiment._scorer()
     texts = generated_texts(lexicon_phrases, 3000, seed=12) + read_ground_truth(TWEETS)[0][:1000]
-    assert [sentiment._score_with(scorer, text) for text in texts] == [
+    assert [sentiment._score_with(scorer, text)[:4] for text in texts] == [
         plain_score_with(scorer, text) for text in texts
     ]
 
@@ -379,7 +401,8 @@ def test_scoring_pool_gives_the_in_process_scores_in_order(lexicon_phrases):
 
 
 def test_score_chunk_sends_the_rows_bit_for_bit():
-    rows = [(-0.0, 0.0, 1.0, 0.0), (0.1, 0.2, 0.3, 0.4), (-0.9999, 0.0, 0.001, 0.999)]
+    rows = [(-0.0, 0.0, 1.0, 0.0, 0.1, 0.8, 0.1, 0.0), (0.1, 0.2, 0.3, 0.4, 1 / 3, 1 / 3, 1 / 3, 1.0),
+            (-0.9999, 0.0, 0.001, 0.999, 0.9999999, 1e-7, 0.0, 1.0)]
     packed = array.array("d", [number for row in rows for number in row])
     sent = pickle.loads(pickle.dumps(packed))  # noqa: S301 (our own bytes, as the workers send them)
     assert repr(list(sentiment._unflatten(sent))) == repr(rows)
@@ -405,10 +428,13 @@ def test_a_non_str_among_many_raises_naming_it():
 
 
 def test_scores_of_rows_are_the_scores_the_constructor_makes():
-    rows = [(-0.0, 0.0, 1.0, 0.0), (0.5, 0.25, 0.75, 0.0), (-1.0, 0.0, 0.1, 0.9)]
+    rows = [(-0.0, 0.0, 1.0, 0.0, 0.2, 0.7, 0.1, 1.0), (0.5, 0.25, 0.75, 0.0, 0.0, 0.1, 0.9, 0.0),
+            (-1.0, 0.0, 0.1, 0.9, 0.8, 0.15, 0.05, 1.0)]
     made = sentiment._scores_of(rows)
     assert made == [Score(*row) for row in rows]
     assert [repr(score) for score in made] == [repr(Score(*row)) for row in rows]
     assert made[2].label == "negative"
+    assert [score.sentiment_class for score in made] == ["neutral", "positive", "negative"]
+    assert made[1].row == rows[1]
     with pytest.raises(AttributeError):
         made[0].compound = 1.0  # type: ignore[misc]
