@@ -176,7 +176,8 @@ def _serve(settings, store, host, port):
 @handle_errors
 def import_(db, config, file, brand, source, match, tz, skip_bad):
     """Import posts from a CSV or JSON Lines FILE (columns id, created_at, text; optional author,
-    url, engagement)."""
+    url, engagement). FILE may be a pipe or FIFO; ``-`` reads standard input."""
+    from collectors.files import input_name
     from dipwatch.brands import brand_from_name, known_brands, normalise_brand_name
     from dipwatch.jobs import import_file
     from dipwatch.times import parse_zone
@@ -197,14 +198,15 @@ def import_(db, config, file, brand, source, match, tz, skip_bad):
         store.ensure_brand(chosen.key, chosen.name, chosen.terms, origin="import")
         click.echo(f"New brand {chosen.key!r}: known from now on, matched by its name alone "
                    "(add it to dipwatch.toml for more terms).")
+    name = input_name(file)
     for rejection in report.rejections:
-        click.echo(f"{file}:{rejection.line}: rejected: {rejection.reason}", err=True)
+        click.echo(f"{name}:{rejection.line}: rejected: {rejection.reason}", err=True)
     if report.rejected > len(report.rejections):
         click.echo(f"... and {report.rejected - len(report.rejections)} more rejected rows", err=True)
     counts = report.counts()
     click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
     if report.rejected and not report.written:
-        raise UsageFailure(f"{file}: {report.rejected} rows rejected; nothing was imported. Fix them, "
+        raise UsageFailure(f"{name}: {report.rejected} rows rejected; nothing was imported. Fix them, "
                            "or pass --skip-bad to import the other rows")
 
 
@@ -380,12 +382,19 @@ def outages_import(db, config, file, tz):
         _warn_overlaps(store, brand)
 
 
+SHOWN_OVERLAPS = 20
+
+
 def _warn_overlaps(store, brand):
     from analysis.windows import find_overlaps
 
-    for first, second in find_overlaps(store.list_outages(brand), datetime.now(UTC)):
+    overlaps = find_overlaps(store.list_outages(brand), datetime.now(UTC))
+    for first, second in overlaps[:SHOWN_OVERLAPS]:
         click.echo(f"Note: outage {first.id} ({first.label}) overlaps outage {second.id} "
                    f"({second.label}); both are kept.", err=True)
+    if len(overlaps) > SHOWN_OVERLAPS:
+        click.echo(f"Note: ... and {len(overlaps) - SHOWN_OVERLAPS} more windows of {brand} overlap an "
+                   "earlier one (`dipwatch outages list`).", err=True)
 
 
 @outages.command("list")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
-from collectors.files import Rejected, SeenIds, duplicate_rejection, post_fields, read_rows
+from collectors.files import Rejected, SeenIds, duplicate_rejection, input_name, post_fields, read_rows
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 from dipwatch.store import ROW_POST_ID, ROW_SCORE, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
@@ -98,7 +98,7 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
 
     :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
     """
-    report = ImportReport(str(path))
+    report = ImportReport(input_name(path))
     salt = store.get_meta("author_salt")
     rows = read_rows(path)  # the format and the header are checked here, before any worker starts
     # One pool for both steps: its workers fork once, from this process while it is still small.
