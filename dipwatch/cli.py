@@ -59,9 +59,10 @@ def usage_errors() -> tuple[type[Exception], ...]:
     from analysis.windows import WindowError
     from collectors.base import CollectorError
     from dipwatch.config import ConfigError
+    from dipwatch.output import OutputError
     from dipwatch.store import StoreError
 
-    return ConfigError, CollectorError, WindowError, StoreError, ValueError
+    return ConfigError, CollectorError, WindowError, StoreError, OutputError, ValueError
 
 
 def open_store(db, config, demo: bool = False):
@@ -500,7 +501,7 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
     settings, store = open_store(db, config)
     if as_html:
         from dashboard.report import incident_report
-        from dipwatch.jobs import atomic_output
+        from dipwatch.output import atomic_output
 
         name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id,
                                      resamples=resamples, seed=seed)
@@ -542,28 +543,31 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
 @click.option("--from", "start", help="first time included (ISO 8601 or a date, UTC)")
 @click.option("--to", "end", help="first time excluded (ISO 8601 or a date, UTC)")
 @click.option("--bucket", type=click.Choice(["15min", "1h", "1d"]), help="timeline bucket size")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="file to write (default: standard output; required for parquet)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]),
+              help="default: parquet for -o FILE.parquet, otherwise csv")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="file to write, '-' for standard output (the default for CSV); a FIFO or device is "
+                   "written into, a symlink's target replaced")
 @interval_options
 @handle_errors
 def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, seed):
     """Export a brand's posts, timeline or outage metrics as CSV or Parquet."""
     from analysis.export import write_csv, write_parquet
-    from dipwatch.jobs import atomic_output
+    from dipwatch.output import STDOUT, atomic_output
 
     start_at, end_at = parse_when(start, "--from"), parse_when(end, "--to")
     if start_at and end_at and end_at <= start_at:
         raise UsageFailure("--to: must be after --from")
-    if fmt == "parquet" and output is None:
-        raise UsageFailure("--format parquet: needs -o FILE (Parquet is binary)")
+    if fmt is None:
+        fmt = "parquet" if output is not None and output.suffix.lower() == ".parquet" else "csv"
+    to_stdout = output is None or str(output) == STDOUT
+    if fmt == "parquet" and to_stdout and (output is None or sys.stdout.isatty()):
+        raise UsageFailure("--format parquet: needs -o FILE, or -o - into a pipe (Parquet is binary)")
     columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket, resamples, seed)
     writer = write_csv if fmt == "csv" else write_parquet
-    if output is None:
-        count = writer(columns, rows, sys.stdout)
-    else:
-        with atomic_output(output, binary=fmt == "parquet") as fh:
-            count = writer(columns, rows, fh)
+    with atomic_output(output or STDOUT, binary=fmt == "parquet") as fh:
+        count = writer(columns, rows, fh)
+    if not to_stdout:
         click.echo(f"Wrote {count} rows to {output}.", err=True)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
-import os
 import pickle
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, SeenIds, duplicate_rejection, input_name, post_fields, read_rows
 from dipwatch.brands import Brand
+from dipwatch.output import atomic_output  # noqa: F401 (its old home: callers import it from here)
 from dipwatch.posts import Post
 from dipwatch.store import ROW_POST_ID, ROW_SCORE, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
 
@@ -287,24 +287,3 @@ def build_demo(store: Store) -> int:
     store.set_meta("as_of", scenario.as_of.isoformat())
     store.set_meta("demo", "simulated posts from the bundled demo scenario")
     return total
-
-
-@contextmanager
-def atomic_output(path: Path, binary: bool = False) -> Iterator:
-    """Write to a temporary file beside ``path`` and rename it into place only on success, so an
-    interrupted export never leaves a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(fd, 0o666 & ~umask)  # mkstemp makes it private; an export gets the usual permissions
-    try:
-        mode = "wb" if binary else "w"
-        with os.fdopen(fd, mode, **({} if binary else {"newline": "", "encoding": "utf-8"})) as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
