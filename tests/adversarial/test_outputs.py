@@ -3,7 +3,8 @@ standard output and a symlink stay what they are; an existing file keeps its mod
 standard output; a missing folder or a full disk is one ``Error:`` line, exit 2, and nothing partial.
 
 Device nodes and file owners are made only when the tests run as root (they skip, saying so,
-otherwise); the devices are made in the test's own folder, never the system's /dev.
+otherwise); the devices are made in the test's own folder, never the system's /dev: the code before
+the fix put a regular file in place of whatever path it was given (it did so to /dev/full once).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import cli_env, run_cli, write_posts_csv
+from .support import CAN_MOUNT, cli_env, run_cli, tmpfs, write_posts_csv
 
 ROWS = 400
 ROOT = os.geteuid() == 0
@@ -192,24 +192,24 @@ def test_a_parquet_name_writes_parquet(filled, tmp_path):
     assert explicit.returncode == 0
 
 
+@pytest.mark.skipif(not ROOT, reason="making a device node needs root")
 def test_a_full_device_is_one_error_line(filled, tmp_path):
-    # /dev/full answers every write with ENOSPC: the disk-full path of a device written into.
-    line = one_error_line(export_to(filled, "/dev/full"))
-    assert line == "Error: /dev/full: cannot write: No space left on device"
+    # A full device of our own, as /dev/full is (char 1, 7: every write fails with ENOSPC), never the
+    # system's: the code before this fix renamed a regular file over the path it was given.
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    line = one_error_line(export_to(filled, full))
+    assert line == f"Error: {full}: cannot write: No space left on device"
+    assert stat.S_ISCHR(full.lstat().st_mode)
 
 
-@pytest.mark.skipif(not ROOT or not shutil.which("mount"), reason="mounting a tiny tmpfs needs root")
+@pytest.mark.skipif(not CAN_MOUNT, reason="mounting a tiny tmpfs needs root")
 def test_a_full_disk_is_one_error_line_and_leaves_nothing(filled, tmp_path):
     # A real ENOSPC: a 64 KiB file system, smaller than the export (about 90 KiB).
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], check=True)  # noqa: S607
-    try:
+    with tmpfs(tmp_path / "disk", "64k") as disk:
         (disk / "kept.csv").write_text("old\n")
         for output in (disk / "posts.csv", disk / "kept.csv"):
             line = one_error_line(export_to(filled, output))
             assert line == f"Error: {output}: cannot write: No space left on device"
         assert sorted(p.name for p in disk.iterdir()) == ["kept.csv"]  # no partial file, no .part
         assert (disk / "kept.csv").read_text() == "old\n"
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)  # noqa: S607
