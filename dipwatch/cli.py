@@ -49,6 +49,9 @@ def handle_errors(func):
         except Exception as exc:
             if isinstance(exc, usage_errors()):
                 raise UsageFailure(str(exc)) from None
+            if "readonly database" in str(getattr(exc, "orig", "")):  # SQLite's "attempt to write a ..."
+                raise UsageFailure("database: read-only (the file or its file system); this command writes "
+                                   "to it, so run it where the database can be written") from None
             raise
     return wrapper
 
@@ -157,7 +160,11 @@ def _serve(settings, store, host, port):
 
     if warning := exposure_warning(host):
         click.echo(warning, err=True)
-    _score_stale(store)
+    if store.read_only:
+        click.echo("Note: the database is read-only: the dashboard shows it, and cannot add outage "
+                   "windows or score posts in it.", err=True)
+    else:
+        _score_stale(store)
     app = create_app(settings, store)
     settle()
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
