@@ -325,7 +325,9 @@ def _read_only_sqlite(path: Path) -> str | None:
     except OSError:
         return None
     folder_writable = os.access(path.parent, os.W_OK)
-    if not read_only_fs and os.access(path, os.W_OK) and folder_writable:
+    # In a folder we cannot write, SQLite still writes a WAL database whose -wal and -shm exist.
+    companions = all(os.access(f"{path}{suffix}", os.W_OK) for suffix in ("-wal", "-shm"))
+    if not read_only_fs and os.access(path, os.W_OK) and (folder_writable or companions):
         return None
     index = Path(f"{path}-shm")
     frozen = read_only_fs or (not folder_writable and not index.exists())
