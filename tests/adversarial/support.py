@@ -82,6 +82,17 @@ def assert_clean_outcome(result: Result) -> None:
         assert len(errors[0]) > len("Error: ") + 10, errors[0]
 
 
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    """The one ``Error:`` line of a process that exited 2 (its stderr as text or bytes), no traceback."""
+    stderr = done.stderr if isinstance(done.stderr, str) else done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("Error: "), stderr
+    return lines[0]
+
+
 def integrity(db: Path) -> str:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from .support import CAN_MOUNT, cli_env, integrity, remount_read_only, run_cli, tmpfs, write_posts_csv
+from .support import (
+    CAN_MOUNT,
+    cli_env,
+    integrity,
+    one_error_line,
+    remount_read_only,
+    run_cli,
+    tmpfs,
+    write_posts_csv,
+)
 
 pytestmark = pytest.mark.skipif(not CAN_MOUNT, reason="mounting a tmpfs needs root")
 
@@ -38,15 +47,6 @@ WRITES = [
 def dipwatch(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dipwatch.cli", *args], cwd=cwd, env=cli_env(**env),
                           capture_output=True, text=True, timeout=300, check=False)
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("Error: "), done.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import CAN_MOUNT, cli_env, run_cli, tmpfs, write_posts_csv
+from .support import CAN_MOUNT, cli_env, one_error_line, run_cli, tmpfs, write_posts_csv
 
 ROWS = 400
 ROOT = os.geteuid() == 0
@@ -52,16 +52,6 @@ def export_to(filled: Path, output, *more: str, cwd: Path | None = None) -> subp
             "-o", str(output), *more]
     return subprocess.run(args, cwd=cwd or filled.parent, env=cli_env(), capture_output=True, timeout=120,
                           check=False)
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    stderr = done.stderr.decode()
-    assert done.returncode == 2, stderr
-    assert "Traceback" not in stderr
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("Error: "), stderr
-    return lines[0]
 
 
 def test_a_fifo_is_written_into_and_stays_a_fifo(filled, expected, tmp_path):
