@@ -12,7 +12,9 @@ each piece of work once per text, most of it in C loops (``map``, ``compress``, 
 - VADER's rules (boosters, negations, "no", "least", idioms...) are applied only to the lexicon
   words within reach of a word that a rule reacts to (``_RULE_WORDS``): elsewhere they would
   change nothing;
-- the "but" rule skips the zeros, whose weighting no score can tell (``_weigh_around_but``);
+- the "but" rule skips the zeros, whose weighting no score can tell, and finds the first slot holding
+  a valence on a heap per value instead of with ``list.index`` (``_weigh_around_but``): a text full of
+  "but" costs O(n log n), not O(n^2);
 - the emoji pass runs only for texts that hold an emoji, one ``str.replace`` per emoji.
 
 ``polarity_row`` gives the scores as a tuple, for callers that store them rather than a dict.
