@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from analysis.params import YEAR_H, check_range
 
-def _rule(default, help_text: str):
-    return field(default=default, metadata={"help": help_text})
+
+def _rule(default, help_text: str, allowed: tuple[float, float] | None = None):
+    """A threshold with its help and, for a number, its allowed range (inclusive)."""
+    return field(default=default, metadata={"help": help_text, "range": allowed})
 
 
 @dataclass(frozen=True)
@@ -16,16 +19,21 @@ class AlertRules:
 
     enabled: bool = _rule(True, "evaluate this brand's rules at all")
     sentiment_sd: float = _rule(
-        2.0, "sentiment alert: smoothed sentiment under baseline mean minus this many SDs")
-    sentiment_buckets: int = _rule(3, "... for this many consecutive buckets (the latest ones)")
+        2.0, "sentiment alert: smoothed sentiment under baseline mean minus this many SDs", (0, 100))
+    sentiment_buckets: int = _rule(3, "... for this many consecutive buckets (the latest ones)",
+                                   (1, 10_000))
     volume_multiple: float = _rule(
-        3.0, "volume alert: the latest bucket has this many times the usual posts for its hour of week")
-    volume_min_posts: int = _rule(10, "... and at least this many posts (quiet hours do not alert)")
+        3.0, "volume alert: the latest bucket has this many times the usual posts for its hour of week",
+        (0, 1e6))
+    volume_min_posts: int = _rule(10, "... and at least this many posts (quiet hours do not alert)",
+                                  (0, 10**9))
     not_recovered_hours: float = _rule(
-        24.0, "alert when an outage is ongoing, or ended but not recovered, this many hours later")
+        24.0, "alert when an outage is ongoing, or ended but not recovered, this many hours later",
+        (0, YEAR_H))
     detected: bool = _rule(True, "alert on outage candidates proposed by `dipwatch outages detect`")
     cooldown_hours: float = _rule(
-        6.0, "after an episode ends, the same condition within this many hours does not alert again")
+        6.0, "after an episode ends, the same condition within this many hours does not alert again",
+        (0, YEAR_H))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -33,10 +41,8 @@ class AlertRules:
             if isinstance(f.default, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{f.name}: expected true or false, got {value!r}")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{f.name}: expected a number >= 0, got {value!r}")
-        if self.sentiment_buckets < 1:
-            raise ValueError(f"sentiment_buckets: expected 1 or more, got {self.sentiment_buckets}")
+            else:
+                check_range(f.name, value, f.metadata["range"])
 
 
 def describe_rules() -> list[tuple[str, object, str]]:

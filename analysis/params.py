@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field, fields
 
 BUCKETS = {"15min": "15 minutes", "1h": "1 hour", "1d": "1 day"}
@@ -17,8 +18,25 @@ def _delta(bucket: str):
     return pd.Timedelta(minutes=_MINUTES[bucket])
 
 
-def _param(default, help_text: str):
-    return field(default=default, metadata={"help": help_text})
+def _param(default, help_text: str, allowed: tuple[float, float] | None = None):
+    """A parameter with its help and, for a number, its allowed range (inclusive)."""
+    return field(default=default, metadata={"help": help_text, "range": allowed})
+
+
+# A year of hours: no baseline, margin, horizon or hold period longer than that means anything, and
+# an absurd one (1e14 days) overflowed the date arithmetic far from the config that caused it.
+YEAR_H = 366 * 24
+
+
+def check_range(name: str, value, allowed: tuple[float, float]) -> None:
+    """Refuse ``value`` unless it is a number within ``allowed`` (NaN and infinity never are).
+
+    :raises ValueError: ``"name: expected a number from LOW to HIGH, got VALUE"``.
+    """
+    low, high = allowed
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            or not low <= value <= high):
+        raise ValueError(f"{name}: expected a number from {low:g} to {high:g}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -27,21 +45,23 @@ class MetricParams:
 
     bucket: str = _param("1h", "bucket size of the series: 15min, 1h or 1d")
     smoothing_buckets: int = _param(
-        6, "trailing window of the smoothed sentiment, in buckets, weighted by post count"
+        6, "trailing window of the smoothed sentiment, in buckets, weighted by post count", (1, 10_000)
     )
-    baseline_days: int = _param(14, "days before an outage's start that form its baseline")
+    baseline_days: int = _param(14, "days before an outage's start that form its baseline", (0, 366))
     exclusion_margin_h: float = _param(
-        24, "hours around other outage windows left out of a baseline"
+        24, "hours around other outage windows left out of a baseline", (0, YEAR_H)
     )
-    trough_horizon_h: float = _param(72, "hours after an outage's end still searched for the trough")
+    trough_horizon_h: float = _param(72, "hours after an outage's end still searched for the trough",
+                                     (0, YEAR_H))
     recovery_sd: float = _param(
-        1.0, "recovered means smoothed sentiment at or above baseline mean minus this many SDs"
+        1.0, "recovered means smoothed sentiment at or above baseline mean minus this many SDs", (0, 100)
     )
-    recovery_hold_h: float = _param(6, "hours the smoothed sentiment must stay recovered")
-    sparse_min_posts: int = _param(30, "figures resting on fewer posts than this are flagged sparse")
+    recovery_hold_h: float = _param(6, "hours the smoothed sentiment must stay recovered", (0, YEAR_H))
+    sparse_min_posts: int = _param(30, "figures resting on fewer posts than this are flagged sparse",
+                                   (0, 10**9))
     peak_min_posts: int = _param(
         10, "the trough of the tone and the peak of the negative share rest on a bucket that has posts "
-        "and whose smoothing window holds at least this many"
+        "and whose smoothing window holds at least this many", (0, 10**9)
     )
     one_author_one_voice: bool = _param(
         True, "count each author at most once per bucket (their posts' mean), so one account posting "
@@ -56,10 +76,8 @@ class MetricParams:
             if f.name == "one_author_one_voice":
                 if not isinstance(value, bool):
                     raise ValueError(f"{f.name}: expected true or false, got {value!r}")
-            elif f.name != "bucket" and (not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"{f.name}: expected a number >= 0, got {value!r}")
-        if self.smoothing_buckets < 1:
-            raise ValueError(f"smoothing_buckets: expected 1 or more, got {self.smoothing_buckets}")
+            elif f.metadata["range"] is not None:
+                check_range(f.name, value, f.metadata["range"])
 
     @property
     def bucket_delta(self):

@@ -71,6 +71,8 @@ def read_windows_csv(text: str, name: str, known_brands: Collection[str],
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = [c.strip().lower() for c in next(reader)]
+        if any("\x00" in c for c in header):
+            raise WindowError(f"{name}:1: contains a NUL byte; expected a CSV header")
     except StopIteration:
         raise WindowError(f"{name}: file is empty; expected a header {','.join(COLUMNS)}") from None
     except csv.Error as exc:
@@ -91,6 +93,10 @@ def read_windows_csv(text: str, name: str, known_brands: Collection[str],
         except csv.Error as exc:
             raise WindowError(f"{name}:{line}: malformed CSV: {exc}") from None
         last = reader.line_num
+        if any("\x00" in v for v in values):
+            # csv reads NUL bytes as text since Python 3.11; a label holding one was stored as is
+            # (and PostgreSQL refuses it in text).
+            raise WindowError(f"{name}:{line}: contains a NUL byte; expected CSV text")
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
@@ -105,17 +111,25 @@ def read_windows_csv(text: str, name: str, known_brands: Collection[str],
 
 
 def find_overlaps(windows: Iterable, now: datetime) -> list[tuple]:
-    """Pairs of windows of the same brand that overlap (an open window runs until ``now``)."""
+    """Each window that overlaps an earlier-starting window of its brand, paired with the earlier
+    window that reaches furthest: ``(earlier, window)``, ordered by brand, then start (an open window
+    runs until ``now``).
+
+    One pair per overlapping window, not every overlapping pair: 5,000 open windows of one brand
+    made 12.5 million pairs, and the notes about them took minutes. Sorted by start, one sweep:
+    a window overlaps some earlier one exactly when it starts before the furthest end so far.
+    """
     by_brand: dict[str, list] = {}
     for window in windows:
         by_brand.setdefault(window.brand, []).append(window)
     pairs = []
     for group in by_brand.values():
         group.sort(key=lambda w: w.start)
-        for i, first in enumerate(group):
-            first_end = first.end or now
-            for second in group[i + 1:]:
-                if second.start >= first_end:
-                    break
-                pairs.append((first, second))
+        furthest, furthest_end = None, None
+        for window in group:
+            end = window.end or now
+            if furthest is not None and window.start < furthest_end:
+                pairs.append((furthest, window))
+            if furthest_end is None or end > furthest_end:
+                furthest, furthest_end = window, end
     return pairs

@@ -8,6 +8,7 @@ offset or ``Z``, or integer seconds since the epoch; a naive time needs ``tz``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import operator
@@ -30,10 +31,17 @@ FIELDS = REQUIRED + OPTIONAL
 _ID, _CREATED_AT, _TEXT, _AUTHOR, _URL, _ENGAGEMENT = range(len(FIELDS))
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SNIFF_BYTES = 64 * 1024
+READ_BUFFER = 1 << 20
+STDIN = "-"  # the file name that means standard input
 MAX_TEXT = 40_000  # Reddit's own limit for a self post; longer "posts" are broken rows
 MAX_ID = 256
 DEDUP_BATCH = 2000
 MAX_FIELD = 1_000_000  # a CSV field longer than this is an unclosed quote swallowing the file
+# The longest line read: a row's text is at most MAX_TEXT characters, up to 4 bytes each in UTF-8 and
+# 12 as JSON escapes ("\ud83d\ude00" for one emoji), so 40,000 characters take at most 480,000
+# bytes; with the other fields a good row stays well under this. Longer lines are refused as read.
+MAX_LINE = 1 << 20
+OVERLONG = f"line longer than {MAX_LINE:,} bytes (a post's text is at most {MAX_TEXT:,} characters)"
 
 
 @dataclass(frozen=True)
@@ -44,24 +52,20 @@ class Rejected:
     reason: str
 
 
-def detect_format(path: Path) -> str:
-    """Return ``csv`` or ``jsonl`` for ``path``, refusing anything else before a row is read.
+def detect_format(head: bytes, path: Path) -> str:
+    """Return ``csv`` or ``jsonl`` for the file ``path`` that starts with ``head`` (its first
+    ``SNIFF_BYTES``), refusing anything else before a row is read. Only the name and these bytes
+    are looked at: a pipe cannot be read twice.
 
-    :raises InputError: for a missing, empty, binary or unrecognisable file.
+    :raises InputError: for an empty, binary or unrecognisable file.
     """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    name = input_name(path)
     if not head.strip():
-        raise InputError(str(path), "file is empty: expected a CSV header or JSON lines")
+        raise InputError(name, "file is empty: expected a CSV header or JSON lines")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(str(path), "file is UTF-16: expected UTF-8 (re-save it as UTF-8)")
+        raise InputError(name, "file is UTF-16: expected UTF-8 (re-save it as UTF-8)")
     if b"\x00" in head:
-        raise InputError(str(path), "binary file (contains NUL bytes): expected CSV or JSON Lines text")
+        raise InputError(name, "binary file (contains NUL bytes): expected CSV or JSON Lines text")
     first_line = head.split(b"\n", 1)[0]
     try:
         first_line.decode("utf-8-sig")
@@ -69,15 +73,20 @@ def detect_format(path: Path) -> str:
         # Only the header decides for the whole file; a bad byte in a later row rejects that row.
         if b"\n" in head or exc.start < len(first_line) - 4:
             raise InputError(
-                f"{path}:1", f"not UTF-8 text (byte {exc.start}): expected UTF-8 CSV or JSON Lines"
+                f"{name}:1", f"not UTF-8 text (byte {exc.start}): expected UTF-8 CSV or JSON Lines"
             ) from None
-    fmt = FORMATS.get(path.suffix.lower())
+    fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         first = head.decode("utf-8-sig", errors="replace").lstrip()
         fmt = "jsonl" if first.startswith("{") else "csv" if "," in first.split("\n", 1)[0] else None
     if fmt is None:
-        raise InputError(str(path), "not a CSV or JSON Lines file: expected .csv, .jsonl or .ndjson")
+        raise InputError(name, "not a CSV or JSON Lines file: expected .csv, .jsonl or .ndjson")
     return fmt
+
+
+def input_name(path: Path | str) -> str:
+    """How messages name the input: its path, or ``<stdin>`` for ``-``."""
+    return "<stdin>" if str(path) == STDIN else str(path)
 
 
 def read_posts(path: Path, source: str = "file", tz: tzinfo | None = None
@@ -118,8 +127,64 @@ def read_rows(path: Path) -> Iterator[tuple[int, tuple | Rejected]]:
 
     :raises InputError: when the file as a whole is unusable.
     """
-    fmt = detect_format(path)
-    return _csv_rows(path) if fmt == "csv" else _jsonl_rows(path)
+    raw = _open(path)
+    try:
+        head = _read_head(raw, path)
+        fmt = detect_format(head, path)
+    except BaseException:
+        raw.close()
+        raise
+    lines = _lines(io.BufferedReader(_Prefixed(head, raw), buffer_size=READ_BUFFER), path)
+    return _csv_rows(path, lines) if fmt == "csv" else _jsonl_rows(path, lines)
+
+
+def _open(path: Path) -> io.FileIO:
+    """The input, opened once and unbuffered (``-``: standard input). A FIFO, ``/dev/stdin`` or a
+    process substitution (``/dev/fd/63``) can be read only once: everything after this reads this."""
+    try:
+        return io.FileIO(0, closefd=False) if str(path) == STDIN else io.FileIO(path)
+    except FileNotFoundError:
+        raise InputError(input_name(path), "file not found") from None
+    except IsADirectoryError:
+        raise InputError(input_name(path), "is a directory: expected a CSV or JSON Lines file") from None
+    except OSError as exc:
+        raise InputError(input_name(path), f"cannot read: {exc.strerror}") from None
+
+
+def _read_head(raw: io.FileIO, path: Path) -> bytes:
+    """The first ``SNIFF_BYTES`` of ``raw`` (fewer at its end): a pipe gives what it has per read."""
+    parts, size = [], 0
+    try:
+        while size < SNIFF_BYTES and (part := raw.read(SNIFF_BYTES - size)):
+            parts.append(part)
+            size += len(part)
+    except OSError as exc:
+        raise InputError(input_name(path), f"cannot read: {exc.strerror}") from None
+    return b"".join(parts)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` (already read from ``raw`` to detect the format), then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw: io.FileIO):
+        super().__init__()
+        self._head = memoryview(head)
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def duplicate_rejection(line: int, post_id: str, first: int) -> Rejected:
@@ -165,15 +230,30 @@ class SeenIds:
                 for line, row in batch]
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, decoded cleanly) for each physical line, streaming."""
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
+def _lines(stream: io.BufferedReader, path: Path) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, text, what is wrong with the line or None) for each physical line, streaming,
+    each read with a bound: a line longer than ``MAX_LINE`` bytes is refused as it is read (its
+    text is then empty), so a 200 MB line costs no more memory than a short one (it took 633 MB)."""
+    with stream:
+        number = 0
+        while True:
+            try:
+                raw = stream.readline(MAX_LINE + 1)
+            except OSError as exc:
+                raise InputError(f"{input_name(path)}:{number + 1}", f"cannot read: {exc.strerror}") from None
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                    pass  # the rest of the overlong line, read and dropped in bounded pieces
+                yield number, "\n", OVERLONG
+                continue
             body = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
             try:
-                yield number, body.decode("utf-8"), True
+                yield number, body.decode("utf-8"), None
             except UnicodeDecodeError:
-                yield number, body.decode("utf-8", errors="replace"), False
+                yield number, body.decode("utf-8", errors="replace"), "not valid UTF-8 text"
 
 
 def _check_header(path: Path, columns: list[str]) -> None:
@@ -181,21 +261,22 @@ def _check_header(path: Path, columns: list[str]) -> None:
     if missing:
         found = ", ".join(repr(c) for c in columns[:20]) or "nothing"
         raise InputError(
-            f"{path}:1",
+            f"{input_name(path)}:1",
             f"missing required column {missing[0]!r}; expected {', '.join(REQUIRED)} "
             f"(optional: {', '.join(OPTIONAL)}), found {found}",
         )
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
-    bad_lines: set[int] = set()
+def _csv_rows(path: Path, lines: Iterator[tuple[int, str, str | None]]
+              ) -> Iterator[tuple[int, dict | Rejected]]:
+    problems: dict[int, str] = {}  # line number: what is wrong with it (bad UTF-8, overlong)
     state = {"line": 0}
 
     def text_lines():
-        for number, text, clean in _lines(path):
+        for number, text, problem in lines:
             state["line"] = number
-            if not clean:
-                bad_lines.add(number)
+            if problem:
+                problems[number] = problem
             yield text
 
     csv.field_size_limit(MAX_FIELD)
@@ -204,7 +285,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise InputError(f"{path}:1", f"cannot read the CSV header: {exc}") from None
+        raise InputError(f"{input_name(path)}:1", f"cannot read the CSV header: {exc}") from None
+    except StopIteration:
+        header = []
+    if problems.get(1) == OVERLONG:
+        raise InputError(f"{input_name(path)}:1", f"the CSV header is {OVERLONG}")
     columns = [c.strip().lower() for c in header]
     _check_header(path, columns)
     # Each field's column, or the row's last + 1 (where a None is added) when the file has none.
@@ -222,10 +307,14 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
             yield start, Rejected(start, f"malformed CSV row: {exc}")
             continue
         last = state["line"]
-        if not values or (len(values) == 1 and not values[0].strip()):
+        problem = None
+        for n in range(start, last + 1):
+            found = problems.pop(n, None)
+            problem = problem or found
+        if problem:
+            yield start, Rejected(start, problem)
             continue
-        if any(n in bad_lines for n in range(start, last + 1)):
-            yield start, Rejected(start, "not valid UTF-8 text")
+        if not values or (len(values) == 1 and not values[0].strip()):
             continue
         if len(values) != len(columns):
             yield start, Rejected(
@@ -236,24 +325,25 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
         yield start, pick(values)
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | Rejected]]:
+def _jsonl_rows(path: Path, lines: Iterator[tuple[int, str, str | None]]
+                ) -> Iterator[tuple[int, dict | Rejected]]:
     checked = False
-    for number, text, clean in _lines(path):
-        if not text.strip():
+    for number, text, problem in lines:
+        if problem:
+            yield number, Rejected(number, problem)
             continue
-        if not clean:
-            yield number, Rejected(number, "not valid UTF-8 text")
+        if not text.strip():
             continue
         try:
             row = json.loads(text)
         except (ValueError, RecursionError) as exc:  # ValueError: e.g. a 5,000-digit integer
             if not checked:
-                raise InputError(f"{path}:{number}", f"not valid JSON: {exc}") from None
+                raise InputError(f"{input_name(path)}:{number}", f"not valid JSON: {exc}") from None
             yield number, Rejected(number, f"not valid JSON: {getattr(exc, 'msg', exc)}")
             continue
         if not isinstance(row, dict):
             if not checked:
-                raise InputError(f"{path}:{number}", "expected one JSON object per line")
+                raise InputError(f"{input_name(path)}:{number}", "expected one JSON object per line")
             yield number, Rejected(number, "expected a JSON object")
             continue
         if not checked:

@@ -49,6 +49,9 @@ def handle_errors(func):
         except Exception as exc:
             if isinstance(exc, usage_errors()):
                 raise UsageFailure(str(exc)) from None
+            if "readonly database" in str(getattr(exc, "orig", "")):  # SQLite's "attempt to write a ..."
+                raise UsageFailure("database: read-only (the file or its file system); this command writes "
+                                   "to it, so run it where the database can be written") from None
             raise
     return wrapper
 
@@ -59,9 +62,10 @@ def usage_errors() -> tuple[type[Exception], ...]:
     from analysis.windows import WindowError
     from collectors.base import CollectorError
     from dipwatch.config import ConfigError
+    from dipwatch.output import OutputError
     from dipwatch.store import StoreError
 
-    return ConfigError, CollectorError, WindowError, StoreError, ValueError
+    return ConfigError, CollectorError, WindowError, StoreError, OutputError, ValueError
 
 
 def open_store(db, config, demo: bool = False):
@@ -156,7 +160,11 @@ def _serve(settings, store, host, port):
 
     if warning := exposure_warning(host):
         click.echo(warning, err=True)
-    _score_stale(store)
+    if store.read_only:
+        click.echo("Note: the database is read-only: the dashboard shows it, and cannot add outage "
+                   "windows or score posts in it.", err=True)
+    else:
+        _score_stale(store)
     app = create_app(settings, store)
     settle()
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
@@ -176,7 +184,8 @@ def _serve(settings, store, host, port):
 @handle_errors
 def import_(db, config, file, brand, source, match, tz, skip_bad):
     """Import posts from a CSV or JSON Lines FILE (columns id, created_at, text; optional author,
-    url, engagement)."""
+    url, engagement). FILE may be a pipe or FIFO; ``-`` reads standard input."""
+    from collectors.files import input_name
     from dipwatch.brands import brand_from_name, known_brands, normalise_brand_name
     from dipwatch.jobs import import_file
     from dipwatch.times import parse_zone
@@ -197,14 +206,15 @@ def import_(db, config, file, brand, source, match, tz, skip_bad):
         store.ensure_brand(chosen.key, chosen.name, chosen.terms, origin="import")
         click.echo(f"New brand {chosen.key!r}: known from now on, matched by its name alone "
                    "(add it to dipwatch.toml for more terms).")
+    name = input_name(file)
     for rejection in report.rejections:
-        click.echo(f"{file}:{rejection.line}: rejected: {rejection.reason}", err=True)
+        click.echo(f"{name}:{rejection.line}: rejected: {rejection.reason}", err=True)
     if report.rejected > len(report.rejections):
         click.echo(f"... and {report.rejected - len(report.rejections)} more rejected rows", err=True)
     counts = report.counts()
     click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
     if report.rejected and not report.written:
-        raise UsageFailure(f"{file}: {report.rejected} rows rejected; nothing was imported. Fix them, "
+        raise UsageFailure(f"{name}: {report.rejected} rows rejected; nothing was imported. Fix them, "
                            "or pass --skip-bad to import the other rows")
 
 
@@ -380,12 +390,19 @@ def outages_import(db, config, file, tz):
         _warn_overlaps(store, brand)
 
 
+SHOWN_OVERLAPS = 20
+
+
 def _warn_overlaps(store, brand):
     from analysis.windows import find_overlaps
 
-    for first, second in find_overlaps(store.list_outages(brand), datetime.now(UTC)):
+    overlaps = find_overlaps(store.list_outages(brand), datetime.now(UTC))
+    for first, second in overlaps[:SHOWN_OVERLAPS]:
         click.echo(f"Note: outage {first.id} ({first.label}) overlaps outage {second.id} "
                    f"({second.label}); both are kept.", err=True)
+    if len(overlaps) > SHOWN_OVERLAPS:
+        click.echo(f"Note: ... and {len(overlaps) - SHOWN_OVERLAPS} more windows of {brand} overlap an "
+                   "earlier one (`dipwatch outages list`).", err=True)
 
 
 @outages.command("list")
@@ -491,7 +508,7 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
     settings, store = open_store(db, config)
     if as_html:
         from dashboard.report import incident_report
-        from dipwatch.jobs import atomic_output
+        from dipwatch.output import atomic_output
 
         name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id,
                                      resamples=resamples, seed=seed)
@@ -533,28 +550,31 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
 @click.option("--from", "start", help="first time included (ISO 8601 or a date, UTC)")
 @click.option("--to", "end", help="first time excluded (ISO 8601 or a date, UTC)")
 @click.option("--bucket", type=click.Choice(["15min", "1h", "1d"]), help="timeline bucket size")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="file to write (default: standard output; required for parquet)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]),
+              help="default: parquet for -o FILE.parquet, otherwise csv")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="file to write, '-' for standard output (the default for CSV); a FIFO or device is "
+                   "written into, a symlink's target replaced")
 @interval_options
 @handle_errors
 def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, seed):
     """Export a brand's posts, timeline or outage metrics as CSV or Parquet."""
     from analysis.export import write_csv, write_parquet
-    from dipwatch.jobs import atomic_output
+    from dipwatch.output import STDOUT, atomic_output
 
     start_at, end_at = parse_when(start, "--from"), parse_when(end, "--to")
     if start_at and end_at and end_at <= start_at:
         raise UsageFailure("--to: must be after --from")
-    if fmt == "parquet" and output is None:
-        raise UsageFailure("--format parquet: needs -o FILE (Parquet is binary)")
+    if fmt is None:
+        fmt = "parquet" if output is not None and output.suffix.lower() == ".parquet" else "csv"
+    to_stdout = output is None or str(output) == STDOUT
+    if fmt == "parquet" and to_stdout and (output is None or sys.stdout.isatty()):
+        raise UsageFailure("--format parquet: needs -o FILE, or -o - into a pipe (Parquet is binary)")
     columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket, resamples, seed)
     writer = write_csv if fmt == "csv" else write_parquet
-    if output is None:
-        count = writer(columns, rows, sys.stdout)
-    else:
-        with atomic_output(output, binary=fmt == "parquet") as fh:
-            count = writer(columns, rows, fh)
+    with atomic_output(output or STDOUT, binary=fmt == "parquet") as fh:
+        count = writer(columns, rows, fh)
+    if not to_stdout:
         click.echo(f"Wrote {count} rows to {output}.", err=True)
 
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from collectors.base import (
     Budget,
@@ -20,7 +21,7 @@ from collectors.base import (
     SourceUnavailableError,
 )
 from dipwatch.brands import Brand
-from dipwatch.config import ConfigError, Settings
+from dipwatch.config import CONFIG_FILE, ConfigError, Settings
 from dipwatch.jobs import save_batch
 from dipwatch.store import Checkpoint, Store
 
@@ -120,19 +121,29 @@ def run_collect(settings: Settings, store: Store, brand_keys: list[str] | None =
     """
     env = os.environ if env is None else env
     work = plan(settings, brand_keys, source_names)
+    if not work:
+        raise ConfigError(_nothing_to_collect(settings, brand_keys, source_names))
     with store.exclusive("collect", wait=wait) as acquired:
         if not acquired:
             log.warning("another collect run is in progress; this one exits (use --wait to wait)")
-            return EXIT_OK
-        if not work:
-            log.warning("nothing to collect: no brand in the config has a [brands.NAME.sources.SOURCE] "
-                        "table")
             return EXIT_OK
         budget = Budget.seconds(max_seconds)
         code = EXIT_OK
         for source, brands in work.items():
             code = max(code, _collect_source(settings, store, source, brands, since, budget, env))
         return code
+
+
+def _nothing_to_collect(settings: Settings, brand_keys, source_names) -> str:
+    """Why there is nothing to collect, naming the config file looked for: a scheduled job started
+    in the wrong folder used to exit 0 and "succeed" forever."""
+    if settings.config_path is None:
+        return (f"{Path.cwd() / CONFIG_FILE}: config file not found, so there is nothing to collect; "
+                "run from the folder that holds dipwatch.toml, or pass --config FILE "
+                "(env DIPWATCH_CONFIG)")
+    chosen = " among those chosen by --brand/--source" if brand_keys or source_names else ""
+    return (f"{settings.config_path}: no brand{chosen} has a [brands.NAME.sources.SOURCE] table, so "
+            "there is nothing to collect")
 
 
 def _collect_source(settings: Settings, store: Store, source: str, brands: list[Brand],

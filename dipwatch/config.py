@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from analysis.alert_rules import AlertRules
-from analysis.params import MetricParams
+from analysis.params import MetricParams, check_range
 from dipwatch.brands import Brand, normalise_brand_name
 
 DEFAULT_DB = Path("data") / "dipwatch.db"
@@ -19,6 +19,11 @@ TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts"}
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+# The [alerts] settings checked here, before dipwatch.notify builds the delivery from them, so each
+# mistake names its key: what each must be, and the range of a number.
+ALERT_TEXTS = ("webhook_url_env", "email_from", "smtp_host", "dashboard_url")
+ALERT_FLAGS = ("starttls",)
+ALERT_NUMBERS = {"timeout": (0.1, 600)}  # seconds
 
 
 class ConfigError(Exception):
@@ -105,12 +110,7 @@ def load_settings(
     metrics = _parse_metrics(_table(data, "metrics", where), where)
     alerts = _table(data, "alerts", where)
     if alerts:  # an empty [alerts] is valid; skipping it spares `dipwatch status` notify's ~50 ms imports
-        try:
-            from dipwatch.notify import delivery_from
-
-            delivery_from(alerts, {}, where)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        _check_alerts(alerts, where)
     return Settings(
         db_url=db_url_from(db_value),
         config_path=config_path,
@@ -119,6 +119,29 @@ def load_settings(
         metrics=metrics,
         alerts=dict(alerts),
     )
+
+
+def _check_alerts(table: dict, where: str) -> None:
+    """Refuse an ``[alerts]`` section that cannot be used, naming the key and what was expected."""
+    for key in ALERT_TEXTS:
+        if key in table and (not isinstance(table[key], str) or not table[key].strip()):
+            raise ConfigError(f"{where}: alerts.{key}: expected a non-empty string, got {table[key]!r}")
+    for key in ALERT_FLAGS:
+        if key in table and not isinstance(table[key], bool):
+            raise ConfigError(f"{where}: alerts.{key}: expected true or false, got {table[key]!r}")
+    for key, allowed in ALERT_NUMBERS.items():
+        if key in table:
+            try:
+                check_range(key, table[key], allowed)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: alerts.{exc}") from None
+    try:
+        from dipwatch.notify import delivery_from
+
+        delivery_from(table, {}, where)
+    except (ValueError, TypeError) as exc:
+        named = f"{where}: alerts." in str(exc)  # delivery_from names the key in each of its own errors
+        raise ConfigError(str(exc) if named else f"{where}: alerts: {exc}") from None
 
 
 def _find_config(flag, env: Mapping[str, str], cwd: Path) -> Path | None:
@@ -191,12 +214,12 @@ def _parse_brand(key: str, table, where: str) -> Brand:
     alerts = table.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{where}: brands.{key}.alerts: expected a table ([brands.{key}.alerts])")
+    known = [f.name for f in fields(AlertRules)]
+    for extra in sorted(set(alerts) - set(known)):
+        raise ConfigError(f"{where}: brands.{key}.alerts.{extra}: unknown setting; expected one of "
+                          f"{', '.join(known)}")
     try:
         rules = AlertRules(**alerts)
-    except TypeError:
-        known = ", ".join(f.name for f in fields(AlertRules))
-        raise ConfigError(f"{where}: brands.{key}.alerts: unknown setting among {sorted(alerts)}; "
-                          f"expected {known}") from None
     except ValueError as exc:
         raise ConfigError(f"{where}: brands.{key}.alerts.{exc}") from None
     return Brand(

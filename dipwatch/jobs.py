@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import operator
-import os
 import pickle
+import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
-from collectors.files import Rejected, SeenIds, duplicate_rejection, post_fields, read_rows
+from collectors.files import Rejected, SeenIds, duplicate_rejection, input_name, post_fields, read_rows
 from dipwatch.brands import Brand
+from dipwatch.output import atomic_output  # noqa: F401 (its old home: callers import it from here)
 from dipwatch.posts import Post
-from dipwatch.store import ROW_POST_ID, ROW_SCORE, ROW_SOURCE, ROW_TEXT, Checkpoint, ScoredPost, Store
+from dipwatch.store import (
+    ROW_POST_ID,
+    ROW_SCORE,
+    ROW_SOURCE,
+    ROW_TEXT,
+    Checkpoint,
+    ScoredPost,
+    Store,
+    StoreError,
+)
 
 BATCH = 2000
 # Rows an import scores at once (on its ScoringPool), then stores in one transaction; two blocks are held
@@ -98,9 +111,40 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
 
     :raises collectors.base.InputError: when the file as a whole is unusable (nothing is written).
     """
-    report = ImportReport(str(path))
+    report = ImportReport(input_name(path))
     salt = store.get_meta("author_salt")
     rows = read_rows(path)  # the format and the header are checked here, before any worker starts
+    try:
+        return _import_rows(store, rows, report, salt, brand, source, match, tz, skip_bad)
+    except (OSError, sqlite3.OperationalError, sa.exc.OperationalError) as exc:
+        if not _disk_full(exc):
+            raise
+        if isinstance(exc, sa.exc.OperationalError):
+            where = sa.engine.make_url(store.url).render_as_string(hide_password=True)
+            where = where.removeprefix("sqlite:///")
+            what = "the database or its disk is full"
+        else:  # the spool, or SeenIds' private database: both in the temporary folder
+            where = tempfile.gettempdir()
+            what = ("no space left for the import's temporary files (about the size of the input; "
+                    "TMPDIR can point to a roomier folder)")
+        stored = (f"; {report.new} new posts were stored before it, in whole blocks, and a re-run "
+                  "skips them" if report.new else "; nothing was imported")
+        raise StoreError(f"{where}: {what}{stored}") from None
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says a disk (or a quota) is full: ENOSPC or EDQUOT from the OS, SQLite's
+    SQLITE_FULL, PostgreSQL's class 53100 (disk_full)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    orig = getattr(exc, "orig", exc)
+    return ("database or disk is full" in str(orig) or getattr(orig, "sqlite_errorname", "") == "SQLITE_FULL"
+            or getattr(orig, "sqlstate", None) == "53100")
+
+
+def _import_rows(store: Store, rows, report: ImportReport, salt: str, brand: Brand, source: str,
+                 match: bool, tz: tzinfo | None, skip_bad: bool) -> ImportReport:
+    """The rest of :func:`import_file`, once the file's format and header are known good."""
     # One pool for both steps: its workers fork once, from this process while it is still small.
     with tempfile.TemporaryFile(prefix="dipwatch-import-") as spool, ScoringPool(beside=True) as pool:
         check = _RowCheck(source, tz, brand, match, salt)
@@ -120,7 +164,7 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
             _save_block(store, *waiting, report)
     report.written = True
     store.record_run("import", source, brand.key, started, "partial" if report.rejected else "ok",
-                     report.counts(), message=str(path))
+                     report.counts(), message=report.path)
     return report
 
 
@@ -287,24 +331,3 @@ def build_demo(store: Store) -> int:
     store.set_meta("as_of", scenario.as_of.isoformat())
     store.set_meta("demo", "simulated posts from the bundled demo scenario")
     return total
-
-
-@contextmanager
-def atomic_output(path: Path, binary: bool = False) -> Iterator:
-    """Write to a temporary file beside ``path`` and rename it into place only on success, so an
-    interrupted export never leaves a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(fd, 0o666 & ~umask)  # mkstemp makes it private; an export gets the usual permissions
-    try:
-        mode = "wb" if binary else "w"
-        with os.fdopen(fd, mode, **({} if binary else {"newline": "", "encoding": "utf-8"})) as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import operator
+import os
 import secrets
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -325,6 +326,43 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_read_pragmas(dbapi_connection, _record) -> None:
+    """``_sqlite_pragmas`` for a read-only file: nothing that writes (journal mode, synchronous)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def _read_only_sqlite(path: Path) -> str | None:
+    """The URL that opens the existing SQLite file ``path`` read-only when this process cannot write it,
+    or None when it can (or the file does not exist yet).
+
+    So that ``status``, ``report``, ``export`` and the dashboard still read a database on a read-only
+    file system, or a file they may only read. A WAL database needs its ``-shm`` index, which SQLite
+    must create beside the file: on a read-only file system (nothing can write the file, so nothing
+    can change it while it is read), or in a folder we cannot write holding no ``-shm``, the file is
+    opened ``immutable`` (no locks, no index); otherwise ``mode=ro``, which still sees a writer's
+    commits.
+    """
+    if not path.is_file():
+        return None
+    try:
+        read_only_fs = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return None
+    folder_writable = os.access(path.parent, os.W_OK)
+    # In a folder we cannot write, SQLite still writes a WAL database whose -wal and -shm exist.
+    companions = all(os.access(f"{path}{suffix}", os.W_OK) for suffix in ("-wal", "-shm"))
+    if not read_only_fs and os.access(path, os.W_OK) and (folder_writable or companions):
+        return None
+    index = Path(f"{path}-shm")
+    frozen = read_only_fs or (not folder_writable and not index.exists())
+    uri = Path(os.path.abspath(path)).as_uri() + ("?immutable=1" if frozen else "?mode=ro")
+    return f"sqlite:///{uri}&uri=true"
+
+
 class Store:
     """Read and write dipwatch's tables.
 
@@ -340,19 +378,29 @@ class Store:
             raise StoreError(f"database: {url[:40]!r} is not a path or SQLAlchemy URL "
                              "(e.g. data/dipwatch.db, postgresql+psycopg://host/db)") from None
         self.dialect = parsed.get_backend_name()
+        self.read_only = False  # a SQLite file this process cannot write: see _read_only_sqlite
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
-            try:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"database {parsed.database}: cannot create its folder: "
-                                 f"{exc.strerror}") from None
+            read_only = _read_only_sqlite(Path(parsed.database))
+            if read_only is not None:
+                self.read_only = True
+                url = read_only
+            else:
+                try:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"database {parsed.database}: cannot create its folder: "
+                                     f"{exc.strerror}") from None
         try:
             self.engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StoreError(f"database URL {parsed.render_as_string(hide_password=True)}: {exc}") from None
         if self.dialect == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._ensure_schema()
+            pragmas = _sqlite_read_pragmas if self.read_only else _sqlite_pragmas
+            sa.event.listen(self.engine, "connect", pragmas)
+        if self.read_only:
+            self._check_schema(parsed.database)
+        else:
+            self._ensure_schema()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -396,6 +444,19 @@ class Store:
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise StoreError(f"cannot open database: {exc.orig}") from None
+
+    def _check_schema(self, database: str) -> None:
+        """What ``_ensure_schema`` does for a database it may not write: check, create nothing."""
+        try:
+            with self.engine.connect() as conn:
+                version = conn.execute(
+                    sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"database {database}: read-only, and cannot be read: {exc.orig}") from None
+        if version is None or int(version) != SCHEMA_VERSION:
+            raise StoreError(
+                f"database {database}: read-only, at schema version {version}; this dipwatch reads "
+                f"version {SCHEMA_VERSION}: open it once where it can be written to upgrade it")
 
     def _create_schema(self, conn) -> None:
         metadata.create_all(conn)

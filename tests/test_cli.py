@@ -370,3 +370,23 @@ def test_atomic_output_replaces_the_file_on_success(tmp_path):
         fh.write("new\n")
     assert target.read_text(encoding="utf-8") == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv"]
+
+
+# --- collect with nothing to collect: exit 2, naming the file looked for (issue 16, item 16) -------
+
+
+def test_collect_without_a_config_file_exits_2_naming_the_file_it_looked_for(cli_run, tmp_path):
+    # A cron job started in the wrong folder: it used to exit 0 and "succeed" forever.
+    result = cli_run(["collect"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {tmp_path / 'dipwatch.toml'}: config file not found")
+    assert "--config" in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["--source", "reddit"], ["--brand", "acme"]])
+def test_collect_with_no_brand_that_has_a_source_exits_2_naming_the_config(cli_run, write, tmp_path, args):
+    write("dipwatch.toml", ACME_TOML)
+    result = cli_run(["collect", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {tmp_path / 'dipwatch.toml'}: no brand")
+    assert "[brands.NAME.sources.SOURCE]" in result.stderr

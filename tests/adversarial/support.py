@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable
-from contextlib import closing
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -18,6 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 WORDS = ("acme", "down", "outage", "great", "terrible", "love", "hate", "slow", "app", "checkout", "broken",
          "fixed", "thanks", "again", "refund", "support", "queue", "login", "error", "payment", "failed")
 BASE_EPOCH = 1_772_366_400  # 2026-03-01T12:00:00Z
+# Mounting a file system (a tiny one, to fill; a read-only one) needs root; tests that do skip without.
+CAN_MOUNT = os.geteuid() == 0 and shutil.which("mount") is not None
+MOUNT, UMOUNT = shutil.which("mount") or "mount", shutil.which("umount") or "umount"
 
 
 def write_posts_csv(path: Path, rows: int, seed: int, prefix: str = "p") -> Path:
@@ -78,6 +82,17 @@ def assert_clean_outcome(result: Result) -> None:
         assert len(errors[0]) > len("Error: ") + 10, errors[0]
 
 
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    """The one ``Error:`` line of a process that exited 2 (its stderr as text or bytes), no traceback."""
+    stderr = done.stderr if isinstance(done.stderr, str) else done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("Error: "), stderr
+    return lines[0]
+
+
 def integrity(db: Path) -> str:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -125,3 +140,19 @@ def dump(db: Path) -> dict[str, list[tuple]]:
         return {n: conn.execute(f'SELECT * FROM "{n}"'  # noqa: S608
                                 + ("" if "WITHOUT ROWID" in sql.upper() else " ORDER BY rowid")).fetchall()
                 for n, sql in tables.fetchall()}
+
+
+@contextmanager
+def tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (``64k``) mounted at the new folder ``where``, unmounted at the end: a real
+    disk to fill (ENOSPC) or to remount read-only (:func:`remount_read_only`)."""
+    where.mkdir()
+    subprocess.run([MOUNT, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run([UMOUNT, str(where)], check=True)
+
+
+def remount_read_only(where: Path) -> None:
+    subprocess.run([MOUNT, "-o", "remount,ro", str(where)], check=True)

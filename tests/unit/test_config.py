@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,68 @@ def test_bad_toml_is_a_config_error_naming_the_file(tmp_path):
     (tmp_path / "dipwatch.toml").write_text("[brands.acme\nterms = [\n")
     with pytest.raises(ConfigError, match=r"dipwatch\.toml: not valid TOML"):
         settings_in(tmp_path)
+
+
+# --- absurd numbers: inf, nan and values no outage can mean (issue 16, item 15) -------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "named", "allowed"),
+    [
+        ("[metrics]\nbaseline_days = 99999999999999\n", "metrics.baseline_days", "from 0 to 366"),
+        ("[metrics]\nrecovery_hold_h = inf\n", "metrics.recovery_hold_h", "from 0 to 8784"),
+        ("[metrics]\nrecovery_sd = nan\n", "metrics.recovery_sd", "from 0 to 100"),
+        ("[metrics]\ntrough_horizon_h = -inf\n", "metrics.trough_horizon_h", "from 0 to 8784"),
+        ("[metrics]\nexclusion_margin_h = 1e300\n", "metrics.exclusion_margin_h", "from 0 to 8784"),
+        ("[metrics]\nsmoothing_buckets = 0\n", "metrics.smoothing_buckets", "from 1 to 10000"),
+        ("[metrics]\nsparse_min_posts = true\n", "metrics.sparse_min_posts", "from 0 to 1e+09"),
+        ('[brands.acme]\n[brands.acme.alerts]\nsentiment_sd = nan\n', "brands.acme.alerts.sentiment_sd",
+         "from 0 to 100"),
+        ('[brands.acme]\n[brands.acme.alerts]\ncooldown_hours = inf\n', "brands.acme.alerts.cooldown_hours",
+         "from 0 to 8784"),
+        ('[brands.acme]\n[brands.acme.alerts]\nvolume_multiple = 1e20\n',
+         "brands.acme.alerts.volume_multiple", "from 0 to 1e+06"),
+        ("[alerts]\ntimeout = inf\n", "alerts.timeout", "from 0.1 to 600"),
+        ("[alerts]\ntimeout = nan\n", "alerts.timeout", "from 0.1 to 600"),
+        ("[alerts]\ntimeout = 0\n", "alerts.timeout", "from 0.1 to 600"),
+    ],
+)
+def test_absurd_numbers_are_refused_naming_the_key_and_the_range(tmp_path, toml, named, allowed):
+    (tmp_path / "dipwatch.toml").write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        settings_in(tmp_path)
+    message = str(caught.value)
+    assert f"{named}: expected a number {allowed}" in message
+    assert str(tmp_path / "dipwatch.toml") in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('[alerts]\ntimeout = "soon"\n', "alerts.timeout"),
+        ("[alerts]\ntimeout = [1]\n", "alerts.timeout"),
+        ('[alerts]\nstarttls = "yes"\n', "alerts.starttls"),
+        ("[alerts]\nemail_from = 5\n", "alerts.email_from"),
+        ("[alerts]\nsmtp_host = {}\n", "alerts.smtp_host"),
+        ('[alerts]\ndashboard_url = ""\n', "alerts.dashboard_url"),
+        ("[alerts]\nwebhook_url_env = 1\n", "alerts.webhook_url_env"),
+        ("[alerts]\nsmtp_port = 70000\n", "alerts.smtp_port"),
+        ("[alerts]\nretries = inf\n", "alerts.retries"),
+        ('[alerts]\nemail_to = ["nobody"]\n', "alerts.email_to"),
+        ("[alerts]\ncolour = 1\n", "alerts.colour"),
+        ('[brands.acme]\n[brands.acme.alerts]\nsentiment_sdd = 2\n', "brands.acme.alerts.sentiment_sdd"),
+        ('[brands.acme]\n[brands.acme.alerts]\nenabled = "no"\n', "brands.acme.alerts.enabled"),
+    ],
+)
+def test_every_alerts_error_names_its_key(tmp_path, toml, named):
+    (tmp_path / "dipwatch.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=rf"dipwatch\.toml: {re.escape(named)}: "):
+        settings_in(tmp_path)
+
+
+def test_numbers_at_the_ends_of_their_ranges_are_kept(tmp_path):
+    (tmp_path / "dipwatch.toml").write_text(
+        "[metrics]\nbaseline_days = 366\nrecovery_sd = 0\nrecovery_hold_h = 8784\n[alerts]\ntimeout = 600\n")
+    settings = settings_in(tmp_path)
+    assert (settings.metrics.baseline_days, settings.metrics.recovery_sd) == (366, 0)
+    assert settings.alerts["timeout"] == 600

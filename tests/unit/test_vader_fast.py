@@ -11,6 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     NEGATE,
@@ -191,6 +193,51 @@ def test_same_scores_when_but_rewrites_an_earlier_equal_valence(reference, fast)
         f"-{double} -{single} BUT {single} {double}",
     )]
     assert mismatches(reference, fast, texts) == []
+
+
+# Words whose valences collide once halved or multiplied by 1.5 (2.0 halved is 1.0, 1.0 x 1.5 is 1.5),
+# so the "but" rule's list.index finds another word's slot, and ALL CAPS, boosters and negations that
+# make further values.
+BUT_WORDS = ("but", "BUT", "good", "GOOD", "bad", "love", "hate", "ok", "great", "sad", "very", "not", "x",
+             "no", "won", "harm", "like", "fine", "!", "?")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BUT_WORDS), min_size=1, max_size=400))
+def test_same_scores_on_texts_full_of_but(reference, fast, words):
+    text = " ".join(words)
+    assert repr(fast.polarity_scores(text)) == repr(reference.polarity_scores(text))
+
+
+def test_same_scores_on_long_texts_full_of_but(reference, fast):
+    rng = random.Random(29)
+    texts = [" ".join(rng.choice(BUT_WORDS) for _ in range(size)) for size in (2000, 5000, 8000)]
+    texts.append(("good but bad but great but sad " * 1300)[:40_000])
+    assert mismatches(reference, fast, texts) == []
+
+
+class CountedValence(float):
+    """A valence that counts how often it is compared for equality (no clock in the test)."""
+
+    compared = 0
+
+    def __eq__(self, other):
+        CountedValence.compared += 1
+        return float.__eq__(self, other)
+
+    __hash__ = float.__hash__
+
+
+def test_but_rule_work_grows_linearly_with_the_text():
+    # vaderSentiment's "but" rule looks every valence up with list.index, comparing it with every
+    # slot before its own: 4x the comparisons for twice the words. Counted, not timed.
+    fast = Analyzer({"meh": CountedValence(1.3), "argh": CountedValence(-1.7)})
+    counts = []
+    for repeat_count in (500, 1000, 2000):
+        CountedValence.compared = 0
+        fast.polarity_row("meh argh but " * repeat_count)
+        counts.append(CountedValence.compared)
+    assert counts[2] <= 2.2 * counts[1] <= 4.84 * counts[0], counts
 
 
 def test_polarity_row_is_polarity_scores_as_a_tuple(fast):
