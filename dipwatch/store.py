@@ -1243,11 +1243,20 @@ class Store:
                                      .order_by(brand_sources.c.source)).scalars())
 
     # alerts -----------------------------------------------------------------------------------
+    @staticmethod
+    def _deliveries(row: dict) -> dict:
+        """An alert row with its delivery results decoded: None while unknown (not sent yet, or the
+        run died sending it), ``{}`` when no channel was set, else the results per channel."""
+        for key in ("sent", "cleared"):
+            row[key] = json.loads(row[key]) if row[key] else None
+        return row
+
     def open_alerts(self, brand: str) -> list[dict]:
-        """Episodes of ``brand`` still going on."""
+        """Episodes of ``brand`` still going on (times as epoch seconds, deliveries decoded)."""
         query = sa.select(alerts).where(alerts.c.brand == brand, alerts.c.resolved_at.is_(None))
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query.order_by(alerts.c.id)).mappings()]
+            rows = conn.execute(query.order_by(alerts.c.id)).mappings()
+            return [self._deliveries(dict(row)) for row in rows]
 
     def last_resolved_alert(self, brand: str, key: str) -> dict | None:
         query = (sa.select(alerts).where(alerts.c.brand == brand, alerts.c.key == key,
@@ -1255,7 +1264,7 @@ class Store:
                  .order_by(alerts.c.resolved_at.desc()).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else dict(row)
+        return None if row is None else self._deliveries(dict(row))
 
     def start_alert(self, brand: str, rule: str, key: str, summary: str, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -1282,8 +1291,7 @@ class Store:
         for row in rows:
             for key in ("started_at", "last_seen_at", "resolved_at"):
                 row[key] = from_epoch(row[key])
-            for key in ("sent", "cleared"):
-                row[key] = json.loads(row[key]) if row[key] else None
+            self._deliveries(row)
         return rows
 
     # outage windows from status pages and detection ------------------------------------------
