@@ -17,27 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from dipwatch.store import Store, alerts, metadata
-from tests.alerts.test_alerts import Webhook, at, store_episode
+from tests.alerts.test_alerts import METRICS, RULES, Webhook, at, store_episode
 
 from .support import start_cli
 
 ROUNDS = 3  # per database; each round is one alert phase and one all-clear phase
-CONFIG = """
-[brands.acme]
-terms = ["Acme"]
-[brands.acme.alerts]
-sentiment_sd = 2.0
-sentiment_buckets = 3
-volume_multiple = 100
-not_recovered_hours = 1
-cooldown_hours = 0
-[metrics]
-smoothing_buckets = 1
-baseline_days = 2
-[alerts]
-retries = 1
-timeout = 5
-"""
+CONFIG = (f'[brands.acme]\nterms = ["Acme"]\n[brands.acme.alerts]\n{RULES}not_recovered_hours = 1\n'
+          f"cooldown_hours = 0\n{METRICS}[alerts]\nretries = 1\ntimeout = 5\n")
 CONDITIONS = 3
 
 

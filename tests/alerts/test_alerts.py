@@ -149,6 +149,11 @@ def mailbox():
     controller.stop()
 
 
+# Rules and metrics under which the posts of store_episode make a sentiment alert from hour 74.
+RULES = "sentiment_sd = 2.0\nsentiment_buckets = 3\nvolume_multiple = 100\n"
+METRICS = "[metrics]\nsmoothing_buckets = 1\nbaseline_days = 2\n"
+
+
 def episode_store(tmp_path, webhook, mailbox, extra: str = ""):
     """Three calm days, then six bad hours (72-77), then calm again; rules on 1-hour buckets."""
     config = tmp_path / "dipwatch.toml"
@@ -156,14 +161,8 @@ def episode_store(tmp_path, webhook, mailbox, extra: str = ""):
 [brands.acme]
 terms = ["Acme"]
 [brands.acme.alerts]
-sentiment_sd = 2.0
-sentiment_buckets = 3
-volume_multiple = 100
-cooldown_hours = 6
-[metrics]
-smoothing_buckets = 1
-baseline_days = 2
-[alerts]
+{RULES}cooldown_hours = 6
+{METRICS}[alerts]
 email_to = ["comms@acme.example"]
 smtp_host = "127.0.0.1"
 smtp_port = {mailbox.port}

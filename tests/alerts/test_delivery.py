@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from dipwatch.config import load_settings
 from dipwatch.notify import Delivery, send
 from dipwatch.store import Store
-from tests.alerts.test_alerts import Webhook, at, mailbox, store_episode, webhook  # noqa: F401 (fixtures)
+from tests.alerts.test_alerts import METRICS, RULES, Webhook, at, mailbox, store_episode, webhook  # noqa: F401 (fixtures)
 
 
 class RawServer:
@@ -65,10 +65,9 @@ class RawServer:
 def two_brands(tmp_path, alerts: str = "retries = 2\ntimeout = 1\n") -> tuple:
     """Acme and Globex, both well below their normal band at hour 75 (the posts of episode_store)."""
     config = tmp_path / "dipwatch.toml"
-    rules = "sentiment_sd = 2.0\nsentiment_buckets = 3\nvolume_multiple = 100\n"
-    config.write_text(f"[brands.acme]\nterms = [\"Acme\"]\n[brands.acme.alerts]\n{rules}"
-                      f"[brands.globex]\nterms = [\"Acme\"]\n[brands.globex.alerts]\n{rules}"
-                      f"[metrics]\nsmoothing_buckets = 1\nbaseline_days = 2\n[alerts]\n{alerts}")
+    config.write_text(f"[brands.acme]\nterms = [\"Acme\"]\n[brands.acme.alerts]\n{RULES}"
+                      f"[brands.globex]\nterms = [\"Acme\"]\n[brands.globex.alerts]\n{RULES}"
+                      f"{METRICS}[alerts]\n{alerts}")
     settings = load_settings(db=str(tmp_path / "a.db"), config=config)
     store = Store(settings.db_url)
     store_episode(store, ["acme", "globex"])
