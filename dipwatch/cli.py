@@ -157,7 +157,7 @@ def _serve(settings, store, host, port):
     if warning := exposure_warning(host):
         click.echo(warning, err=True)
     _score_stale(store)
-    app = create_app(settings, store)
+    app = create_app(settings, store, hosts=[host])
     settle()
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False)
