@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from dipwatch.text import printable
+
 EXPORT_KINDS = ("posts", "timeline", "outages")
 POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
                 "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer"]
@@ -229,7 +231,7 @@ def brands(db, config):
 
     settings, store = open_store(db, config)
     for key, brand in sorted(known_brands(settings, store).items()):
-        terms = ", ".join(brand.terms)
+        terms = printable(", ".join(brand.terms))
         click.echo(f"{key}\t{brand.origin}\t{store.count_posts(key)} posts\tterms: {terms}")
 
 
@@ -322,7 +324,7 @@ def status(db, config, as_json):
         line = (f"{row['brand']}\t{row['source']}\tlast ok: {ago}\tlast run: {row['last_status']}\t"
                 f"posts in 24 h: {row['posts_24h']}")
         if row["last_error"]:
-            line += f"\tlast error: {row['last_error']}"
+            line += f"\tlast error: {printable(row['last_error'])}"
         click.echo(line)
 
 
@@ -352,7 +354,7 @@ def outages_add(db, config, brand, start, end, label, severity, tz):
     known = known_brands(settings, store)
     window = make_window(brand, start, end, label, severity, known, parse_zone(tz) if tz else None)
     (outage_id,) = store.add_outages([{**window.__dict__, "origin": "manual"}])
-    click.echo(f"Added outage {outage_id}: {window.brand} {window.label}")
+    click.echo(f"Added outage {outage_id}: {window.brand} {printable(window.label)}")
     _warn_overlaps(store, window.brand)
 
 
@@ -384,8 +386,8 @@ def _warn_overlaps(store, brand):
     from analysis.windows import find_overlaps
 
     for first, second in find_overlaps(store.list_outages(brand), datetime.now(UTC)):
-        click.echo(f"Note: outage {first.id} ({first.label}) overlaps outage {second.id} "
-                   f"({second.label}); both are kept.", err=True)
+        click.echo(f"Note: outage {first.id} ({printable(first.label)}) overlaps outage {second.id} "
+                   f"({printable(second.label)}); both are kept.", err=True)
 
 
 @outages.command("list")
@@ -407,7 +409,7 @@ def outages_list(db, config, brand, as_json):
         return
     for row in rows:
         click.echo(f"{row['id']}\t{row['brand']}\t{row['start']}\t{row['end'] or 'ongoing'}\t"
-                   f"{row['severity']}\t{row['origin']}\t{row['label']}")
+                   f"{row['severity']}\t{row['origin']}\t{printable(row['label'])}")
 
 
 @outages.command("remove")
@@ -515,15 +517,15 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
     if not chosen:
         click.echo(f"{view.brand.key}: no outage windows yet (add one with `dipwatch outages add`).")
     for record in records:
-        click.echo(f"outage {record['outage_id']}: {record['label']} ({record['status']})")
-        click.echo(f"  {record['headline']}")
+        click.echo(f"outage {record['outage_id']}: {printable(record['label'])} ({record['status']})")
+        click.echo(f"  {printable(record['headline'])}")
         for key, value in record.items():
             if key not in {"outage_id", "label", "status", "headline", "competitors"}:
-                click.echo(f"  {key:<24} {'' if value is None else value}")
+                click.echo(f"  {key:<24} {'' if value is None else printable(value)}")
         for comp in record["competitors"]:
             did = "n/a" if comp["did"] is None else f"{comp['did']:+.3f}"
             click.echo(f"  vs {comp['competitor']}: difference in differences {did}"
-                       + (f" ({comp['note']})" if comp["note"] else ""))
+                       + (f" ({printable(comp['note'])})" if comp["note"] else ""))
 
 
 @cli.command()
