@@ -298,7 +298,7 @@ def status(db, config, as_json):
     import json
 
     from dipwatch.config import load_settings
-    from dipwatch.store_lite import collect_status_lite
+    from dipwatch.store_lite import collect_status_lite, flock_holder, sqlite_file
     from dipwatch.times import plain
 
     # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the
@@ -313,10 +313,18 @@ def status(db, config, as_json):
         store = Store(settings.db_url)
         now = datetime.now(UTC)
         rows = store.collect_status(now)
+        running = store.lock_holder("collect")
+    else:
+        running = flock_holder(Path(f"{sqlite_file(settings.db_url)}.collect.lock"))
     if as_json:
         click.echo(json.dumps([{k: plain(v) for k, v in row.items()} for row in rows], indent=2))
         return
-    if not rows:
+    if running:
+        since = datetime.fromtimestamp(running["since"], UTC) if running.get("since") else None
+        click.echo("A collection is running" + (
+            f" since {since:%Y-%m-%d %H:%M:%S} UTC ({(now - since).total_seconds() / 60:.0f} min)"
+            if since else "") + (f", pid {running['pid']}" if running.get("pid") else "") + ".")
+    elif not rows:
         click.echo("No collection has run yet (`dipwatch collect`).")
     for row in rows:
         ago = (f"{(now - row['last_ok']).total_seconds() / 3600:.1f} h ago" if row["last_ok"]
