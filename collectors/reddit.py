@@ -44,6 +44,7 @@ from collectors.base import (
     SourceUnavailableError,
     skip_too_new,
 )
+from collectors.redaction import redact, secret_forms
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 
@@ -184,7 +185,8 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
         secret = env["REDDIT_CLIENT_SECRET"]
         reddit = praw.Reddit(client_id=env["REDDIT_CLIENT_ID"], client_secret=secret,
                              user_agent=env["REDDIT_USER_AGENT"], **endpoints)
-        return RedditCollector(reddit, options, secrets=(secret,), session=session)
+        return RedditCollector(reddit, options, secrets=(secret,), client_id=env["REDDIT_CLIENT_ID"],
+                               session=session)
     try:
         reddit = praw.Reddit(site, **endpoints)
     except MissingRequiredAttributeException as exc:
@@ -196,8 +198,9 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
         raise SourceUnavailableError(
             f"praw.ini has no usable section [{site}] ({type(exc).__name__}); looked in ./praw.ini and "
             "~/.config/praw.ini", missing_config=True) from None
-    secret = reddit.config.client_secret
-    return RedditCollector(reddit, options, secrets=(secret,), session=session)
+    config = reddit.config  # a script app's password may be in the section too
+    secrets = tuple(v for v in (config.client_secret, config.password) if isinstance(v, str))
+    return RedditCollector(reddit, options, secrets=secrets, client_id=config.client_id, session=session)
 
 
 class _TimeoutSession(requests.Session):
@@ -213,8 +216,12 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
         self.budget: Budget | None = None
+        self.tokens: set[str] = set()  # the bearer tokens sent: credentials too, for redaction
 
     def request(self, method, url, *args, **kwargs):
+        for name, value in (kwargs.get("headers") or {}).items():
+            if name.lower() == "authorization" and isinstance(value, str):
+                self.tokens.add(value.split()[-1])
         timeout, capped = self.timeout, False
         if self.budget is not None:
             remaining = self.budget.remaining()
@@ -236,7 +243,9 @@ class RedditCollector:
 
     :param reddit: a read-only ``praw.Reddit``.
     :param options: the source settings.
-    :param secrets: strings that must never appear in an error message (the client secret).
+    :param secrets: strings that must never appear in an error message (the client secret), in any
+        form (see :mod:`collectors.redaction`).
+    :param client_id: the OAuth client id, which HTTP basic authentication sends with the secret.
     :param sleep: how to wait on 429 (tests pass a recorder).
     :param session: the HTTP session ``reddit`` sends through, told each call's budget (default none:
         requests then wait ``timeout`` whatever the budget has left).
@@ -245,10 +254,11 @@ class RedditCollector:
     name = SOURCE
 
     def __init__(self, reddit: praw.Reddit, options: RedditOptions, secrets: tuple[str | None, ...] = (),
-                 sleep: Callable[[float], None] = time.sleep, session: _TimeoutSession | None = None):
+                 sleep: Callable[[float], None] = time.sleep, session: _TimeoutSession | None = None,
+                 client_id: str | None = None):
         self._reddit = reddit
         self.options = options
-        self._secrets = tuple(s for s in secrets if s)
+        self._secrets = secret_forms(secrets, client_id)
         self.sleep = sleep
         self._session = session
 
@@ -282,7 +292,7 @@ class RedditCollector:
             # An item without the fields every Reddit item has (name, created_utc): a broken answer.
             raise CollectorError(self._redact(
                 f"Reddit: an item in r/{multi} lacks an expected field ({type(exc).__name__}: "
-                f"{str(exc)[:80]})")) from None
+                f"{self._redact(str(exc))[:80]})")) from None
 
     def _search_pages(self, brand: Brand, multi: str, query: str, key: str, cursor: Cursor,
                       since: int | None, budget: Budget) -> Iterator[Page]:
@@ -430,14 +440,15 @@ class RedditCollector:
             except praw.exceptions.RedditAPIException as exc:
                 # praw turns a 400 into this, with the body as the reason (HTML from Reddit's edge).
                 raise CollectorError(self._redact(
-                    f"Reddit: 400 for {what} ({_snippet_text(str(exc))})")) from None
+                    f"Reddit: 400 for {what} ({self._quote(str(exc))})")) from None
             except praw.exceptions.PRAWException as exc:
                 raise CollectorError(self._redact(
-                    f"Reddit: {what} failed: {type(exc).__name__}: {str(exc)[:100]}")) from None
+                    f"Reddit: {what} failed: {type(exc).__name__}: {self._redact(str(exc))[:100]}")) from None
             except (ValueError, KeyError, TypeError) as exc:
                 # praw parsing an answer of the wrong shape (valid JSON, not a listing).
                 raise CollectorError(self._redact(
-                    f"Reddit: unexpected answer to {what} ({type(exc).__name__}: {str(exc)[:100]})"
+                    f"Reddit: unexpected answer to {what} ({type(exc).__name__}: "
+                    f"{self._redact(str(exc))[:100]})"
                 )) from None
             attempt += 1
             if attempt > self.options.max_429_retries:
@@ -468,7 +479,8 @@ class RedditCollector:
             if isinstance(exc, prawcore.BadJSON):
                 return CollectorError(self._redact(
                     f"Reddit: the answer to {what} is not valid JSON ({status}, {ctype}, "
-                    f"{len(response.content)} bytes: {_snippet(response)}); a proxy or an outage page?"))
+                    f"{len(response.content)} bytes: {self._quote(response.text)}); "
+                    "a proxy or an outage page?"))
             if isinstance(exc, prawcore.InvalidToken | prawcore.InsufficientScope) or status == 401 or (
                     isinstance(exc, prawcore.OAuthException)):
                 return SourceUnavailableError(
@@ -487,9 +499,10 @@ class RedditCollector:
             if isinstance(exc, prawcore.Redirect | prawcore.NotFound):
                 return CollectorError(f"Reddit: {what} not found ({status}); check the subreddit names")
             return CollectorError(self._redact(
-                f"Reddit: {status} for {what} ({ctype}: {_snippet(response)})"))
+                f"Reddit: {status} for {what} ({ctype}: {self._quote(response.text)})"))
         if isinstance(exc, prawcore.OAuthException):
-            return SourceUnavailableError(f"Reddit refused the credentials at {host}: {exc.error}")
+            return SourceUnavailableError(
+                self._redact(f"Reddit refused the credentials at {host}: {exc.error}"))
         if isinstance(exc, prawcore.RequestException):
             original = exc.original_exception
             log.debug("reddit: %s failed: %s", what, self._redact(repr(original)))
@@ -501,9 +514,13 @@ class RedditCollector:
         return CollectorError(self._redact(f"Reddit: {what} failed: {type(exc).__name__}: {exc}"))
 
     def _redact(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
+        """``message`` without the credentials in any form; call it before cutting a quote short."""
+        tokens = secret_forms(self._session.tokens) if self._session is not None else ()
+        return redact(message, (*self._secrets, *tokens))
+
+    def _quote(self, text: str | None) -> str:
+        """The start of a server's reply for an error message, the credentials taken out first."""
+        return _snippet_text(self._redact(text or ""))
 
 
 # the boundary: Reddit JSON -> Post ----------------------------------------------------------------
@@ -627,10 +644,6 @@ def brand_subreddits(brand: Brand) -> list[str]:
     if any(name.lower() == "all" for name in cleaned):
         return ["all"]  # "all" already holds every other subreddit
     return sorted(set(cleaned), key=str.lower)
-
-
-def _snippet(response: Any) -> str:
-    return _snippet_text(response.text or "")
 
 
 def _snippet_text(text: str) -> str:

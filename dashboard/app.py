@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import dash
 
-from dashboard.auth import install_auth
+from dashboard.auth import auth_enabled, install_auth
 from dashboard.callbacks import register_callbacks
+from dashboard.hosts import install_host_check
 from dashboard.layout import STYLESHEET, build_layout
 from dipwatch.config import Settings
 from dipwatch.measures import known_brands
@@ -18,11 +19,14 @@ from dipwatch.store import Store
 DEMO_NOTE = "Demo data: these posts are simulated"
 
 
-def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None = None) -> dash.Dash:
+def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None = None,
+               hosts: Iterable[str] = ()) -> dash.Dash:
     """The dashboard over ``store``; assets are served by the app itself (no CDN).
 
     :param env: where basic-authentication users are read from (default ``os.environ``; see
         :mod:`dashboard.auth`): with users configured, every request must sign in.
+    :param hosts: names the dashboard is served as besides loopback ones (``--host``); see
+        :mod:`dashboard.hosts`.
     """
     store.map_for_reading()
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
@@ -35,7 +39,9 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     app.layout = build_layout(ordered, default, demo_note)
     # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
     app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, settings, store)
-    install_auth(app, os.environ if env is None else env)
+    env = os.environ if env is None else env
+    install_host_check(app, env, hosts, auth=auth_enabled(env))  # first: a foreign host gets no sign-in
+    install_auth(app, env)
     return app
 
 

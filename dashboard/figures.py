@@ -159,12 +159,20 @@ def _stacked_domains(row_heights: Sequence[float], spacing: float) -> list[list[
     return domains[::-1]
 
 
+def as_text(value: object) -> str:
+    """``value`` as text that Plotly shows as typed. Plotly reads every string it draws (titles,
+    annotations, legend and tick labels, hover text) as its own HTML subset, so an outage label,
+    brand name or status-page incident name with ``<a href=...>`` became a live link: escape the
+    three characters its parser acts on (it turns the entities back into characters)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def build_empty_figure(message: str) -> Figure:
-    """A blank figure that says why there is nothing to draw."""
+    """A blank figure that says why there is nothing to draw (``message`` is plain text)."""
     return {"data": [], "layout": {
         "xaxis": {"visible": False},
         "yaxis": {"visible": False},
-        "annotations": [{"text": message, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+        "annotations": [{"text": as_text(message), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                          "showarrow": False, "font": {"size": 16}}],
         "template": _template(),
         "height": 520,
@@ -254,9 +262,10 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     _add_phases(shapes, annotations, phases, first, end)
 
     per = BUCKET_WORDS.get(bucket, bucket)
-    title = f"{brand_name}: customer sentiment and posts per {per}" if brand_name else "Customer sentiment"
+    title = (f"{as_text(brand_name)}: customer sentiment and posts per {per}" if brand_name
+             else "Customer sentiment")
     if selected is not None:
-        title += f" (selected: {selected.label})"
+        title += f" (selected: {as_text(selected.label)})"
     if bounded:
         title += "<br><sub>Showing the weeks around this outage: choose a longer bucket to see it all</sub>"
     top_domain, bottom_domain = _stacked_domains(ROW_HEIGHTS, ROW_SPACING)
@@ -306,10 +315,10 @@ def _add_phases(shapes: list[dict], annotations: list[dict], phases: Sequence[tu
         when = _utc_naive(at)
         if when is None or when < first or (end is not None and when > end):
             continue
-        name, x = f"phase-{status}", when.isoformat()
+        name, x = f"phase-{as_text(status)}", when.isoformat()
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                        "line": {"color": PHASE_COLOUR, "width": 1, "dash": "dot"}, "name": name})
-        annotations.append({"x": x, "xref": "x", "y": 0.98, "yref": "paper", "text": str(status),
+        annotations.append({"x": x, "xref": "x", "y": 0.98, "yref": "paper", "text": as_text(status),
                             "showarrow": False, "textangle": -90, "xanchor": "right", "yanchor": "top",
                             "name": name, "font": {"size": 10, "color": PHASE_COLOUR}})
 
@@ -328,7 +337,7 @@ def _add_outage(shapes: list[dict], annotations: list[dict], outage, series_end:
     """One shaded rectangle over both rows (paper y) and its label; an ongoing one runs to the end."""
     start = _utc_naive(outage.start)
     stop = _utc_naive(outage.end) if outage.end is not None else max(series_end, start)
-    label = outage.label if outage.end is not None else f"{outage.label} (ongoing)"
+    label = as_text(outage.label if outage.end is not None else f"{outage.label} (ongoing)")
     shapes.append({
         "type": "rect", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": stop.isoformat(),
         "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR, "opacity": 0.22 if selected else 0.1,
@@ -389,17 +398,17 @@ def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
     """
     if not comparisons:
         return build_empty_figure("No competitors with posts to compare with")
-    names = [c.competitor for c in comparisons]
-    brand = brand_name or "Brand"
+    names = [as_text(c.competitor) for c in comparisons]
+    brand = as_text(brand_name or "Brand")
     data = [
         {"type": "bar", "x": names, "y": [c.brand_change for c in comparisons], "name": brand,
          "marker": {"color": LINE_COLOUR}, "hovertemplate": "%{y:.2f}<extra>" + brand + "</extra>"},
         {"type": "bar", "x": names, "y": [c.competitor_change for c in comparisons], "name": "Competitor",
          "marker": {"color": COMPETITOR_COLOUR}, "hovertemplate": "%{y:.2f}<extra>%{x}</extra>"},
     ]
-    annotations = [{"x": c.competitor, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "bottom",
+    annotations = [{"x": name, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "bottom",
                     "text": f"difference in differences {c.did:+.2f}", "font": {"size": 12}}
-                   for c in comparisons if c.did is not None]
+                   for name, c in zip(names, comparisons, strict=True) if c.did is not None]
     layout = {
         "title": {"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
         "template": _template(), "font": dict(FONT), "barmode": "group", "height": 380,
@@ -433,7 +442,7 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
     ]
     title = "Sentiment below normal, hours after each outage started"
     layout = {
-        "title": {"text": f"{brand_name}: {title}" if brand_name else title, "x": 0.01},
+        "title": {"text": f"{as_text(brand_name)}: {title}" if brand_name else title, "x": 0.01},
         "template": _template(), "font": dict(FONT), "height": 380,
         "xaxis": {"title": {"text": "hours since the outage started"}},
         "yaxis": {"title": {"text": "sentiment minus normal"}},

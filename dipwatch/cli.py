@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from dipwatch.text import printable
+
 EXPORT_KINDS = ("posts", "timeline", "outages")
 POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
                 "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer"]
@@ -165,7 +167,7 @@ def _serve(settings, store, host, port):
                    "windows or score posts in it.", err=True)
     else:
         _score_stale(store)
-    app = create_app(settings, store)
+    app = create_app(settings, store, hosts=[host])
     settle()
     click.echo(f"dipwatch dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False)
@@ -239,7 +241,7 @@ def brands(db, config):
 
     settings, store = open_store(db, config)
     for key, brand in sorted(known_brands(settings, store).items()):
-        terms = ", ".join(brand.terms)
+        terms = printable(", ".join(brand.terms))
         click.echo(f"{key}\t{brand.origin}\t{store.count_posts(key)} posts\tterms: {terms}")
 
 
@@ -306,7 +308,7 @@ def status(db, config, as_json):
     import json
 
     from dipwatch.config import load_settings
-    from dipwatch.store_lite import collect_status_lite
+    from dipwatch.store_lite import collect_status_lite, flock_holder, sqlite_file
     from dipwatch.times import plain
 
     # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the
@@ -321,10 +323,18 @@ def status(db, config, as_json):
         store = Store(settings.db_url)
         now = datetime.now(UTC)
         rows = store.collect_status(now)
+        running = store.lock_holder("collect")
+    else:
+        running = flock_holder(Path(f"{sqlite_file(settings.db_url)}.collect.lock"))
     if as_json:
         click.echo(json.dumps([{k: plain(v) for k, v in row.items()} for row in rows], indent=2))
         return
-    if not rows:
+    if running:
+        since = datetime.fromtimestamp(running["since"], UTC) if running.get("since") else None
+        click.echo("A collection is running" + (
+            f" since {since:%Y-%m-%d %H:%M:%S} UTC ({(now - since).total_seconds() / 60:.0f} min)"
+            if since else "") + (f", pid {running['pid']}" if running.get("pid") else "") + ".")
+    elif not rows:
         click.echo("No collection has run yet (`dipwatch collect`).")
     for row in rows:
         ago = (f"{(now - row['last_ok']).total_seconds() / 3600:.1f} h ago" if row["last_ok"]
@@ -332,7 +342,7 @@ def status(db, config, as_json):
         line = (f"{row['brand']}\t{row['source']}\tlast ok: {ago}\tlast run: {row['last_status']}\t"
                 f"posts in 24 h: {row['posts_24h']}")
         if row["last_error"]:
-            line += f"\tlast error: {row['last_error']}"
+            line += f"\tlast error: {printable(row['last_error'])}"
         click.echo(line)
 
 
@@ -362,7 +372,7 @@ def outages_add(db, config, brand, start, end, label, severity, tz):
     known = known_brands(settings, store)
     window = make_window(brand, start, end, label, severity, known, parse_zone(tz) if tz else None)
     (outage_id,) = store.add_outages([{**window.__dict__, "origin": "manual"}])
-    click.echo(f"Added outage {outage_id}: {window.brand} {window.label}")
+    click.echo(f"Added outage {outage_id}: {window.brand} {printable(window.label)}")
     _warn_overlaps(store, window.brand)
 
 
@@ -398,8 +408,8 @@ def _warn_overlaps(store, brand):
 
     overlaps = find_overlaps(store.list_outages(brand), datetime.now(UTC))
     for first, second in overlaps[:SHOWN_OVERLAPS]:
-        click.echo(f"Note: outage {first.id} ({first.label}) overlaps outage {second.id} "
-                   f"({second.label}); both are kept.", err=True)
+        click.echo(f"Note: outage {first.id} ({printable(first.label)}) overlaps outage {second.id} "
+                   f"({printable(second.label)}); both are kept.", err=True)
     if len(overlaps) > SHOWN_OVERLAPS:
         click.echo(f"Note: ... and {len(overlaps) - SHOWN_OVERLAPS} more windows of {brand} overlap an "
                    "earlier one (`dipwatch outages list`).", err=True)
@@ -424,7 +434,7 @@ def outages_list(db, config, brand, as_json):
         return
     for row in rows:
         click.echo(f"{row['id']}\t{row['brand']}\t{row['start']}\t{row['end'] or 'ongoing'}\t"
-                   f"{row['severity']}\t{row['origin']}\t{row['label']}")
+                   f"{row['severity']}\t{row['origin']}\t{printable(row['label'])}")
 
 
 @outages.command("remove")
@@ -532,15 +542,15 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
     if not chosen:
         click.echo(f"{view.brand.key}: no outage windows yet (add one with `dipwatch outages add`).")
     for record in records:
-        click.echo(f"outage {record['outage_id']}: {record['label']} ({record['status']})")
-        click.echo(f"  {record['headline']}")
+        click.echo(f"outage {record['outage_id']}: {printable(record['label'])} ({record['status']})")
+        click.echo(f"  {printable(record['headline'])}")
         for key, value in record.items():
             if key not in {"outage_id", "label", "status", "headline", "competitors"}:
-                click.echo(f"  {key:<24} {'' if value is None else value}")
+                click.echo(f"  {key:<24} {'' if value is None else printable(value)}")
         for comp in record["competitors"]:
             did = "n/a" if comp["did"] is None else f"{comp['did']:+.3f}"
             click.echo(f"  vs {comp['competitor']}: difference in differences {did}"
-                       + (f" ({comp['note']})" if comp["note"] else ""))
+                       + (f" ({printable(comp['note'])})" if comp["note"] else ""))
 
 
 @cli.command()

@@ -1233,20 +1233,25 @@ class Store:
         The lock dies with its process (an flock beside a SQLite file, an advisory lock on a
         PostgreSQL session), so a run that was killed never leaves a stale lock behind.
         """
+        holder = {"pid": os.getpid(), "since": int(time.time())}  # for `dipwatch status`: lock_holder
         if self.dialect == "postgresql":
-            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+            key = _lock_key(name)
             with self.engine.connect() as conn:
                 if wait:
                     conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
                     got = True
                 else:
                     got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+                if got:
+                    conn.execute(sa.text("SELECT set_config('application_name', :v, false)"),
+                                 {"v": "dipwatch " + json.dumps(holder)})
                 conn.commit()
                 try:
                     yield got
                 finally:
                     if got:
                         conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.execute(sa.text("SELECT set_config('application_name', '', false)"))
                         conn.commit()
             return
         database = make_url(self.url).database
@@ -1259,10 +1264,35 @@ class Store:
             except BlockingIOError:
                 yield False
                 return
+            fh.truncate(0)
+            fh.write(json.dumps(holder))  # "a+": at the end, which is now the start
+            fh.flush()
             try:
                 yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def lock_holder(self, name: str) -> dict | None:
+        """The process holding the lock ``name`` (see :meth:`exclusive`): ``{"pid", "since"}`` (since
+        as epoch seconds; pid as seen on the host that holds it), or None when nobody holds it."""
+        if self.dialect == "postgresql":
+            key = _lock_key(name) & 0xFFFFFFFFFFFFFFFF  # pg_locks shows the key as two unsigned halves
+            with self.engine.connect() as conn:
+                found = conn.execute(sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                    "AND l.classid::bigint = :hi AND l.objid::bigint = :lo"),
+                    {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).scalar()
+            try:
+                return json.loads(found.removeprefix("dipwatch ")) if found else None
+            except ValueError:
+                return {"pid": None, "since": None}  # held by a dipwatch from before this record
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            return None
+        from dipwatch.store_lite import flock_holder
+
+        return flock_holder(Path(f"{database}.{name}.lock"))
 
     # runs -------------------------------------------------------------------------------------
     def record_run(self, command: str, source: str, brand: str | None, started: datetime,
@@ -1366,11 +1396,20 @@ class Store:
                                      .order_by(brand_sources.c.source)).scalars())
 
     # alerts -----------------------------------------------------------------------------------
+    @staticmethod
+    def _deliveries(row: dict) -> dict:
+        """An alert row with its delivery results decoded: None while unknown (not sent yet, or the
+        run died sending it), ``{}`` when no channel was set, else the results per channel."""
+        for key in ("sent", "cleared"):
+            row[key] = json.loads(row[key]) if row[key] else None
+        return row
+
     def open_alerts(self, brand: str) -> list[dict]:
-        """Episodes of ``brand`` still going on."""
+        """Episodes of ``brand`` still going on (times as epoch seconds, deliveries decoded)."""
         query = sa.select(alerts).where(alerts.c.brand == brand, alerts.c.resolved_at.is_(None))
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query.order_by(alerts.c.id)).mappings()]
+            rows = conn.execute(query.order_by(alerts.c.id)).mappings()
+            return [self._deliveries(dict(row)) for row in rows]
 
     def last_resolved_alert(self, brand: str, key: str) -> dict | None:
         query = (sa.select(alerts).where(alerts.c.brand == brand, alerts.c.key == key,
@@ -1378,7 +1417,7 @@ class Store:
                  .order_by(alerts.c.resolved_at.desc()).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else dict(row)
+        return None if row is None else self._deliveries(dict(row))
 
     def start_alert(self, brand: str, rule: str, key: str, summary: str, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -1405,8 +1444,7 @@ class Store:
         for row in rows:
             for key in ("started_at", "last_seen_at", "resolved_at"):
                 row[key] = from_epoch(row[key])
-            for key in ("sent", "cleared"):
-                row[key] = json.loads(row[key]) if row[key] else None
+            self._deliveries(row)
         return rows
 
     # outage windows from status pages and detection ------------------------------------------
@@ -1558,6 +1596,11 @@ def _driver_params(compiled, rows: list, keys: tuple[str, ...]) -> list:
     get = operator.itemgetter(*order)
     return list(map(get, rows)) if len(order) > 1 else [(get(row),) for row in rows]
 
+
+
+def _lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of :meth:`Store.exclusive`'s lock ``name``: a signed int8."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 def _outage(row) -> Outage:
     return Outage(

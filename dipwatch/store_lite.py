@@ -18,6 +18,7 @@ Do not import dipwatch.store (or anything that imports SQLAlchemy) here: that is
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from contextlib import closing
@@ -127,3 +128,31 @@ def collect_status_lite(url: str, now: datetime) -> list[dict] | None:
             return collect_status(conn, now)
     except sqlite3.Error:
         return None
+
+
+def flock_holder(lock: Path) -> dict | None:
+    """Who holds the flock on the lock file ``lock`` (``Store.exclusive`` beside a SQLite file):
+    ``{"pid", "since"}`` as the holder wrote them into it, or None when nobody holds it.
+
+    Whether it is held is read from /proc/locks, without taking the lock: taking it even for a moment
+    would make a ``collect`` starting then believe another run holds it, and skip its turn. Where there
+    is no /proc/locks, a holder whose process is alive is taken to hold it.
+    """
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8") or "null")
+        stat = lock.stat()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(holder, dict):
+        holder = {"pid": None, "since": None}  # written by a dipwatch from before this record
+    try:
+        with open("/proc/locks", encoding="ascii") as fh:
+            held = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino} "
+            return holder if any(" FLOCK " in line and held in line for line in fh) else None
+    except OSError:
+        pass
+    try:
+        os.kill(int(holder["pid"]), 0)
+    except (OSError, TypeError, ValueError):
+        return None
+    return holder

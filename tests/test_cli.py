@@ -246,6 +246,22 @@ def test_outages_remove(cli_run, imported):
     assert cli_run(["outages", "remove", "1"]).exit_code == 2
 
 
+def test_labels_are_printed_without_terminal_escape_sequences(cli_run, imported):
+    """A label from a CSV, a status page or the dashboard cannot retitle the terminal, recolour it,
+    hide text or plant a hyperlink when the CLI prints it; JSON output keeps it exactly."""
+    label = ("\x1b]0;pwned\x07\x1b[8mhidden\x1b[0m \x1b]8;;https://evil.example\x1b\\site\x1b]8;;\x1b\\"
+             " down\x9b2J\x00")
+    added = cli_run(["outages", "add", "--brand", "acme", "--start", "2026-03-01T10:00:00Z", "--end",
+                     "2026-03-01T11:00:00Z", "--label", label])
+    assert added.exit_code == 0, added.output
+    listed = cli_run(["outages", "list"])
+    reported = cli_run(["report", "--brand", "acme"])
+    for result in (added, listed, reported):
+        assert "hidden site down" in result.stdout
+        assert not any(c in result.stdout for c in "\x1b\x07\x9b\x00"), repr(result.stdout)
+    assert json.loads(cli_run(["outages", "list", "--json"]).stdout)[0]["label"] == label
+
+
 # --- report --------------------------------------------------------------------------------------
 
 

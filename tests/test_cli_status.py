@@ -257,3 +257,41 @@ def test_status_on_a_new_database_does_import_sqlalchemy(tmp_path):
     result = status_subprocess(tmp_path, "--db", str(tmp_path / "new.db"))
     assert result.returncode == 0, result.stderr
     assert result.stderr == "imported sqlalchemy: ['sqlalchemy']\n"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_status_shows_a_collection_in_progress_and_forgets_it_once_killed(tmp_path, backend):
+    """While a process holds the collect lock (as ``dipwatch collect`` does), ``status`` says since when
+    and which pid, instead of "No collection has run yet"; a killed run leaves nothing behind."""
+    import os
+
+    from click.testing import CliRunner
+
+    from dipwatch.cli import cli
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}" if backend == "sqlite" else os.environ.get("DIPWATCH_TEST_PG")
+    if not url:
+        pytest.skip("PostgreSQL test skipped: DIPWATCH_TEST_PG is not set (tests/pg.sh starts a server)")
+    Store(url).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom dipwatch.store import Store\n"
+         "with Store(sys.argv[1]).exclusive('collect') as got:\n"
+         "    print(got, flush=True)\n    time.sleep(60)", url],
+        stdout=subprocess.PIPE, text=True, env=cli_env())
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        shown = CliRunner().invoke(cli, ["status", "--db", url], env={"DIPWATCH_CONFIG": ""})
+        assert shown.exit_code == 0, shown.output
+        assert "A collection is running since " in shown.output
+        assert f"pid {holder.pid}." in shown.output
+        assert "No collection has run yet" not in shown.output
+    finally:
+        holder.kill()
+        holder.wait()
+    after = CliRunner().invoke(cli, ["status", "--db", url], env={"DIPWATCH_CONFIG": ""})
+    assert after.output == "No collection has run yet (`dipwatch collect`).\n"
+    if backend == "postgresql":
+        from dipwatch.store import metadata
+
+        with Store(url) as store:
+            metadata.drop_all(store.engine)

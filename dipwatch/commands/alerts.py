@@ -21,23 +21,33 @@ def register(cli, outages) -> None:
     @handle_errors
     def alerts_check(db, config, brand_keys):
         """Evaluate the alert rules on what is stored and deliver new alerts and all-clears
-        (run it after `dipwatch collect`). Exit 1 when a delivery failed."""
-        from dipwatch.alerting import check_alerts
+        (run it after `dipwatch collect`); alerts that could not be delivered are sent again on later
+        runs while their episode lasts. Exit 1 when a delivery failed or no channel is set."""
+        import os
+
+        from dipwatch.alerting import NO_CHANNEL, check_alerts
         from dipwatch.measures import resolve_brand
+        from dipwatch.notify import delivery_from
+        from dipwatch.text import printable
 
         settings, store = open_store(db, config)
         keys = [resolve_brand(settings, store, k).key for k in brand_keys] or None
         unknown = [k for k in keys or [] if k not in settings.brands]
         if unknown:
             raise ValueError(f"--brand: {unknown[0]!r} has no rules: alerts need the brand in dipwatch.toml")
-        failed = False
+        no_channel = not delivery_from(settings.alerts, os.environ).channels
+        failed = no_channel
         for action in check_alerts(settings, store, keys):
             status = ""
             if action.results is not None:
-                status = " [" + ", ".join(f"{ch}: {r['status']}" for ch, r in action.results.items()) + "]"
+                status = " [" + (", ".join(f"{ch}: {r['status']}" for ch, r in action.results.items())
+                                 or "not sent") + "]"
                 failed |= any(r["status"] != "ok" for r in action.results.values())
             if action.what != "ongoing":
-                click.echo(f"{action.what}: {action.summary}{status}")
+                click.echo(f"{action.what}: {printable(action.summary)}{status}")
+        if no_channel:
+            click.echo(f"alerts: no channel is set: {NO_CHANNEL}; alerts are recorded as undelivered "
+                       "and sent once one is", err=True)
         sys.exit(1 if failed else 0)
 
     @alerts.command("test")
@@ -64,6 +74,7 @@ def register(cli, outages) -> None:
     @handle_errors
     def alerts_list(db, config, brand, as_json):
         """List alert episodes, newest first, with what was delivered."""
+        from dipwatch.text import printable
         from dipwatch.times import plain
 
         _, store = open_store(db, config)
@@ -73,6 +84,7 @@ def register(cli, outages) -> None:
             return
         for row in rows:
             state = "ongoing" if row["resolved_at"] is None else f"ended {plain(row['resolved_at'])}"
-            sent = ", ".join(f"{ch}: {r['status']}" for ch, r in (row["sent"] or {}).items()) or "no channel"
+            sent = ("unknown" if row["sent"] is None else ", ".join(
+                f"{ch}: {r['status']}" for ch, r in row["sent"].items()) or "undelivered (no channel)")
             click.echo(f"{row['id']}\t{row['brand']}\t{row['rule']}\t{plain(row['started_at'])}\t{state}\t"
-                       f"sent: {sent}\t{row['summary']}")
+                       f"sent: {sent}\t{printable(row['summary'])}")

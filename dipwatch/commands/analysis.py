@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dipwatch.cli import UsageFailure, handle_errors, open_store, parse_when, store_options
+from dipwatch.text import printable
 
 
 def register(cli, outages) -> None:
@@ -50,7 +51,7 @@ def import_statuspage(db, config, file, brand):
                f"{len(results) - added} updated.")
     for (outage_id, action), incident in zip(results, incidents, strict=True):
         state = "ongoing" if incident.end is None else "resolved"
-        click.echo(f"  {outage_id}\t{action}\t{incident.severity}\t{state}\t{incident.label}")
+        click.echo(f"  {outage_id}\t{action}\t{incident.severity}\t{state}\t{printable(incident.label)}")
 
 
 @click.command()
@@ -111,7 +112,7 @@ def confirm(db, config, outage_id):
     if outage.origin != "confirmed":
         raise UsageFailure(f"OUTAGE_ID: outage {outage_id} is not a detected candidate (origin "
                            f"{outage.origin}); nothing to confirm")
-    click.echo(f"Confirmed outage {outage_id}: {outage.brand} {outage.label}")
+    click.echo(f"Confirmed outage {outage_id}: {outage.brand} {printable(outage.label)}")
 
 
 def _label(candidate) -> str:

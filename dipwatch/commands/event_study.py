@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dipwatch.cli import UsageFailure, handle_errors, interval_options, open_store, store_options
+from dipwatch.text import printable
 
 
 def register(cli, outages) -> None:
@@ -68,7 +69,8 @@ def event_study_command(db, config, brand_names, hours, as_json, as_csv, resampl
     keys = list(dict.fromkeys(resolve_brand(settings, store, name).key for name in brand_names))
     items, skipped = event_items(settings, store, keys)
     for record in skipped:
-        click.echo(f"Note: left out outage {record['outage_id']} ({record['brand']}: {record['label']}): "
+        label = printable(record["label"])
+        click.echo(f"Note: left out outage {record['outage_id']} ({record['brand']}: {label}): "
                    f"{record['reason']}.", err=True)
     study = event_study(items, settings.metrics.with_bucket("1h"), hours=hours, resamples=resamples,
                         seed=seed)

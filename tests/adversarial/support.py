@@ -45,10 +45,12 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
-    """``python -m dipwatch.cli ARGS`` as a real process, its output captured."""
+def start_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``python -m dipwatch.cli ARGS`` as a real process, its output captured; ``env`` adds to
+    :func:`cli_env`."""
     return subprocess.Popen([sys.executable, "-m", "dipwatch.cli", *map(str, args)], cwd=cwd,
-                            env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=cli_env(**(env or {})), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -114,6 +114,12 @@ class Webhook:
         self.server.shutdown()
         self.server.server_close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class Mailbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
@@ -143,6 +149,11 @@ def mailbox():
     controller.stop()
 
 
+# Rules and metrics under which the posts of store_episode make a sentiment alert from hour 74.
+RULES = "sentiment_sd = 2.0\nsentiment_buckets = 3\nvolume_multiple = 100\n"
+METRICS = "[metrics]\nsmoothing_buckets = 1\nbaseline_days = 2\n"
+
+
 def episode_store(tmp_path, webhook, mailbox, extra: str = ""):
     """Three calm days, then six bad hours (72-77), then calm again; rules on 1-hour buckets."""
     config = tmp_path / "dipwatch.toml"
@@ -150,14 +161,8 @@ def episode_store(tmp_path, webhook, mailbox, extra: str = ""):
 [brands.acme]
 terms = ["Acme"]
 [brands.acme.alerts]
-sentiment_sd = 2.0
-sentiment_buckets = 3
-volume_multiple = 100
-cooldown_hours = 6
-[metrics]
-smoothing_buckets = 1
-baseline_days = 2
-[alerts]
+{RULES}cooldown_hours = 6
+{METRICS}[alerts]
 email_to = ["comms@acme.example"]
 smtp_host = "127.0.0.1"
 smtp_port = {mailbox.port}
@@ -169,6 +174,12 @@ dashboard_url = "http://dash.example:8050"
 """)
     settings = load_settings(db=str(tmp_path / "a.db"), config=config)
     store = Store(settings.db_url)
+    store_episode(store, ["acme"])
+    return settings, store
+
+
+def store_episode(store: Store, brands: list[str]) -> None:
+    """Three posts an hour naming Acme, mentioning each of ``brands``: calm but for hours 72-77."""
     from dipwatch.jobs import save_batch
     from dipwatch.posts import Post
 
@@ -178,9 +189,8 @@ dashboard_url = "http://dash.example:8050"
         for i in range(3):
             text = "Acme is down, terrible, useless" if bad else "Acme is fine, nice prices"
             post = Post("file", f"{hour}-{i}", at(hour + i / 6), text)
-            batch.append((post, [("acme", "Acme")]))
+            batch.append((post, [(brand, "Acme") for brand in brands]))
     save_batch(store, batch, store.get_meta("author_salt"))
-    return settings, store
 
 
 ENV = {"DIPWATCH_SMTP_USER": ""}
@@ -232,10 +242,19 @@ def test_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(tmp_p
     assert action.results["email"]["status"] == "ok"  # one channel failing does not stop the other
     assert len(webhook.bodies) == 2
     assert store.list_alerts("acme")[0]["sent"]["webhook"]["status"] == "failed"
-    # The next run does not send it again.
+    # While the episode lasts, the next run sends it again where it failed, and only there.
     webhook.status = 200
-    check_alerts(settings, store, now=at(76), env=ENV | {"DIPWATCH_WEBHOOK_URL": webhook.url})
-    assert len(webhook.bodies) == 2
+    (retry,) = check_alerts(settings, store, now=at(76), env=ENV | {"DIPWATCH_WEBHOOK_URL": webhook.url})
+    assert (retry.what, retry.results) == ("retried", {"webhook": {"status": "ok", "attempts": 1}})
+    assert len(webhook.bodies) == 3
+    assert webhook.bodies[-1]["text"].startswith("dipwatch alert: acme\nacme: sentiment")
+    assert len(mailbox.messages) == 1
+    assert store.list_alerts("acme")[0]["sent"] == {"webhook": {"status": "ok", "attempts": 1},
+                                                    "email": {"status": "ok", "attempts": 1}}
+    # Delivered everywhere: the runs after that send nothing.
+    (ongoing,) = check_alerts(settings, store, now=at(77), env=ENV | {"DIPWATCH_WEBHOOK_URL": webhook.url})
+    assert ongoing.what == "ongoing"
+    assert (len(webhook.bodies), len(mailbox.messages)) == (3, 1)
 
 
 def test_webhook_that_never_answers_times_out(tmp_path, webhook, mailbox, monkeypatch):

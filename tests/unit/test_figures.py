@@ -373,3 +373,39 @@ def test_event_study_figure_draws_the_mean_and_its_band():
     assert fig.layout.xaxis.title.text == "hours since the outage started"
     empty = figure(build_event_study_figure(frame.iloc[:0]))
     assert empty.layout.annotations[0].text == "Not enough outages to align"
+
+
+HOSTILE = '<a href="https://evil.example/x">status</a> & <b>bold</b> &amp;'
+
+
+def test_labels_and_names_are_shown_as_text_never_as_plotly_markup():
+    """Outage labels, brand names, status-page phases and competitor names reach the chart as typed:
+    Plotly would make ``<a href>`` a live link (also in the HTML report, which draws this figure)."""
+    from analysis.compare import Comparison
+    from dashboard.figures import as_text, build_compare_figure, build_event_study_figure
+
+    outages = [Outage(1, "brightmart", at(2), at(3), HOSTILE, "major", "statuspage"),
+               Outage(2, "brightmart", at(4), None, HOSTILE, "critical", "manual")]
+    comparison = Comparison(HOSTILE, metrics(), brand_change=-0.7, competitor_change=0.1, did=-0.8,
+                            spillover=False, note=None)
+    frame = pd.DataFrame({"hour": [0, 1], "mean_abnormal": [-0.1, -0.5], "lo": [-0.2, -0.7],
+                          "hi": [0.0, -0.3], "outages": [3, 3]})
+    built = [build_timeline_figure(tiny_series(), outages, [metrics(label=HOSTILE)], 1, HOSTILE,
+                                   phases=[(HOSTILE, at(2))]),
+             build_compare_figure(HOSTILE, [comparison]), build_event_study_figure(frame, HOSTILE),
+             build_timeline_figure(tiny_series().iloc[:0], [], [], None, HOSTILE)]
+    escaped = ('&lt;a href="https://evil.example/x"&gt;status&lt;/a&gt; &amp; &lt;b&gt;bold&lt;/b&gt; '
+               "&amp;amp;")
+    assert as_text(HOSTILE) == escaped
+    for fig in built:
+        figure(fig)
+        text = json.dumps(fig)
+        assert "<a" not in text
+        assert "<b>" not in text
+        assert json.dumps(escaped)[1:-1] in text
+    timeline = figure(built[0])
+    assert [a.text for a in timeline.layout.annotations][:3] == [escaped, f"{escaped} (ongoing)", escaped]
+    assert f"(selected: {escaped})" in timeline.layout.title.text
+    compare = figure(built[1])
+    assert list(compare.data[0].x) == [escaped]
+    assert compare.layout.annotations[0].x == escaped  # still on its bar
