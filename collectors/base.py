@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from dipwatch.brands import Brand
@@ -79,6 +79,27 @@ class Budget:
         """:raises BudgetExceededError: when the deadline has passed."""
         if self.remaining() <= 0:
             raise BudgetExceededError("the run's time budget (--max-seconds) ran out")
+
+
+def parse_iso_time(value: object) -> datetime | None:
+    """An RFC 3339 / ISO 8601 time (``Z`` or an offset; naive taken as UTC) in UTC, to the microsecond;
+    None when it is not one.
+
+    Fractions of any length are read (Bluesky sends milliseconds, Mastodon's rate-limit reset
+    microseconds, other atproto servers nanoseconds): ``fromisoformat`` before Python 3.12 wants at most 6.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("z", "Z")
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = head + "." + rest[:min(digits, 6)].ljust(6, "0") + rest[digits:] if digits else head + rest
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def too_new(created_at: datetime, now: datetime) -> bool:

@@ -27,7 +27,14 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
+from collectors.base import (
+    Budget,
+    CollectorError,
+    Page,
+    SourceUnavailableError,
+    parse_iso_time,
+    skip_too_new,
+)
 from collectors.http import HttpClient
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -103,7 +110,7 @@ class Cursor:
         try:
             data = json.loads(text)
             gap = data.get("gap")
-            return cls(floor=_parse_time(data["floor"]) if data.get("floor") else None,
+            return cls(floor=parse_iso_time(data["floor"]) if data.get("floor") else None,
                        seen={str(k): _require_time(v) for k, v in data.get("seen", {}).items()},
                        gap=(_require_time(gap[0]), _require_time(gap[1])) if gap else None)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
@@ -306,8 +313,8 @@ def post_from_view(view: Any) -> Post:
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
     # "handle.invalid" is what the AppView shows when a handle no longer resolves: link by DID instead.
     profile = handle if handle and handle != "handle.invalid" else author.get("did") or uri.split("/")[2]
-    created = _parse_time(record.get("createdAt"))
-    indexed = _parse_time(view.get("indexedAt"))
+    created = parse_iso_time(record.get("createdAt"))
+    indexed = parse_iso_time(view.get("indexedAt"))
     # createdAt is written by the poster's client and may be anything; indexedAt is the AppView's own
     # clock. A createdAt after indexedAt is a skewed client, so the earlier of the two is kept.
     if created is None or (indexed is not None and created > indexed):
@@ -351,24 +358,8 @@ def query_key(query: str) -> str:
     return f"search:{query[:64]}...{hashlib.sha1(query.encode()).hexdigest()[:12]}"  # noqa: S324
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """An atproto datetime (RFC 3339, ``Z`` or offset; naive taken as UTC), or None if unusable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("z", "Z")
-    if "." in text:  # fromisoformat before 3.12 wants at most 6 fraction digits
-        head, _, rest = text.partition(".")
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = head + "." + rest[:min(digits, 6)].ljust(6, "0") + rest[digits:] if digits else head + rest
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _require_time(value: Any) -> datetime:
-    when = _parse_time(value)
+    when = parse_iso_time(value)
     if when is None:
         raise ValueError(f"not a time: {value!r}")
     return when
