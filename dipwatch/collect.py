@@ -6,11 +6,15 @@ any moment loses nothing and duplicates nothing: the next run resumes from the l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from collectors.base import (
     Budget,
@@ -135,11 +139,29 @@ def run_collect(settings: Settings, store: Store, brand_keys: list[str] | None =
         return code
 
 
+def session_path(db_url: str, source: str, env: Mapping[str, str]) -> Path:
+    """Where ``source`` keeps its login session between runs (a 0600 file: collectors/session.py).
+
+    Beside a SQLite database file, as its lock files are: ``<db>.<source>-session``. Otherwise
+    (PostgreSQL, in memory) under ``$XDG_STATE_HOME/dipwatch`` (default ``~/.local/state/dipwatch``), named
+    by a digest of the database URL without its password, so two databases never share a session.
+    """
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(f"{url.database}.{source}-session")
+    state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(state) / "dipwatch" / f"{source}-session-{digest}"
+
+
 def _collect_source(settings: Settings, store: Store, source: str, brands: list[Brand],
                     since: datetime | None, budget: Budget, env: Mapping[str, str]) -> int:
     started = datetime.now(UTC)
     try:
         collector = SOURCES[source](settings.sources.get(source, {}), env)
+        keep_session = getattr(collector, "keep_session_in", None)
+        if keep_session is not None:
+            keep_session(str(session_path(settings.db_url, source, env)))
     except SourceUnavailableError as exc:
         log.error("%s: %s", source, exc)
         for brand in brands:
