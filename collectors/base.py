@@ -56,10 +56,13 @@ class BudgetExceededError(CollectorError):
 class Page:
     """Posts a collector fetched, each with the brand term it matched, and the checkpoint that is
     true once they are stored: ``(query, cursor)``. The job stores the posts and the checkpoint in one
-    transaction, so a run killed between pages resumes from the last stored page."""
+    transaction, so a run killed between pages resumes from the last stored page. ``warnings`` are
+    signs of a degrading source that is still answering (a feed gone silent): the run log keeps them
+    and ``dipwatch status`` shows them."""
 
     posts: list[tuple[Post, str]]
     checkpoint: tuple[str, str] | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,8 @@ def status(db, config, as_json):
                 f"posts in 24 h: {row['posts_24h']}")
         if row["last_error"]:
             line += f"\tlast error: {row['last_error']}"
+        for warning in row.get("warnings") or []:  # a source degrading while it still answers
+            line += f"\twarning: {warning}"
         click.echo(line)
 
 

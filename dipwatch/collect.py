@@ -83,6 +83,7 @@ class Outcome:
     fetched: int = 0
     new: int = 0
     error: str | None = None
+    warnings: list[str] | None = None  # signs of a degrading source: the run log keeps them for `status`
 
 
 def plan(settings: Settings, brand_keys: list[str] | None, source_names: list[str] | None
@@ -207,11 +208,17 @@ def _collect_brand(store: Store, collector: Collector, brand: Brand, since, budg
             query, cursor = page.checkpoint
             checkpoint = Checkpoint(collector.name, brand.key, query, cursor)
         result = save_batch(store, batch, salt, checkpoint)
+        for warning in page.warnings:
+            log.warning("%s/%s: %s", collector.name, brand.key, warning)
+            outcome.warnings = [*(outcome.warnings or []), warning]
         outcome.fetched += len(batch)
         outcome.new += result.new
         log.debug("%s/%s: page of %d, %d new", collector.name, brand.key, len(batch), result.new)
 
 
 def _record(store: Store, outcome: Outcome, started: datetime) -> None:
-    store.record_run("collect", outcome.source, outcome.brand, started, outcome.status,
-                     {"fetched": outcome.fetched, "new": outcome.new}, message=outcome.error)
+    counts: dict = {"fetched": outcome.fetched, "new": outcome.new}
+    if outcome.warnings:
+        counts["warnings"] = outcome.warnings
+    store.record_run("collect", outcome.source, outcome.brand, started, outcome.status, counts,
+                     message=outcome.error)
