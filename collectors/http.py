@@ -12,8 +12,8 @@ Behaviour of :meth:`HttpClient.request_json`, per attempt (``1 + retries`` attem
   headers name (``RateLimit-Reset``, ``X-RateLimit-Reset``: see :func:`reset_wait`), else after
   ``backoff * 2**n``; a wait above ``max_retry_after`` fails at once rather than stall the run (and
   rather than spend the retries inside a window that will not reset before them: Mastodon's is 5 minutes);
-- an answer whose ``RateLimit-Remaining`` or ``X-RateLimit-Remaining`` is 0 makes the next request
-  wait for that window's reset, under the same caps (the service would only answer 429);
+- an answer whose ``RateLimit-Remaining`` or ``X-RateLimit-Remaining`` is 0 makes the next request to
+  the same endpoint wait for that window's reset, under the same caps (the service would only answer 429);
 - a wait that would outlast the budget raises :class:`~collectors.base.BudgetExceededError` (the run
   ends as partial and the next one resumes from the last stored page);
 - 401 and 403 raise :class:`HttpRefusedError` (a :class:`~collectors.base.SourceUnavailableError`);
@@ -180,7 +180,9 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         self.session.headers.update(headers or {})
-        self._window_wait = 0.0  # seconds until the rate-limit window that the last answer exhausted resets
+        # Per endpoint (``where``), the seconds until the rate-limit window its last answer spent resets:
+        # windows are per route (Bluesky's 100 logins a day must not hold back its searches).
+        self._spent: dict[str, float] = {}
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, budget: Budget | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -264,13 +266,13 @@ class HttpClient:
             raise HttpStatusError(f"{where}: HTTP {status} {response.reason or ''}{_error_detail(content)}; "
                                   "expected a 2xx JSON answer", status, _error_code(content))
         if remaining(response.headers) == 0:
-            self._window_wait = reset_wait(response.headers, self.clock()) or 0.0
+            self._spent[where] = reset_wait(response.headers, self.clock()) or 0.0
         return JsonResponse(_decode(content, response.headers.get("Content-Type", ""), where), status,
                             response.headers)
 
     def _wait_for_window(self, where: str, budget: Budget | None) -> None:
         """Wait out the window the last answer said was spent, under ``max_retry_after`` and the budget."""
-        wait, self._window_wait = self._window_wait, 0.0
+        wait = self._spent.pop(where, 0.0)
         if wait <= 0:
             return
         if wait > self.max_retry_after:

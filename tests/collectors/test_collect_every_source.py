@@ -246,3 +246,16 @@ def test_session_path_for_postgresql_is_owner_state_not_the_store():
     assert "hunter2" not in str(path)
     assert session_path(url.replace("hunter2", "other"), "bluesky", {"XDG_STATE_HOME": "/x"}).name == \
         session_path(url, "bluesky", {"XDG_STATE_HOME": "/x"}).name  # the password is not part of it
+
+
+def test_status_reads_the_same_warnings_with_sqlite3_alone_and_through_the_store(sqlite_store, db_url):
+    from dipwatch.store_lite import collect_status_lite
+
+    started = NOW - timedelta(minutes=5)
+    warning = "gb:1: every URL form answered no reviews"
+    sqlite_store.record_run("collect", "appstore", "acme", started, "ok",
+                            {"fetched": 0, "new": 0, "warnings": [warning]})
+    sqlite_store.record_run("collect", "hackernews", "acme", started, "ok", {"fetched": 1, "new": 1})
+    lite = collect_status_lite(db_url, NOW)
+    assert lite == sqlite_store.collect_status(NOW)
+    assert [(r["source"], r["warnings"]) for r in lite] == [("appstore", [warning]), ("hackernews", [])]

@@ -243,3 +243,15 @@ def test_errors_carry_the_status_and_the_services_error_code(client, server):
     with pytest.raises(HttpRefusedError) as refused:
         client.get_json(PATH, {}, Budget.seconds(10))
     assert (refused.value.status, refused.value.code) == (401, "ExpiredToken")
+
+
+def test_a_spent_window_holds_back_only_its_own_endpoint(clocked, server, sleeps):
+    reset = str(int(NOW.timestamp()) + 86400)  # Bluesky's logins: 100 a day
+    server.route("/api/login", lambda req: Reply({"ok": True}, headers={"RateLimit-Remaining": "0",
+                                                                        "RateLimit-Reset": reset}),
+                 method="POST")
+    clocked.post_json("/api/login", {}, Budget.seconds(60))
+    assert clocked.get_json(PATH, {}, Budget.seconds(60))["things"] == [1, 2]
+    assert sleeps == []
+    with pytest.raises(CollectorError, match="rate limit is spent"):
+        clocked.post_json("/api/login", {}, Budget.seconds(60))
