@@ -46,7 +46,7 @@ FEED = "/{country}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent
 FEEDS = (
     FEED,
     "/{country}/rss/customerreviews/id={app_id}/sortBy=mostRecent/page={page}/json",
-    "/{country}/rss/customerreviews/page={page}/id={app_id}/json",
+    "/{country}/rss/customerreviews/id={app_id}/page={page}/sortby=mostrecent/json",
 )
 MAX_PAGES = 10  # the feed answers pages 1-10 and nothing beyond
 PAGE_SIZE = 50
