@@ -120,7 +120,11 @@ def skip_too_new(source: str, item_id: object, created_at: datetime, now: dateti
 
 
 class Collector(Protocol):
-    """A source: built once per run from its settings, then asked for each brand's new posts."""
+    """A source: built once per run from its settings, then asked for each brand's new posts.
+
+    A source that logs in may also have ``keep_session_in(path)``: the collect job then hands it the
+    owner-only file its session lives in between runs (:mod:`collectors.session`).
+    """
 
     name: str
 
