@@ -406,11 +406,13 @@ def test_created_utc_as_a_numeric_string_is_accepted_and_fractions_kept(server, 
 
 
 def test_a_spent_rate_limit_window_is_waited_out(cli_run, write, server, archive, db_path, instant_sleep):
+    # The first page reports the window spent (X-RateLimit-Remaining: 0, reset in 30 s): the second page
+    # of the same search waits for the reset instead of drawing a 429.
     archive.window_requests, archive.window_seconds = 1, 30
-    outage_thread(archive)
+    archive.items["posts"] = [reddit_post(i, START + 60 * i, f"Next parcel {i} lost") for i in range(150)]
     write_config(write, server)
     result = cli_run(backfill_args())
     assert result.exit_code == 0, result.output
     assert len(instant_sleep) == 1
     assert 28 <= instant_sleep[0] <= 30
-    assert len(posts_table(db_path)) == 3
+    assert len(posts_table(db_path)) == 150
