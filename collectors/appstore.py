@@ -10,6 +10,12 @@ there is none. Each review entry has ``id``, ``updated`` (ISO 8601 with offset),
 Reviews are about the app, so each counts for the brand under its name; the star rating is kept in
 ``Post.rating`` as a second, direct measure of satisfaction.
 
+In 2026 third parties report that the legacy feed answers an empty feed for some URL forms or apps that
+do have reviews. The known forms (:data:`FEEDS`) are tried in order until one answers reviews, and that
+one is read for the following pages; a form the feed does not know (a 4xx) counts as empty. When every
+form answers nothing for an app that had reviews stored before, the page carries a warning that
+``dipwatch status`` shows: an empty feed there is more likely Apple's failure than a quiet app.
+
 Checkpoint (one per app and country, ``reviews:<country>:<app id>``): ``{"updated", "ids"}``, the newest
 ``updated`` stored and the ids stored at that time. A walk reads pages newest-first until a page reaches
 below ``updated`` (at most 10 pages, 500 reviews), then yields the new reviews oldest-first, 50 a page,
@@ -28,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
-from collectors.http import HttpClient
+from collectors.http import HttpClient, HttpStatusError
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 
@@ -36,6 +42,12 @@ log = logging.getLogger(__name__)
 
 SOURCE = "appstore"
 FEED = "/{country}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
+# Every URL form of the feed known to answer reviews as JSON, most used first (SOURCE.md, "App Store").
+FEEDS = (
+    FEED,
+    "/{country}/rss/customerreviews/id={app_id}/sortBy=mostRecent/page={page}/json",
+    "/{country}/rss/customerreviews/id={app_id}/page={page}/sortby=mostrecent/json",
+)
 MAX_PAGES = 10  # the feed answers pages 1-10 and nothing beyond
 PAGE_SIZE = 50
 COUNTRY = re.compile(r"^[a-z]{2}$")
@@ -126,9 +138,16 @@ class AppStoreCollector:
             floor, stored_ids = since, set()
         fresh: dict[str, Post] = {}
         now = datetime.now(UTC)
+        form, entries = self._first_page(app_id, country, budget)
+        if not entries and saved:  # a checkpoint: reviews of this app were stored before
+            warning = (f"{country}:{app_id}: every URL form of the reviews feed answered no reviews, though "
+                       "reviews of this app were stored before; Apple's legacy feed may be failing for it")
+            log.warning("appstore: %s", warning)
+            yield Page([], None, (warning,))
         for number in range(1, self.options.max_pages + 1):
-            path = FEED.format(country=country, page=number, app_id=app_id)
-            entries = feed_entries(self.client.get_json(path, None, budget), path)
+            if number > 1:
+                path = form.format(country=country, page=number, app_id=app_id)
+                entries = feed_entries(self.client.get_json(path, None, budget), path)
             reached_floor = False
             for entry in entries:
                 post = review_to_post(country, entry)
@@ -150,6 +169,27 @@ class AppStoreCollector:
                 floor, stored_ids = newest, set()
             stored_ids |= {p.post_id for p in chunk if p.created_at == newest}
             yield Page([(post, brand.name) for post in chunk], (key, _encode(floor, stored_ids)))
+
+    def _first_page(self, app_id: str, country: str, budget: Budget) -> tuple[str, list[dict]]:
+        """The first URL form (of :data:`FEEDS`) whose page 1 has reviews, with them; the first form and
+        ``[]`` when none has. A form answering 4xx counts as empty, unless every form does.
+
+        :raises CollectorError: when every form fails, or one answers something other than a feed.
+        """
+        failures: list[HttpStatusError] = []
+        for form in FEEDS:
+            path = form.format(country=country, page=1, app_id=app_id)
+            try:
+                entries = feed_entries(self.client.get_json(path, None, budget), path)
+            except HttpStatusError as exc:
+                failures.append(exc)
+                continue
+            if entries:
+                return form, entries
+            log.info("appstore: %s answered no reviews; trying the next URL form", path)
+        if len(failures) == len(FEEDS):
+            raise failures[0]
+        return FEEDS[0], []
 
 
 # the boundary: one feed entry -> one Post ----------------------------------------------------------

@@ -20,12 +20,27 @@ Checkpoint (query ``backfill:<subreddit>:<from>:<to>``, epoch seconds): the JSON
 created at or before ``t`` is stored, and ``threads`` holds the matched posts whose comments are kept.
 Each page asks ``after=`` the previous page's last second minus one, so items sharing that second are
 read again (and skipped) rather than lost, whether the API's ``after`` is strict or not.
+
+A phase ends with the first page holding fewer items than were asked for. When a range ends on a page
+boundary that last page holds only the items of the previous page's last second, all already seen: a
+normal end, not an archive ignoring ``after`` (that is a *full* page of items already read).
+
+How the archive behaves in 2026, and what is done about it:
+
+- ``HTTP 422 {"data": null, "error": "Timeout. Maybe slow down a bit"}`` when a query runs too long
+  (arctic_shift issue #66: the same request with ``limit=50`` succeeded at once; issue #12: "Slow down
+  a little"): retried after a backoff with half the page size, which then stays for the rest of the run.
+- ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset`` (api/README.md, "Rate limiting"): honoured by the
+  shared HTTP path (:mod:`collectors.http`).
+- ``created_utc`` is a string in the archive's own schemas of 2008-2015 items (schemas/RC/2008.ts,
+  ``created_utc: string``): a numeric string is read as the number, and a fraction is kept.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +48,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
-from collectors.http import HttpClient, HttpOptions, parse_options
+from collectors.http import HttpClient, HttpOptions, HttpStatusError, parse_options
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 
@@ -45,6 +60,9 @@ PATHS = {"posts": "/api/posts/search", "comments": "/api/comments/search"}
 PREFIX = {"posts": "t3_", "comments": "t1_"}
 SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 MAX_THREADS = 20_000  # matched posts remembered for their comments; beyond, comments must match alone
+# The archive's words for "this query ran too long" (issues #66 and #12): worth a retry with a smaller page.
+TIMEOUT_WORDS = ("timeout", "timed out", "slow down")
+MIN_LIMIT = 5  # the smallest page a timeout retry asks for
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,7 @@ class ArcticShiftCollector:
         self.options = options
         self.client = client or options.client()
         self.read = {"posts": 0, "comments": 0}
+        self.limit = options.limit  # halved by each query timeout, for the rest of the run
 
     def backfill_pages(self, brand: Brand, subreddit: str, start: int, end: int,
                        checkpoints: Mapping[str, str], budget: Budget) -> Iterator[Page]:
@@ -161,12 +180,14 @@ class ArcticShiftCollector:
         previous: set[str] = set()  # every id of the page before
         now = datetime.now(UTC)
         while True:
-            params = {"subreddit": subreddit, "after": after, "before": end, "limit": self.options.limit,
-                      "sort": "asc"}
-            items = _items(self.client.get_json(PATHS[kind], params, budget), PATHS[kind])
+            limit = self.limit
+            params = {"subreddit": subreddit, "after": after, "before": end, "limit": limit, "sort": "asc"}
+            items = self._search(kind, params, budget)
+            limit = params["limit"]  # what was asked for, after any timeout retries
             self.read[kind] += len(items)
             ids = {PREFIX[kind] + item["id"] for item in items}
-            if items and ids <= previous:
+            full = len(items) >= limit
+            if full and ids <= previous:
                 raise CollectorError(f"{SETTINGS}: GET {PATHS[kind]} answered the same {len(items)} {kind} "
                                      f"again for after={after}; the archive ignores 'after', so paging "
                                      f"r/{subreddit} would never end")
@@ -174,7 +195,7 @@ class ArcticShiftCollector:
             posts: list[tuple[Post, str]] = []
             for item in items:
                 fullname = PREFIX[kind] + item["id"]
-                if fullname in seen or not _in_span(fullname, item["created_utc"], span, now):
+                if fullname in seen or not _in_span(fullname, _second(item), span, now):
                     continue
                 post = _to_post(kind, {**item, "name": fullname})
                 if post is None:
@@ -186,28 +207,59 @@ class ArcticShiftCollector:
                     term = threads.get(str(item.get("link_id")))
                 if term is not None:
                     posts.append((post, term))
-            # Sorted oldest first: an item at or past the end means the range is read (an archive that
-            # ignores `before` would otherwise page on through everything after it).
-            if len(items) < self.options.limit or items[-1]["created_utc"] >= end:
+            # Sorted oldest first: a short page is the last, and an item at or past the end means the range
+            # is read (an archive that ignores `before` would otherwise page on through everything after it).
+            if not full or _second(items[-1]) >= end:
                 following = "comments" if kind == "posts" else "done"
                 done = Cursor(following, None, threads if following == "comments" else {})
                 yield Page(posts, (key, done.encode()))
                 return threads
-            last = items[-1]["created_utc"]
+            last = _second(items[-1])
             next_after = last - 1
             if next_after <= after:
                 # A whole page created in one second: step past it (Arctic Shift has no other cursor).
                 log.warning("arcticshift: more than %d %s in r/%s at %d; the rest of that second is skipped",
-                            self.options.limit, kind, subreddit, last)
+                            limit, kind, subreddit, last)
                 next_after, seen = last, set()
             else:
-                seen = {PREFIX[kind] + i["id"] for i in items if i["created_utc"] == last}
+                seen = {PREFIX[kind] + i["id"] for i in items if _second(i) == last}
             after = next_after
             yield Page(posts, (key, Cursor(kind, after, threads).encode()))
 
+    def _search(self, kind: str, params: dict[str, Any], budget: Budget) -> list[dict]:
+        """One page of ``kind``; a query timeout is retried after a backoff with half the page size
+        (``params["limit"]`` and :attr:`limit` are lowered), ``retries`` times at most.
+
+        :raises CollectorError: when the timeouts persist, or for any other failure.
+        """
+        attempt = 0
+        while True:
+            try:
+                return _items(self.client.get_json(PATHS[kind], params, budget), PATHS[kind])
+            except HttpStatusError as exc:
+                if not _query_timeout(exc) or attempt >= self.options.retries:
+                    raise
+                # Never past the budget: the next request checks it first and ends the run as partial.
+                wait = min(self.client.backoff * 2 ** attempt, max(0.0, budget.remaining()))
+                self.limit = params["limit"] = max(MIN_LIMIT, min(self.limit, params["limit"]) // 2)
+                log.info("arcticshift: %s; retrying in %.0f s with limit=%d", exc, wait, self.limit)
+                self.client.sleep(wait)
+                attempt += 1
+
+
+def _query_timeout(exc: HttpStatusError) -> bool:
+    """Whether an error is the archive's query timeout (422, "Timeout. Maybe slow down a bit")."""
+    return exc.status == 422 and any(word in (exc.code or "").lower() for word in TIMEOUT_WORDS)
+
+
+def _second(item: Mapping[str, Any]) -> int:
+    """The whole second an item was created in (pages and checkpoints are cut at seconds)."""
+    return math.floor(item["created_utc"])
+
 
 def _items(data: Any, path: str) -> list[dict]:
-    """The ``data`` list of an answer, each item with a string ``id`` and a numeric ``created_utc``.
+    """The ``data`` list of an answer, each item with a string ``id`` and a numeric ``created_utc`` (a
+    numeric string, as the archive's 2008-2015 items have it, becomes its number; fractions are kept).
 
     :raises CollectorError: naming the path and what was expected.
     """
@@ -218,12 +270,24 @@ def _items(data: Any, path: str) -> list[dict]:
     for item in data["data"]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise CollectorError(f"GET {path}: expected items with a string 'id', got {str(item)[:120]!r}")
-        created = item.get("created_utc")
-        if not isinstance(created, int | float) or isinstance(created, bool):
+        created = _number(item.get("created_utc"))
+        if created is None:
             raise CollectorError(f"GET {path}: item {item['id']}: expected a numeric 'created_utc', "
-                                 f"got {created!r}")
-        items.append({**item, "created_utc": int(created)})
+                                 f"got {item.get('created_utc')!r}")
+        items.append({**item, "created_utc": created})
     return items
+
+
+def _number(value: Any) -> int | float | None:
+    """An epoch time given as a number or a numeric string; None for anything else (bools, NaN, words)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if "." in value or "e" in value.lower() else int(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return value
 
 
 def _in_span(fullname: str, created: int, span: tuple[int, int], now: datetime) -> bool:

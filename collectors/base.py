@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from dipwatch.brands import Brand
@@ -56,10 +56,13 @@ class BudgetExceededError(CollectorError):
 class Page:
     """Posts a collector fetched, each with the brand term it matched, and the checkpoint that is
     true once they are stored: ``(query, cursor)``. The job stores the posts and the checkpoint in one
-    transaction, so a run killed between pages resumes from the last stored page."""
+    transaction, so a run killed between pages resumes from the last stored page. ``warnings`` are
+    signs of a degrading source that is still answering (a feed gone silent): the run log keeps them
+    and ``dipwatch status`` shows them."""
 
     posts: list[tuple[Post, str]]
     checkpoint: tuple[str, str] | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,27 @@ class Budget:
             raise BudgetExceededError("the run's time budget (--max-seconds) ran out")
 
 
+def parse_iso_time(value: object) -> datetime | None:
+    """An RFC 3339 / ISO 8601 time (``Z`` or an offset; naive taken as UTC) in UTC, to the microsecond;
+    None when it is not one.
+
+    Fractions of any length are read (Bluesky sends milliseconds, Mastodon's rate-limit reset
+    microseconds, other atproto servers nanoseconds): ``fromisoformat`` before Python 3.12 wants at most 6.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("z", "Z")
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = head + "." + rest[:min(digits, 6)].ljust(6, "0") + rest[digits:] if digits else head + rest
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def too_new(created_at: datetime, now: datetime) -> bool:
     """True when ``created_at`` lies more than :data:`FUTURE_TOLERANCE` after ``now`` (both aware)."""
     return created_at > now + FUTURE_TOLERANCE
@@ -96,7 +120,11 @@ def skip_too_new(source: str, item_id: object, created_at: datetime, now: dateti
 
 
 class Collector(Protocol):
-    """A source: built once per run from its settings, then asked for each brand's new posts."""
+    """A source: built once per run from its settings, then asked for each brand's new posts.
+
+    A source that logs in may also have ``keep_session_in(path)``: the collect job then hands it the
+    owner-only file its session lives in between runs (:mod:`collectors.session`).
+    """
 
     name: str
 

@@ -4,11 +4,21 @@ Request and answer shapes follow the lexicons in bluesky-social/atproto: ``lexic
 searchPosts.json`` (``q``, ``sort=latest``, ``since`` inclusive and ``until`` exclusive on the post's
 ``sortAt``, ``limit`` 1-100, ``cursor``; answers ``{"cursor", "hitsTotal", "posts": [postView]}``),
 ``app/bsky/feed/defs.json#postView`` (``uri``, ``author.handle``, ``record``, ``likeCount``, ``indexedAt``)
-and ``com/atproto/server/createSession.json`` (``identifier``, ``password`` -> ``accessJwt``).
+and ``com/atproto/server/createSession.json`` / ``refreshSession.json`` (``identifier``, ``password`` ->
+``accessJwt``, ``refreshJwt``; refresh with the refresh token as the bearer).
 
-The public AppView (``base_url``) answers searches without a session where it allows them; when it
-refuses (401/403) or ``require_session`` is set, the collector logs in once per run on ``auth_url`` with
-``BLUESKY_HANDLE`` and ``BLUESKY_APP_PASSWORD`` and sends every later search there with the bearer token.
+A session is the default (``require_session``): since January 2025 ``public.api.bsky.app`` often refuses
+unauthenticated search outright, and it always refuses one that carries a ``cursor`` (403 with an HTML
+page; atproto issues #2838, #3423, #3583, bsky-docs #296). Without ``BLUESKY_HANDLE`` and
+``BLUESKY_APP_PASSWORD`` the source says so once and is skipped (exit 1), never failing other sources.
+
+The session is kept between runs (:class:`collectors.session.SessionFile`, mode 0600, never logged): the
+entryway allows about 100 logins a day per account (bsky-docs #183) and a collection every 10 minutes is
+144 runs a day. The access token (120 minutes, atproto pds ``auth.ts``) is used until shortly before its
+``exp``, then renewed with ``refreshSession`` (the refresh token lasts 90 days and rotates on every
+refresh); ``createSession`` is called only when there is no session or the refresh is refused, and at
+most ``max_logins_per_day`` times in 24 hours, so a misconfiguration cannot get the account locked out.
+With ``require_session = false`` searches go to the public AppView first and log in when refused.
 
 Checkpoints (one per query, ``search:<query>``) are JSON cursors ``{"floor", "seen", "gap"}`` over the
 posts' ``sortAt``: every post before ``floor`` is stored, and so is every uri in ``seen``. A walk goes
@@ -19,6 +29,8 @@ stored so far, so a run killed mid-walk leaves a cursor that is still true, and 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import logging
@@ -27,8 +39,16 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
-from collectors.http import HttpClient
+from collectors.base import (
+    Budget,
+    CollectorError,
+    Page,
+    SourceUnavailableError,
+    parse_iso_time,
+    skip_too_new,
+)
+from collectors.http import HttpClient, HttpRefusedError, HttpStatusError
+from collectors.session import SessionFile
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
 
@@ -37,6 +57,10 @@ log = logging.getLogger(__name__)
 SOURCE = "bluesky"
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
+REFRESH_SESSION = "/xrpc/com.atproto.server.refreshSession"
+EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})  # the codes that say "this token is done"
+RENEW_BEFORE = timedelta(minutes=5)  # refresh an access token this long before its exp
+LOGIN_WINDOW = timedelta(days=1)
 ENV_VARS = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 WEB = "https://bsky.app"
 PAGE_LIMIT = 100  # the lexicon's maximum for searchPosts
@@ -50,7 +74,12 @@ class BlueskyOptions:
 
     :param base_url: the AppView that answers searches without a session (default Bluesky's public one).
     :param auth_url: the PDS to log in on and to search through with a session (default bsky.social).
-    :param require_session: log in before the first search (default false: only when refused).
+    :param require_session: search with a session only (default true; false: the public AppView first,
+        logging in when it refuses).
+    :param session_file: where the session is kept between runs (default: chosen by the collect job,
+        beside the database).
+    :param max_logins_per_day: ``createSession`` calls allowed in 24 hours (default 10; the entryway
+        allows 100 per account, bsky-docs #183).
     :param lookback_hours: how far back a query's first run reaches without ``--since`` (default 72).
     :param overlap_seconds: how far below the newest post each walk re-reads, for posts the search
         index takes a while to list (default 300).
@@ -59,7 +88,9 @@ class BlueskyOptions:
 
     base_url: str = "https://public.api.bsky.app"
     auth_url: str = "https://bsky.social"
-    require_session: bool = False
+    require_session: bool = True
+    session_file: str = ""
+    max_logins_per_day: int = 10
     lookback_hours: int = 72
     overlap_seconds: int = 300
     timeout: float = 10.0
@@ -103,7 +134,7 @@ class Cursor:
         try:
             data = json.loads(text)
             gap = data.get("gap")
-            return cls(floor=_parse_time(data["floor"]) if data.get("floor") else None,
+            return cls(floor=parse_iso_time(data["floor"]) if data.get("floor") else None,
                        seen={str(k): _require_time(v) for k, v in data.get("seen", {}).items()},
                        gap=(_require_time(gap[0]), _require_time(gap[1])) if gap else None)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
@@ -121,13 +152,15 @@ class Cursor:
 def make_bluesky(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> BlueskyCollector:
     """Build the Bluesky collector from ``[sources.bluesky]`` and the environment.
 
-    :raises SourceUnavailableError: (``missing_config``) for a wrong setting, or when ``require_session``
-        is set and the credentials are missing.
+    :raises SourceUnavailableError: (``missing_config``) for a wrong setting; (not ``missing_config``:
+        the source is skipped, exit 1) when ``require_session`` is set and the credentials are missing.
     """
     options = BlueskyOptions.from_settings(source_settings)
     collector = BlueskyCollector(options, env)
+    if options.session_file:
+        collector.keep_session_in(options.session_file)
     if options.require_session:
-        collector.credentials()  # fail before any brand runs
+        collector.credentials()  # say so once, before any brand runs
     return collector
 
 
@@ -139,13 +172,22 @@ class BlueskyCollector:
     """
 
     name = SOURCE
+    # The wall clock that token expiry is judged by (tests replace it to simulate a week of runs).
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
 
     def __init__(self, options: BlueskyOptions, env: Mapping[str, str]):
         self.options = options
         self._env = env
         self.public = HttpClient(options.base_url, timeout=options.timeout)
         self.private = HttpClient(options.auth_url, timeout=options.timeout)
-        self._token: str | None = None
+        self._store: SessionFile | None = None
+        self._session: dict[str, Any] | None = None  # accessJwt, refreshJwt, identifier, logins
+        self._loaded = False
+
+    def keep_session_in(self, path: str) -> None:
+        """Keep the session between runs in ``path`` (a :class:`SessionFile`; the job calls this)."""
+        if self._store is None or not self.options.session_file:
+            self._store = SessionFile(path)
 
     @property
     def sleep(self) -> Callable[[float], None]:
@@ -255,41 +297,119 @@ class BlueskyCollector:
 
     # requests -------------------------------------------------------------------------------------
     def _search(self, params: Mapping[str, Any], budget: Budget) -> Any:
-        if self._token is None and not self.options.require_session:
+        if not self.options.require_session and self._session_token() is None:
             try:
                 return self.public.get_json(SEARCH, params, budget)
             except SourceUnavailableError as exc:
-                log.info("bluesky: the public search refuses us (%s); logging in", exc)
-        if self._token is None:
-            self._token = self._login(budget)
-        return self.private.get_json(SEARCH, params, budget,
-                                     headers={"Authorization": f"Bearer {self._token}"})
+                log.info("bluesky: the public search refuses us (%s); searching with a session", exc)
+        token = self._access_token(budget)
+        try:
+            return self.private.get_json(SEARCH, params, budget, headers={"Authorization": f"Bearer {token}"})
+        except (HttpRefusedError, HttpStatusError) as exc:
+            if exc.code not in EXPIRED:
+                raise
+        # The access token ran out early (revoked, a clock off): renew once and ask again.
+        log.info("bluesky: the access token was refused as expired; renewing the session")
+        token = self._access_token(budget, renew=True)
+        return self.private.get_json(SEARCH, params, budget, headers={"Authorization": f"Bearer {token}"})
 
     def credentials(self) -> tuple[str, str]:
         """The handle and app password from the environment.
 
-        :raises SourceUnavailableError: (``missing_config``) naming the variables that are not set.
+        :raises SourceUnavailableError: naming the variables that are not set (the source is skipped).
         """
         missing = [name for name in ENV_VARS if not self._env.get(name, "").strip()]
         if missing:
             raise SourceUnavailableError(
                 f"Bluesky search needs a session: set {' and '.join(missing)} (an app password from "
-                "https://bsky.app/settings/app-passwords, not the account password)", missing_config=True)
+                "https://bsky.app/settings/app-passwords, not the account password); skipping Bluesky")
         return self._env["BLUESKY_HANDLE"].strip(), self._env["BLUESKY_APP_PASSWORD"].strip()
+
+    def _session_token(self) -> str | None:
+        """The stored access token, loading the session file once per run."""
+        if not self._loaded:
+            self._loaded = True
+            stored = self._store.load() if self._store is not None else None
+            handle = self._env.get("BLUESKY_HANDLE", "").strip()
+            if stored and stored.get("identifier") == handle and isinstance(stored.get("accessJwt"), str):
+                self._session = stored
+            elif stored:
+                # Another account's session, or a damaged one: its login times still count.
+                self._session = {"logins": stored.get("logins", [])}
+        token = (self._session or {}).get("accessJwt")
+        return token if isinstance(token, str) else None
+
+    def _access_token(self, budget: Budget, renew: bool = False) -> str:
+        """An access token good for a while: the stored one, else a refreshed one, else a new login.
+
+        :raises SourceUnavailableError: credentials missing or refused, or the login limit reached.
+        """
+        now = self.clock()
+        token = self._session_token()
+        if token is not None and not renew and not _expires_within(token, now, RENEW_BEFORE):
+            return token
+        refresh = (self._session or {}).get("refreshJwt")
+        if isinstance(refresh, str) and not _expires_within(refresh, now, timedelta(0)):
+            try:
+                data = self.private.post_json(REFRESH_SESSION, None, budget,
+                                              headers={"Authorization": f"Bearer {refresh}"})
+                return self._keep(data, login=False)
+            except (HttpRefusedError, HttpStatusError) as exc:
+                log.info("bluesky: refreshing the session was refused (HTTP %d %s); logging in again",
+                         exc.status, exc.code or "")
+        return self._login(budget)
 
     def _login(self, budget: Budget) -> str:
         handle, password = self.credentials()
+        now = self.clock()
+        logins = [t for t in (self._session or {}).get("logins", [])
+                  if (when := parse_iso_time(t)) is not None and now - when < LOGIN_WINDOW]
+        if len(logins) >= self.options.max_logins_per_day:
+            raise SourceUnavailableError(
+                f"Bluesky: {len(logins)} logins in the last 24 hours, the most max_logins_per_day allows "
+                "(the entryway blocks an account after about 100 a day); the session could not be "
+                "refreshed, so Bluesky is skipped until the oldest login is a day old")
+        self._session = {"logins": [*logins, _iso(now)]}
         try:
             data = self.private.post_json(CREATE_SESSION, {"identifier": handle, "password": password},
                                           budget)
         except SourceUnavailableError as exc:
+            self._save()  # the attempt counts against the limit, refused or not
             raise SourceUnavailableError(
                 f"Bluesky refused the session for BLUESKY_HANDLE {handle!r} ({exc}); check "
                 "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD", missing_config=True) from None
-        token = data.get("accessJwt") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise CollectorError(f"{CREATE_SESSION}: expected an object with 'accessJwt'")
-        return token
+        log.info("bluesky: logged in as %s", handle)
+        return self._keep(data, login=True)
+
+    def _keep(self, data: Any, login: bool) -> str:
+        """Store the tokens of a createSession or refreshSession answer; return the access token."""
+        access = data.get("accessJwt") if isinstance(data, dict) else None
+        refresh = data.get("refreshJwt") if isinstance(data, dict) else None
+        if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+            path = CREATE_SESSION if login else REFRESH_SESSION
+            raise CollectorError(f"{path}: expected an object with 'accessJwt' and 'refreshJwt'")
+        self._session = {**(self._session or {}), "accessJwt": access, "refreshJwt": refresh,
+                         "identifier": self._env.get("BLUESKY_HANDLE", "").strip()}
+        self._save()
+        return access
+
+    def _save(self) -> None:
+        if self._store is not None and self._session is not None:
+            self._store.save(self._session)
+
+
+def _expires_within(token: str, now: datetime, margin: timedelta) -> bool:
+    """Whether a JWT's ``exp`` falls within ``margin`` of ``now``; False when it has no readable ``exp``
+    (the service then says ``ExpiredToken`` and the session is renewed)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        exp = float(payload["exp"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return False
+    return datetime.fromtimestamp(exp, UTC) - now <= margin
 
 
 # the boundary: one postView -> one Post ----------------------------------------------------------
@@ -306,8 +426,8 @@ def post_from_view(view: Any) -> Post:
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
     # "handle.invalid" is what the AppView shows when a handle no longer resolves: link by DID instead.
     profile = handle if handle and handle != "handle.invalid" else author.get("did") or uri.split("/")[2]
-    created = _parse_time(record.get("createdAt"))
-    indexed = _parse_time(view.get("indexedAt"))
+    created = parse_iso_time(record.get("createdAt"))
+    indexed = parse_iso_time(view.get("indexedAt"))
     # createdAt is written by the poster's client and may be anything; indexedAt is the AppView's own
     # clock. A createdAt after indexedAt is a skewed client, so the earlier of the two is kept.
     if created is None or (indexed is not None and created > indexed):
@@ -351,24 +471,8 @@ def query_key(query: str) -> str:
     return f"search:{query[:64]}...{hashlib.sha1(query.encode()).hexdigest()[:12]}"  # noqa: S324
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """An atproto datetime (RFC 3339, ``Z`` or offset; naive taken as UTC), or None if unusable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("z", "Z")
-    if "." in text:  # fromisoformat before 3.12 wants at most 6 fraction digits
-        head, _, rest = text.partition(".")
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = head + "." + rest[:min(digits, 6)].ljust(6, "0") + rest[digits:] if digits else head + rest
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _require_time(value: Any) -> datetime:
-    when = _parse_time(value)
+    when = parse_iso_time(value)
     if when is None:
         raise ValueError(f"not a time: {value!r}")
     return when

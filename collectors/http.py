@@ -8,13 +8,19 @@ Behaviour of :meth:`HttpClient.request_json`, per attempt (``1 + retries`` attem
 
 - the run's budget is checked first, and no attempt waits longer for an answer than the budget has left;
 - 5xx, 408, timeouts and connection errors are retried after ``backoff * 2**n`` seconds (1, 2, 4, ...);
-- 429 is retried after its ``Retry-After`` (seconds or an HTTP date; ``backoff * 2**n`` when absent);
-  a wait above ``max_retry_after`` fails at once rather than stall the run;
+- 429 is retried after its ``Retry-After`` (seconds or an HTTP date), else after the reset its rate-limit
+  headers name (``RateLimit-Reset``, ``X-RateLimit-Reset``: see :func:`reset_wait`), else after
+  ``backoff * 2**n``; a wait above ``max_retry_after`` fails at once rather than stall the run (and
+  rather than spend the retries inside a window that will not reset before them: Mastodon's is 5 minutes);
+- an answer whose ``RateLimit-Remaining`` or ``X-RateLimit-Remaining`` is 0 makes the next request to
+  the same endpoint wait for that window's reset, under the same caps (the service would only answer 429);
 - a wait that would outlast the budget raises :class:`~collectors.base.BudgetExceededError` (the run
   ends as partial and the next one resumes from the last stored page);
-- 401 and 403 raise :class:`~collectors.base.SourceUnavailableError` (the source refuses us as a whole);
-- any other non-2xx, a body over ``max_bytes``, an HTML page or malformed JSON raise
-  :class:`~collectors.base.CollectorError`.
+- 401 and 403 raise :class:`HttpRefusedError` (a :class:`~collectors.base.SourceUnavailableError`);
+- any other non-2xx raises :class:`HttpStatusError`, and a body over ``max_bytes``, an HTML page or
+  malformed JSON raise :class:`~collectors.base.CollectorError`. Both HTTP errors carry the status and
+  the body's ``error`` code, so a source can act on its own service's codes (Bluesky's
+  ``ExpiredToken``, Arctic Shift's 422 timeout).
 """
 
 from __future__ import annotations
@@ -31,7 +37,13 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from collectors.base import Budget, BudgetExceededError, CollectorError, SourceUnavailableError
+from collectors.base import (
+    Budget,
+    BudgetExceededError,
+    CollectorError,
+    SourceUnavailableError,
+    parse_iso_time,
+)
 from dipwatch import __version__
 
 log = logging.getLogger(__name__)
@@ -105,6 +117,28 @@ class JsonResponse:
     headers: Mapping[str, str]
 
 
+class HttpStatusError(CollectorError):
+    """A non-2xx answer other than a refusal or a retried status.
+
+    :param status: the HTTP status.
+    :param code: the body's ``error`` string (JSON), or None.
+    """
+
+    def __init__(self, message: str, status: int, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class HttpRefusedError(SourceUnavailableError):
+    """401 or 403: the service refuses us; ``status`` and ``code`` as :class:`HttpStatusError`."""
+
+    def __init__(self, message: str, status: int, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
 class _Retry(Exception):  # noqa: N818 - internal control flow, not an error anyone sees
     """One attempt failed in a way worth retrying."""
 
@@ -131,6 +165,8 @@ class HttpClient:
 
     # Waits go through this, so tests make them instant: set it on an instance or patch the class.
     sleep: Callable[[float], None] = staticmethod(time.sleep)
+    # The wall clock that rate-limit resets given as times are measured against (tests replace it).
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
 
     def __init__(self, base_url: str, user_agent: str = USER_AGENT, timeout: float = 10.0, retries: int = 3,
                  max_retry_after: float = 60.0, backoff: float = 1.0, max_bytes: int = MAX_BYTES,
@@ -144,6 +180,9 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         self.session.headers.update(headers or {})
+        # Per endpoint (``where``), the seconds until the rate-limit window its last answer spent resets:
+        # windows are per route (Bluesky's 100 logins a day must not hold back its searches).
+        self._spent: dict[str, float] = {}
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, budget: Budget | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -175,6 +214,7 @@ class HttpClient:
         while True:
             if budget is not None:
                 budget.check()
+            self._wait_for_window(where, budget)
             try:
                 return self._attempt(method, url, where, params, body, headers, budget)
             except _Retry as retry:
@@ -201,7 +241,9 @@ class HttpClient:
                                       timeout=timeout, stream=True, allow_redirects=True) as response:
                 status = response.status_code
                 if status == 429:
-                    wait = _retry_after(response.headers.get("Retry-After"))
+                    wait = _retry_after(response.headers.get("Retry-After"), self.clock())
+                    if wait is None:
+                        wait = reset_wait(response.headers, self.clock())
                     raise _Retry("HTTP 429 Too Many Requests", wait)
                 if status in RETRY_STATUSES:
                     raise _Retry(f"HTTP {status} {response.reason or ''}".rstrip())
@@ -217,13 +259,30 @@ class HttpClient:
         except requests.RequestException as exc:
             raise CollectorError(f"{where}: request failed ({type(exc).__name__})") from None
         if status in REFUSED_STATUSES:
-            raise SourceUnavailableError(f"{where}: HTTP {status} {response.reason or ''}: the service "
-                                         f"refuses us{_error_detail(content)}; check its credentials")
+            raise HttpRefusedError(f"{where}: HTTP {status} {response.reason or ''}: the service "
+                                   f"refuses us{_error_detail(content)}; check its credentials", status,
+                                   _error_code(content))
         if not 200 <= status < 300:
-            raise CollectorError(f"{where}: HTTP {status} {response.reason or ''}{_error_detail(content)}; "
-                                 "expected a 2xx JSON answer")
+            raise HttpStatusError(f"{where}: HTTP {status} {response.reason or ''}{_error_detail(content)}; "
+                                  "expected a 2xx JSON answer", status, _error_code(content))
+        if remaining(response.headers) == 0:
+            self._spent[where] = reset_wait(response.headers, self.clock()) or 0.0
         return JsonResponse(_decode(content, response.headers.get("Content-Type", ""), where), status,
                             response.headers)
+
+    def _wait_for_window(self, where: str, budget: Budget | None) -> None:
+        """Wait out the window the last answer said was spent, under ``max_retry_after`` and the budget."""
+        wait = self._spent.pop(where, 0.0)
+        if wait <= 0:
+            return
+        if wait > self.max_retry_after:
+            raise CollectorError(f"{where}: the service's rate limit is spent until {wait:.0f} s from now, "
+                                 f"more than max_retry_after ({self.max_retry_after:.0f} s)")
+        if budget is not None and wait >= budget.remaining():
+            raise BudgetExceededError(f"{where}: the service's rate limit is spent for {wait:.0f} s, "
+                                      "longer than the run's time budget (--max-seconds) has left")
+        log.info("%s: rate limit spent; waiting %.1f s for its reset", where, wait)
+        self.sleep(wait)
 
     def _read(self, response: requests.Response, where: str, budget: Budget | None) -> bytes:
         declared = response.headers.get("Content-Length", "")
@@ -251,8 +310,9 @@ def _describe(method: str, url: str) -> str:
     return f"{method} {host}{parts.path or '/'}"
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    now = now or datetime.now(UTC)
     if not value:
         return None
     value = value.strip()
@@ -266,7 +326,60 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())
+
+
+# Rate-limit headers as the services send them; the first present wins.
+REMAINING_HEADERS = ("RateLimit-Remaining", "X-RateLimit-Remaining")
+RESET_HEADERS = ("RateLimit-Reset", "X-RateLimit-Reset")
+EPOCH_SECONDS = 1_000_000_000  # a reset at or above this is a time (epoch seconds), below it a delta
+EPOCH_MILLISECONDS = 100_000_000_000
+
+
+def remaining(headers: Mapping[str, str]) -> float | None:
+    """The requests left in the current window (``RateLimit-Remaining``/``X-RateLimit-Remaining``)."""
+    for name in REMAINING_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return float(value.strip().split(",")[0].split(";")[0])
+            except ValueError:
+                return None
+    return None
+
+
+def reset_wait(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds from ``now`` until the window resets, from ``RateLimit-Reset`` or ``X-RateLimit-Reset``.
+
+    The services disagree on the form, so all are read: an ISO 8601 time (Mastodon:
+    ``2026-12-03T08:05:00.019685Z``), epoch seconds (Bluesky's atproto xrpc-server, GitHub-style APIs),
+    epoch milliseconds, or delta seconds (the IETF RateLimit header draft). None when absent or unreadable.
+    """
+    for name in RESET_HEADERS:
+        value = (headers.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            when = parse_iso_time(value)
+            return None if when is None else max(0.0, (when - now).total_seconds())
+        if number >= EPOCH_MILLISECONDS:
+            number /= 1000
+        if number >= EPOCH_SECONDS:
+            return max(0.0, number - now.timestamp())
+        return max(0.0, number)
+    return None
+
+
+def _error_code(content: bytes) -> str | None:
+    """The ``error`` string of a JSON error body (``ExpiredToken``, ``Timeout. Maybe slow down a bit``)."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    code = data.get("error") if isinstance(data, dict) else None
+    return code.strip() if isinstance(code, str) and code.strip() else None
 
 
 def _error_detail(content: bytes) -> str:

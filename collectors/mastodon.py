@@ -13,10 +13,24 @@ a sequence), so an id can be made for a time: a first run starts at the id of ``
 ``lookback_hours`` ago. A status created in the past (one that federates late) gets the id of its own
 ``created_at`` (``Mastodon::Snowflake.id_at``), which is why each walk re-reads ``overlap_seconds``.
 
+How instances behave in 2026, and what is done about it (sources in tests/fixtures/sources/SOURCE.md):
+
+- Failures are per instance: one that refuses us (401/403), rate-limits us past ``max_retry_after`` or
+  answers nonsense is marked failed for the run and named in the brand's error; the other instances go on.
+- Since 4.5 an admin can restrict hashtag feeds to signed-in users: unauthenticated requests then get
+  401 (failure above, with a hint to set a token), or, filtered, an empty list. A tag timeline that has
+  answered statuses before and now answers nothing, and still nothing when asked for its latest status,
+  ``EMPTY_RUNS`` runs in a row, raises a warning that ``dipwatch status`` shows.
+- 429 comes with ``X-RateLimit-Reset`` (an ISO time) and no ``Retry-After``: the shared HTTP path waits
+  for that reset, or fails the instance at once when it is further away than ``max_retry_after``.
+- Search turns ``min_id``/``max_id`` into ``created_at`` bounds cut to whole seconds, so a walk down asks
+  ``max_id`` one second above the lowest id it has, and drops the statuses it already read.
+
 Checkpoints:
-- ``tag:<instance>:<tag>``: ``{"id", "seen"}``. ``min_id`` pages forward in time (each answer is the
+- ``tag:<instance>:<tag>``: ``{"id", "seen", "empty"}``. ``min_id`` pages forward in time (each answer is the
   ``limit`` statuses just above ``min_id``), so every page's checkpoint is simply its newest id: all below
-  it is stored. A killed run resumes there. ``seen`` holds the ids inside the overlap window.
+  it is stored. A killed run resumes there. ``seen`` holds the ids inside the overlap window, ``empty`` the
+  runs in a row in which a timeline that had answered before answered nothing.
 - ``search:<instance>:<query>``: ``{"floor", "gap"}``. Search answers newest-first, so it walks down with
   ``max_id`` to ``floor`` (``min_id``); each page's checkpoint records the span stored so far as ``gap``,
   and a run after a kill first walks ``floor .. gap[0]`` before moving ``floor`` up to ``gap[1]``.
@@ -34,7 +48,15 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
+from collectors.base import (
+    Budget,
+    BudgetExceededError,
+    CollectorError,
+    Page,
+    SourceUnavailableError,
+    parse_iso_time,
+    skip_too_new,
+)
 from collectors.http import HttpClient
 from dipwatch.brands import Brand
 from dipwatch.posts import Post
@@ -47,6 +69,8 @@ SEARCH = "/api/v2/search"
 TOKEN_ENV = "MASTODON_TOKEN"  # noqa: S105 - the variable's name, not a token
 PAGE_LIMIT = 40  # the API's maximum for both endpoints
 MAX_SEEN = 2000
+EMPTY_RUNS = 3  # runs in a row of a silent hashtag feed that had answered before, then a warning
+SECOND = 1000 << 16  # one second in Snowflake ids
 INSTANCE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$")
 
 
@@ -132,6 +156,7 @@ class MastodonCollector:
         self._default_token = default_token
         self._clients: dict[str, HttpClient] = {}
         self.sleep: Callable[[float], None] | None = None
+        self.refused: dict[str, str] = {}  # instances that refused us this run, with why
 
     def _client(self, instance: str) -> HttpClient:
         if instance not in self._clients:
@@ -151,30 +176,55 @@ class MastodonCollector:
     def pages(self, brand: Brand, checkpoints: Mapping[str, str], since: datetime | None,
               budget: Budget) -> Iterator[Page]:
         """Yield pages of the brand's statuses on each configured instance: its hashtags, then (with a
-        token) its search queries.
+        token) its search queries. An instance that fails is left for the rest of the brand (one that
+        refuses us, for the rest of the run) and the others go on.
 
-        :raises SourceUnavailableError: an instance refuses us (401/403).
-        :raises CollectorError: this brand's collection failed (a bad setting, a bad answer).
+        :raises CollectorError: a bad setting, or naming each instance that failed once the others are read.
         """
         settings = brand_settings(brand)
         start = since or datetime.now(UTC) - timedelta(hours=self.options.lookback_hours)
+        failed: dict[str, str] = {}
         for instance in settings["instances"]:
-            for tag, term in settings["tags"].items():
-                key = f"tag:{instance}:{tag.lower()}"
-                yield from self._tag_pages(brand, instance, tag, term, key, checkpoints.get(key), start,
-                                           since, budget)
-            if self._tokens.get(instance, self._default_token) is None:
+            if instance in self.refused:
+                failed[instance] = self.refused[instance]
                 continue
-            for query in settings["queries"]:
-                key = f"search:{instance}:{query}"
-                yield from self._search_pages(brand, instance, query, key, checkpoints.get(key), start,
-                                              since, budget)
+            try:
+                yield from self._instance_pages(brand, instance, settings, checkpoints, start, since, budget)
+            except BudgetExceededError:
+                raise
+            except SourceUnavailableError as exc:
+                self.refused[instance] = failed[instance] = _refusal(exc)
+                log.error("mastodon: %s refuses us (%s); skipping it for the rest of the run", instance,
+                          failed[instance])
+            except CollectorError as exc:
+                failed[instance] = str(exc)
+                log.error("mastodon: %s failed for %s (%s); going on with the other instances", instance,
+                          brand.key, exc)
+        if failed:
+            reasons = "; ".join(f"{i}: {why}" for i, why in failed.items())
+            raise CollectorError(f"{len(failed)} of {len(settings['instances'])} instances failed (the "
+                                 f"others were read): {reasons}")
+
+    def _instance_pages(self, brand: Brand, instance: str, settings: Mapping[str, Any],
+                        checkpoints: Mapping[str, str], start: datetime, since: datetime | None,
+                        budget: Budget) -> Iterator[Page]:
+        for tag, term in settings["tags"].items():
+            key = f"tag:{instance}:{tag.lower()}"
+            yield from self._tag_pages(brand, instance, tag, term, key, checkpoints.get(key), start, since,
+                                       budget)
+        if self._tokens.get(instance, self._default_token) is None:
+            return
+        for query in settings["queries"]:
+            key = f"search:{instance}:{query}"
+            yield from self._search_pages(brand, instance, query, key, checkpoints.get(key), start, since,
+                                          budget)
 
     def _tag_pages(self, brand: Brand, instance: str, tag: str, term: str, key: str, saved: str | None,
                    start: datetime, since: datetime | None, budget: Budget) -> Iterator[Page]:
-        cursor = _decode(saved, {"id": None, "seen": []})
+        cursor = _decode(saved, {"id": None, "seen": [], "empty": 0})
         newest: str | None = cursor["id"]
         seen = set(cursor["seen"])
+        first = True
         if newest is None or (since is not None and _id_key(newest) < _id_key(snowflake(since))):
             min_id = snowflake(start)
         else:
@@ -185,7 +235,10 @@ class MastodonCollector:
             statuses = _list(self._get(instance, path, {"min_id": min_id, "limit": PAGE_LIMIT}, budget), path)
             statuses = _not_from_future(instance, statuses, now)
             if not statuses:
+                if first and newest is not None:
+                    yield self._silent_feed(instance, tag, path, key, cursor, budget)
                 return
+            first = False
             page: list[tuple[Post, str]] = []
             ids = []
             for status in statuses:
@@ -205,11 +258,27 @@ class MastodonCollector:
             floor = _minus(newest, self.options.overlap_seconds)
             kept = sorted((i for i in seen if _id_key(i) > _id_key(floor)), key=_id_key, reverse=True)
             seen = set(kept[:MAX_SEEN])
-            checkpoint = json.dumps({"id": newest, "seen": kept[:MAX_SEEN]}, separators=(",", ":"))
+            checkpoint = json.dumps({"id": newest, "seen": kept[:MAX_SEEN], "empty": 0},
+                                    separators=(",", ":"))
             yield Page(page, (key, checkpoint))
             if _id_key(top) <= _id_key(min_id):  # no progress: a server that ignores min_id
                 return
             min_id = top
+
+    def _silent_feed(self, instance: str, tag: str, path: str, key: str, cursor: dict[str, Any],
+                     budget: Budget) -> Page:
+        """A feed that answered statuses before answers none above its checkpoint: ask for its latest
+        status. Nothing there either is counted; ``EMPTY_RUNS`` such runs in a row raise a warning."""
+        latest = _list(self._get(instance, path, {"limit": 1}, budget), path)
+        empty = 0 if latest else int(cursor.get("empty") or 0) + 1
+        warnings: tuple[str, ...] = ()
+        if empty >= EMPTY_RUNS:
+            warnings = (f"{instance} #{tag}: the hashtag feed answered nothing in {empty} runs in a row "
+                        "after answering statuses before; this instance may restrict hashtag feeds to "
+                        "signed-in users (Mastodon 4.5): give it a token (sources.mastodon.tokens)",)
+            log.warning("mastodon: %s", warnings[0])
+        checkpoint = json.dumps({**cursor, "empty": empty}, separators=(",", ":"))
+        return Page([], (key, checkpoint), warnings)
 
     def _search_pages(self, brand: Brand, instance: str, query: str, key: str, saved: str | None,
                       start: datetime, since: datetime | None, budget: Budget) -> Iterator[Page]:
@@ -234,19 +303,35 @@ class MastodonCollector:
     def _search_walk(self, brand: Brand, instance: str, query: str, floor: str, below: str | None,
                      budget: Budget) -> Iterator[tuple[list[tuple[Post, str]], str, str]]:
         """Pages newest-first between ``floor`` and ``below`` (both exclusive): (matched posts, the page's
-        lowest id, the walk's highest id)."""
+        lowest id, the walk's highest id).
+
+        Search cuts ``min_id`` and ``max_id`` to whole seconds (mastodon PR #26927, issue #32731): asked
+        ``max_id`` = the lowest id read, it would skip the statuses of that second not yet read. So each
+        page asks ``max_id`` one second higher and drops the ids already read; ``min_id`` cut down only
+        brings back statuses at or below ``floor``, dropped here too."""
         params: dict[str, Any] = {"q": query, "type": "statuses", "limit": PAGE_LIMIT, "min_id": floor,
                                   "resolve": "false"}
         high: str | None = None
         now = datetime.now(UTC)
+        read: set[str] = set()
+        step_past = False
         while True:
             if below is not None:
-                params["max_id"] = below
+                params["max_id"] = below if step_past else _plus_second(below)
             data = self._get(instance, SEARCH, params, budget)
-            statuses = _list(data.get("statuses") if isinstance(data, dict) else None, SEARCH)
-            statuses = [s for s in statuses if _id_key(_status_id(s)) > _id_key(floor)]
+            answered = _list(data.get("statuses") if isinstance(data, dict) else None, SEARCH)
+            above_floor = [s for s in answered if _id_key(_status_id(s)) > _id_key(floor)]
+            statuses = [s for s in above_floor if _status_id(s) not in read]
             if not statuses:
+                if above_floor and not step_past:
+                    # A whole page of one second already read: step past it (its unread rest is lost).
+                    log.warning("mastodon: more than %d statuses in one second on %s for %r; stepping past",
+                                PAGE_LIMIT, instance, query)
+                    step_past = True
+                    continue
                 return
+            step_past = False
+            read.update(_status_id(s) for s in statuses)
             low = min((_status_id(s) for s in statuses), key=_id_key)  # to page on, future ones included
             current = _not_from_future(instance, statuses, now)
             page = []
@@ -260,9 +345,7 @@ class MastodonCollector:
                 high = top if high is None else max(high, top, key=_id_key)
             if high is not None:
                 yield page, low, high
-            if below is not None and _id_key(low) >= _id_key(below):  # no progress
-                return
-            below = low
+            below = low if below is None else min(below, low, key=_id_key)
 
 
 # the boundary: one Status -> one Post ------------------------------------------------------------
@@ -272,7 +355,7 @@ def _not_from_future(instance: str, statuses: list, now: datetime) -> list:
     kept = []
     for status in statuses:
         original = _original(status)
-        created = _parse_time(original.get("created_at")) if isinstance(original, dict) else None
+        created = parse_iso_time(original.get("created_at")) if isinstance(original, dict) else None
         if created is None or not skip_too_new(SOURCE, f"{instance}:{_status_id(original)}", created, now):
             kept.append(status)
     return kept
@@ -293,7 +376,7 @@ def status_to_post(instance: str, status: Any) -> Post | None:
     """
     status = _original(status)
     status_id = _status_id(status)
-    created = _parse_time(status.get("created_at"))
+    created = parse_iso_time(status.get("created_at"))
     if created is None:
         raise CollectorError(f"{instance}: status {status_id}: expected an ISO 8601 created_at, "
                              f"got {status.get('created_at')!r}")
@@ -416,6 +499,19 @@ def snowflake(when: datetime) -> str:
     return str(int(when.timestamp() * 1000) << 16)
 
 
+def _plus_second(status_id: str) -> str:
+    """The id one second after ``status_id``; ids that are not Snowflakes stay as they are."""
+    return str(int(status_id) + SECOND) if status_id.isdigit() else status_id
+
+
+def _refusal(exc: SourceUnavailableError) -> str:
+    """Why an instance refuses us, with what to do about a hashtag feed closed to visitors."""
+    if "/api/v1/timelines/tag/" in str(exc):
+        return (f"{exc}; since Mastodon 4.5 an instance can restrict hashtag feeds to signed-in users: "
+                "give it a token (sources.mastodon.tokens)")
+    return str(exc)
+
+
 def _minus(status_id: str, seconds: int) -> str:
     """The id ``seconds`` before ``status_id``; ids that are not Snowflakes stay as they are."""
     if not status_id.isdigit():
@@ -443,12 +539,13 @@ def _list(value: Any, path: str) -> list:
 
 
 def _decode(text: str | None, empty: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint with ``empty``'s keys (``empty``, added later, may be missing from older ones)."""
     if not text:
         return dict(empty)
     try:
         data = json.loads(text)
-        if isinstance(data, dict) and set(data) == set(empty):
-            return data
+        if isinstance(data, dict) and set(empty) - {"empty"} <= set(data) <= set(empty):
+            return {**empty, **data}
     except ValueError:
         pass
     log.warning("mastodon: unreadable checkpoint %.60r; walking the lookback again", text)
@@ -457,13 +554,3 @@ def _decode(text: str | None, empty: dict[str, Any]) -> dict[str, Any]:
 
 def _encode_search(floor: str, gap: tuple[str, str] | None) -> str:
     return json.dumps({"floor": floor, "gap": list(gap) if gap else None}, separators=(",", ":"))
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when

@@ -343,6 +343,8 @@ def status(db, config, as_json):
                 f"posts in 24 h: {row['posts_24h']}")
         if row["last_error"]:
             line += f"\tlast error: {printable(row['last_error'])}"
+        for warning in row.get("warnings") or []:  # a source degrading while it still answers
+            line += f"\twarning: {printable(warning)}"
         click.echo(line)
 
 

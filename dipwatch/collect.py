@@ -6,12 +6,15 @@ any moment loses nothing and duplicates nothing: the next run resumes from the l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from collectors.base import (
     Budget,
@@ -80,6 +83,7 @@ class Outcome:
     fetched: int = 0
     new: int = 0
     error: str | None = None
+    warnings: list[str] | None = None  # signs of a degrading source: the run log keeps them for `status`
 
 
 def plan(settings: Settings, brand_keys: list[str] | None, source_names: list[str] | None
@@ -146,11 +150,29 @@ def _nothing_to_collect(settings: Settings, brand_keys, source_names) -> str:
             "there is nothing to collect")
 
 
+def session_path(db_url: str, source: str, env: Mapping[str, str]) -> Path:
+    """Where ``source`` keeps its login session between runs (a 0600 file: collectors/session.py).
+
+    Beside a SQLite database file, as its lock files are: ``<db>.<source>-session``. Otherwise
+    (PostgreSQL, in memory) under ``$XDG_STATE_HOME/dipwatch`` (default ``~/.local/state/dipwatch``), named
+    by a digest of the database URL without its password, so two databases never share a session.
+    """
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(f"{url.database}.{source}-session")
+    state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(state) / "dipwatch" / f"{source}-session-{digest}"
+
+
 def _collect_source(settings: Settings, store: Store, source: str, brands: list[Brand],
                     since: datetime | None, budget: Budget, env: Mapping[str, str]) -> int:
     started = datetime.now(UTC)
     try:
         collector = SOURCES[source](settings.sources.get(source, {}), env)
+        keep_session = getattr(collector, "keep_session_in", None)
+        if keep_session is not None:
+            keep_session(str(session_path(settings.db_url, source, env)))
     except SourceUnavailableError as exc:
         log.error("%s: %s", source, exc)
         for brand in brands:
@@ -196,11 +218,17 @@ def _collect_brand(store: Store, collector: Collector, brand: Brand, since, budg
             query, cursor = page.checkpoint
             checkpoint = Checkpoint(collector.name, brand.key, query, cursor)
         result = save_batch(store, batch, salt, checkpoint)
+        for warning in page.warnings:
+            log.warning("%s/%s: %s", collector.name, brand.key, warning)
+            outcome.warnings = [*(outcome.warnings or []), warning]
         outcome.fetched += len(batch)
         outcome.new += result.new
         log.debug("%s/%s: page of %d, %d new", collector.name, brand.key, len(batch), result.new)
 
 
 def _record(store: Store, outcome: Outcome, started: datetime) -> None:
-    store.record_run("collect", outcome.source, outcome.brand, started, outcome.status,
-                     {"fetched": outcome.fetched, "new": outcome.new}, message=outcome.error)
+    counts: dict = {"fetched": outcome.fetched, "new": outcome.new}
+    if outcome.warnings:
+        counts["warnings"] = outcome.warnings
+    store.record_run("collect", outcome.source, outcome.brand, started, outcome.status, counts,
+                     message=outcome.error)

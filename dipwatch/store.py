@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from dipwatch.epoch import from_epoch, to_epoch
 from dipwatch.posts import Post
+from dipwatch.store_lite import run_warnings
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
 # SQLite voices, mentions and scores without a rowid; 4: the classifier's probabilities and the flag
@@ -1305,7 +1306,8 @@ class Store:
             ))
 
     def collect_status(self, now: datetime) -> list[dict]:
-        """Per (source, brand) collected: last run, last successful run, last error, posts in 24 h."""
+        """Per (source, brand) collected: last run, last successful run, last error, posts in 24 h, and
+        the warnings of the last run (``store_lite.collect_status`` answers the same)."""
         since = to_epoch(now) - 24 * 3600
         with self.engine.connect() as conn:
             pairs = conn.execute(
@@ -1334,7 +1336,7 @@ class Store:
                     "last_run": from_epoch(last["finished_at"]), "last_ok": from_epoch(last_ok),
                     "last_error": last_error[0] if last_error else None,
                     "last_error_at": from_epoch(last_error[1]) if last_error else None,
-                    "posts_24h": recent,
+                    "posts_24h": recent, "warnings": run_warnings(last["counts"]),
                 })
         return status
 

@@ -75,7 +75,8 @@ def schema_version(conn: sqlite3.Connection) -> int | None:
 
 def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
     """``Store.collect_status(now)``: per (source, brand) collected, the last run, the last successful
-    run, the last error and the posts of the last 24 h, ordered by brand then source.
+    run, the last error, the posts of the last 24 h and the last run's warnings, ordered by brand then
+    source.
 
     ``brand IS ?`` is SQLAlchemy's ``runs.c.brand == brand``, which reads ``IS NULL`` for a None brand.
     """
@@ -85,9 +86,9 @@ def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
     ).fetchall()
     status = []
     for source, brand in pairs:
-        last_status, last_finished = conn.execute(
-            "SELECT status, finished_at FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
-            "ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
+        last_status, last_finished, last_counts = conn.execute(
+            "SELECT status, finished_at, counts FROM runs WHERE command = 'collect' AND source = ? "
+            "AND brand IS ? ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
         (last_ok,) = conn.execute(
             "SELECT max(finished_at) FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
             "AND status = 'ok'", (source, brand)).fetchone()
@@ -103,9 +104,19 @@ def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
             "last_run": from_epoch(last_finished), "last_ok": from_epoch(last_ok),
             "last_error": last_error[0] if last_error else None,
             "last_error_at": from_epoch(last_error[1]) if last_error else None,
-            "posts_24h": recent,
+            "posts_24h": recent, "warnings": run_warnings(last_counts),
         })
     return status
+
+
+def run_warnings(counts: str | None) -> list[str]:
+    """The warnings a collect run recorded in its ``counts`` (a degrading source: a feed gone silent)."""
+    try:
+        data = json.loads(counts or "{}")
+    except ValueError:
+        return []
+    found = data.get("warnings") if isinstance(data, dict) else None
+    return [str(w) for w in found] if isinstance(found, list) else []
 
 
 def collect_status_lite(url: str, now: datetime) -> list[dict] | None:

@@ -382,7 +382,8 @@ class Bluesky(_HttpScenario):
         return f"at://did:plc:w4xbfzo7kqfes5zb7r6qv3rw/app.bsky.feed.post/3lbq{number:09d}"
 
     def source_settings(self) -> dict[str, Any]:
-        return {"base_url": self.url, "auth_url": self.url, "timeout": 2.0}
+        # The hostile server answers searches without a session (a session is the collector's default).
+        return {"base_url": self.url, "auth_url": self.url, "timeout": 2.0, "require_session": False}
 
     def brand_settings(self) -> dict[str, Any]:
         return {}

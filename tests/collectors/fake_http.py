@@ -21,7 +21,8 @@ Routes
 
 Faults (``fail(path_prefix, kind, times=1, ...)``), served instead of the route, first in first out, to
 requests whose path starts with ``path_prefix``:
-    ``status``   answer ``status`` (429 with ``retry_after``, 503, 401, 403 ...) and a JSON error body;
+    ``status``   answer ``status`` (429 with ``retry_after``, 503, 401, 403 ...) and a JSON error body
+                 (``error`` names its ``error`` string; ``headers`` adds rate-limit headers and the like);
     ``badjson``  200 with a truncated JSON body;
     ``html``     200 with an HTML page (``Content-Type: text/html``), as a captive portal or a CDN sends;
     ``empty``    200 with an empty body;
@@ -74,6 +75,8 @@ class Fault:
     retry_after: str | None = None
     size: int = 0
     declare_length: bool = True
+    error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[Request], Any]
@@ -107,11 +110,13 @@ class FakeServer:
         return self
 
     def fail(self, path: str, kind: str, times: int = 1, status: int = 500, retry_after: str | None = None,
-             size: int = 0, declare_length: bool = True) -> FakeServer:
+             size: int = 0, declare_length: bool = True, error: str | None = None,
+             headers: dict[str, str] | None = None) -> FakeServer:
         if kind not in {"status", "badjson", "html", "empty", "hang", "huge"}:
             raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
-            self.faults.append(Fault(kind, path, times, status, retry_after, size, declare_length))
+            self.faults.append(Fault(kind, path, times, status, retry_after, size, declare_length, error,
+                                     dict(headers or {})))
         return self
 
     def paths(self) -> list[str]:
@@ -198,7 +203,8 @@ class FakeServer:
             return None
         if fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            return Reply({"error": f"injected HTTP {fault.status}"}, status=fault.status, headers=headers)
+            body = {"error": fault.error or f"injected HTTP {fault.status}"}
+            return Reply(body, status=fault.status, headers={**headers, **fault.headers})
         if fault.kind == "badjson":
             return Reply('{"hits": [{"objectID": "1", "created_at_i": 17')
         if fault.kind == "html":

@@ -16,6 +16,7 @@ from fake_http import FakeServer
 
 from collectors.appstore import (
     FEED,
+    FEEDS,
     AppStoreCollector,
     brand_apps,
     feed_entries,
@@ -47,19 +48,24 @@ def review(number: int, hours: float, stars: int = 2) -> dict:
 
 
 class FakeFeed:
-    """Apple's customer-reviews feed for one app in ``gb``: ``reviews`` newest-first, 50 a page."""
+    """Apple's customer-reviews feed for one app in ``gb``: ``reviews`` newest-first, 50 a page, under
+    every known URL form (``FEEDS``). As reported in 2026 (SOURCE.md, "App Store"), the forms listed in
+    ``empty_forms`` (indexes into ``FEEDS``) answer an empty feed although the app has reviews."""
 
     def __init__(self, server: FakeServer):
         self.server = server
         self.reviews: list[dict] = []
-        for page in range(1, 11):
-            server.route(FEED.format(country="gb", page=page, app_id=APP), self.page)
+        self.empty_forms: set[int] = set()
+        for number, form in enumerate(FEEDS):
+            for page in range(1, 11):
+                server.route(form.format(country="gb", page=page, app_id=APP),
+                             lambda request, number=number: self.page(request, number))
 
-    def page(self, request) -> dict:
+    def page(self, request, form: int = 0) -> dict:
         number = int(request.path.split("page=")[1].split("/")[0])
         ordered = sorted(self.reviews, key=lambda r: r["updated"]["label"], reverse=True)
         answer = copy.deepcopy(ANSWER)
-        chunk = ordered[(number - 1) * 50:number * 50]
+        chunk = [] if form in self.empty_forms else ordered[(number - 1) * 50:number * 50]
         if chunk:
             answer["feed"]["entry"] = chunk
         else:
@@ -208,3 +214,32 @@ def test_collect_command_stores_reviews_with_their_ratings(fake, cli_run, write)
     assert got == [("appstore", "gb:11939655301", "review", "", "Acme"),
                    ("appstore", "gb:11940977120", "review", "4", "Acme"),
                    ("appstore", "gb:11941208764", "review", "1", "Acme")]
+
+
+# the feed as reported in 2026 ---------------------------------------------------------------------------
+def test_an_empty_url_form_is_followed_by_the_next_one(fake, collector):
+    fake.reviews = [review(n, -n) for n in range(60)]
+    fake.empty_forms = {0}
+    pages, _ = run(collector)
+    assert len(ids(pages)) == 60
+    asked = [r.path for r in fake.server.requests]
+    assert asked[0] == FEED.format(country="gb", page=1, app_id=APP)
+    assert asked[1:] == [FEEDS[1].format(country="gb", page=n, app_id=APP) for n in (1, 2)]
+    assert [w for page in pages for w in page.warnings] == []
+
+
+def test_an_app_with_reviews_answering_none_under_every_form_raises_a_warning(fake, collector):
+    fake.reviews = [review(n, -n) for n in range(3)]
+    _, stored = run(collector)
+    fake.empty_forms = set(range(len(FEEDS)))
+    pages, after = run(collector, stored)
+    (warning,) = [w for page in pages for w in page.warnings]
+    assert warning.startswith(f"gb:{APP}: every URL form of the reviews feed answered no reviews")
+    assert after == stored  # nothing moves
+    assert len(fake.server.requests) == 1 + len(FEEDS)
+
+
+def test_an_app_never_reviewed_is_quiet(fake, collector):
+    pages, stored = run(collector)
+    assert (pages, stored) == ([], {})
+    assert len(fake.server.requests) == len(FEEDS)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from fake_http import FakeServer, Reply, Request
 
 from collectors.arcticshift import Cursor, checkpoint_query, make_arcticshift
-from collectors.base import Budget
+from collectors.base import Budget, CollectorError
 from collectors.http import HttpClient
 from collectors.reddit import comment_to_post, submission_to_post
 from dipwatch.brands import Brand
@@ -58,23 +58,47 @@ def reddit_comment(number: int, created: int, body: str, post: dict, subreddit: 
     return item
 
 
+STRING_TIMES_BEFORE = 1_451_606_400  # 2016-01-01: the archive's schemas type 2008-2015 created_utc as string
+
+
 class Archive:
-    """The two search endpoints over ``posts`` and ``comments`` (Reddit JSON, ``name`` dropped)."""
+    """The two search endpoints over ``posts`` and ``comments`` (Reddit JSON, ``name`` dropped), as the
+    archive behaves in 2026 (tests/fixtures/sources/SOURCE.md, "Arctic Shift"):
+
+    - items created before 2016 carry ``created_utc`` as a string (schemas/RC/2008.ts);
+    - a query asking for more than ``slow_above`` items answers ``422 {"data": null, "error": "Timeout.
+      Maybe slow down a bit"}`` (issue #66: the same request with limit=50 succeeded);
+    - every answer carries ``X-RateLimit-Limit/Remaining/Reset`` (api/README.md, "Rate limiting"); the
+      window holds ``window_requests`` requests and resets ``window_seconds`` later (epoch seconds:
+      the README names no format).
+    """
 
     def __init__(self) -> None:
         self.items: dict[str, list[dict]] = {"posts": [], "comments": []}
+        self.slow_above: int | None = None
+        self.window_requests = 1000
+        self.window_seconds = 60
+        self.used = 0
 
     def handler(self, kind: str):
         def answer(req: Request) -> dict | Reply:
+            self.used += 1
+            left = max(0, self.window_requests - self.used)
+            headers = {"X-RateLimit-Limit": str(self.window_requests), "X-RateLimit-Remaining": str(left),
+                       "X-RateLimit-Reset": str(int(time.time()) + self.window_seconds)}
             limit = int(req.params.get("limit", 25))
             if not 1 <= limit <= 100:
                 return Reply({"error": "limit must be between 1 and 100"}, status=400)
+            if self.slow_above is not None and limit > self.slow_above:
+                return Reply({"data": None, "error": "Timeout. Maybe slow down a bit"}, 422, headers)
             after, before = int(req.params["after"]), int(req.params["before"])
             found = [{k: v for k, v in item.items() if k != "name"} for item in self.items[kind]
                      if item["subreddit"].lower() == req.params["subreddit"].lower()
-                     and after < item["created_utc"] < before]
-            found.sort(key=lambda i: i["created_utc"], reverse=req.params.get("sort") == "desc")
-            return {"data": found[:limit]}
+                     and after < float(item["created_utc"]) < before]
+            found.sort(key=lambda i: float(i["created_utc"]), reverse=req.params.get("sort") == "desc")
+            served = [{**i, "created_utc": str(i["created_utc"])}
+                      if float(i["created_utc"]) < STRING_TIMES_BEFORE else i for i in found[:limit]]
+            return Reply({"data": served}, headers=headers)
         return answer
 
 
@@ -311,3 +335,84 @@ def test_created_utc_as_float_is_accepted(server, archive, sqlite_store):
     with sqlite_store.engine.connect() as conn:
         created = conn.execute(sa.text("SELECT created_at FROM posts")).scalar_one()
     assert created in (START + 5, datetime.fromtimestamp(START + 5, UTC).isoformat())
+
+
+# the archive as it behaves in 2026 -------------------------------------------------------------------
+def test_a_range_ending_on_a_page_boundary_completes_in_one_run(cli_run, write, server, archive, db_path):
+    # Distinct seconds, limit 10: page 1 holds items 0-9, page 2 re-reads item 9 and holds 9-18, and
+    # page 3 (after item 18's second minus one) holds item 18 alone, already read: the range's end.
+    posts = [reddit_post(i, START + 60 * i, f"Next order {i} stuck") for i in range(19)]
+    archive.items["posts"] = posts
+    archive.items["comments"] = [reddit_comment(i, START + 60 * i + 5, "same", posts[i]) for i in range(19)]
+    write_config(write, server, "limit = 10")
+    first = cli_run(backfill_args())
+    assert first.exit_code == 0, first.output
+    assert len(posts_table(db_path)) == 38
+    assert [r[3] for r in runs(db_path)] == ["ok"]
+    post_pages = [r for r in server.requests if r.path == "/api/posts/search"]
+    assert [int(r.params["after"]) for r in post_pages] == [START - 1, START + 60 * 9 - 1,
+                                                              START + 60 * 18 - 1]
+    server.requests.clear()
+    again = cli_run(backfill_args())
+    assert again.exit_code == 0
+    assert "0 new" in again.output
+    assert server.requests == []  # the checkpoint says "done": nothing is asked again
+
+
+def test_an_archive_answering_the_same_full_page_again_still_fails(server, sqlite_store, monkeypatch):
+    same = [reddit_post(i, START + i, f"Next {i}") for i in range(10)]
+    server.route("/api/posts/search", lambda req: {"data": same})
+    collector = make_arcticshift({"base_url": server.url, "limit": 10}, {})
+    with pytest.raises(CollectorError, match="ignores 'after'"):
+        run_pages(sqlite_store, collector)
+
+
+def test_a_query_timeout_is_retried_with_a_smaller_page(cli_run, write, server, archive, db_path,
+                                                        instant_sleep):
+    archive.slow_above = 50
+    archive.items["posts"] = [reddit_post(i, START + 60 * i, f"Next parcel {i} lost") for i in range(120)]
+    write_config(write, server)
+    result = cli_run(backfill_args())
+    assert result.exit_code == 0, result.output
+    assert len(posts_table(db_path)) == 120
+    limits = [int(r.params["limit"]) for r in server.requests]
+    assert limits[:2] == [100, 50]
+    assert set(limits[2:]) == {50}  # the smaller page stays for the rest of the run
+    assert instant_sleep == [1.0]
+
+
+def test_a_query_timeout_that_persists_fails_naming_it(cli_run, write, server, archive, instant_sleep):
+    archive.slow_above = 1
+    outage_thread(archive)
+    write_config(write, server)
+    result = cli_run(backfill_args())
+    assert result.exit_code == 1
+    assert "Timeout. Maybe slow down a bit" in result.output
+    assert [int(r.params["limit"]) for r in server.requests] == [100, 50, 25, 12]
+    assert instant_sleep == [1.0, 2.0, 4.0]
+
+
+def test_created_utc_as_a_numeric_string_is_accepted_and_fractions_kept(server, archive, sqlite_store):
+    old = 1_230_768_000  # 2009-01-01: the archive serves it as "1230768000"
+    post = reddit_post(1, old + 5, "Next down")
+    archive.items["posts"] = [post, reddit_post(2, old + 6.25, "Next still down")]
+    collector = make_arcticshift({"base_url": server.url}, {})
+    pages = list(collector.backfill_pages(NEXT, SUB, old, old + 86400, {}, Budget.seconds(30)))
+    got = [p for page in pages for p, _ in page.posts]
+    assert [p.created_at for p in got] == [datetime.fromtimestamp(old + 5, UTC),
+                                          datetime.fromtimestamp(old + 6.25, UTC)]
+    answer = server.requests[0]
+    assert answer.path == "/api/posts/search"
+
+
+def test_a_spent_rate_limit_window_is_waited_out(cli_run, write, server, archive, db_path, instant_sleep):
+    # The first page reports the window spent (X-RateLimit-Remaining: 0, reset in 30 s): the second page
+    # of the same search waits for the reset instead of drawing a 429.
+    archive.window_requests, archive.window_seconds = 1, 30
+    archive.items["posts"] = [reddit_post(i, START + 60 * i, f"Next parcel {i} lost") for i in range(150)]
+    write_config(write, server)
+    result = cli_run(backfill_args())
+    assert result.exit_code == 0, result.output
+    assert len(instant_sleep) == 1
+    assert 28 <= instant_sleep[0] <= 30
+    assert len(posts_table(db_path)) == 150

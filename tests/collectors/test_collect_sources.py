@@ -35,6 +35,7 @@ base_url = "{hn.url}"
 base_url = "{apple.url}"
 [sources.bluesky]
 base_url = "{bluesky.url}"
+require_session = false  # the public AppView, without credentials: here it fails with a 5xx streak
 [brands.acme]
 name = "Acme"
 terms = ["Acme"]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fake_http import FakeServer, Reply
 
 from collectors.base import Budget, BudgetExceededError, CollectorError, SourceUnavailableError
-from collectors.http import USER_AGENT, HttpClient, _retry_after
+from collectors.http import (
+    USER_AGENT,
+    HttpClient,
+    HttpRefusedError,
+    HttpStatusError,
+    _retry_after,
+    reset_wait,
+)
 
 PATH = "/api/things"
 SECRET = "s3cret-token-value"
@@ -172,3 +180,78 @@ def test_retry_after_accepts_an_http_date():
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert _retry_after("12") == 12.0
     assert _retry_after("soon") is None
+
+
+# rate-limit headers (Mastodon: docs.joinmastodon.org/api/rate-limits, an ISO reset; Bluesky: atproto
+# xrpc-server rate-limiter.ts, epoch seconds; the IETF draft: delta seconds) ------------------------------
+NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clocked(client: HttpClient) -> HttpClient:
+    client.clock = lambda: NOW
+    return client
+
+
+def test_reset_wait_reads_every_form_the_services_send():
+    assert reset_wait({"X-RateLimit-Reset": "2026-12-03T08:05:00.019685Z"}, NOW) == pytest.approx(300.019685)
+    assert reset_wait({"RateLimit-Reset": str(int(NOW.timestamp()) + 42)}, NOW) == 42.0
+    assert reset_wait({"X-RateLimit-Reset": str(int(NOW.timestamp() * 1000) + 1500)}, NOW) == 1.5
+    assert reset_wait({"RateLimit-Reset": "17"}, NOW) == 17.0
+    assert reset_wait({"RateLimit-Reset": "2026-12-03T07:00:00Z"}, NOW) == 0.0  # already past
+    assert reset_wait({"X-RateLimit-Reset": "whenever"}, NOW) is None
+    assert reset_wait({}, NOW) is None
+
+
+def test_429_without_retry_after_waits_for_the_iso_reset(clocked, server, sleeps):
+    server.fail(PATH, "status", status=429, headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                                                     "X-RateLimit-Reset": "2026-12-03T08:00:20.500Z"})
+    assert clocked.get_json(PATH, {}, Budget.seconds(60))["things"] == [1, 2]
+    assert sleeps == [20.5]
+
+
+def test_a_reset_minutes_away_fails_at_once_instead_of_wasting_the_retries(clocked, server, sleeps):
+    server.fail(PATH, "status", status=429, times=5,
+                headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-12-03T08:05:00Z"})
+    with pytest.raises(CollectorError, match=r"wait 300 s, more than max_retry_after \(60 s\)"):
+        clocked.get_json(PATH, {}, Budget.seconds(600))
+    assert sleeps == []
+    assert len(server.requests) == 1
+
+
+def test_an_answer_that_spends_the_window_makes_the_next_request_wait(clocked, server, sleeps):
+    reset = str(int(NOW.timestamp()) + 9)
+    server.route(PATH, lambda req: Reply({"things": []}, headers={"RateLimit-Limit": "3000",
+                                                                  "RateLimit-Remaining": "0",
+                                                                  "RateLimit-Reset": reset,
+                                                                  "RateLimit-Policy": "3000;w=300"}))
+    clocked.get_json(PATH, {}, Budget.seconds(60))
+    assert sleeps == []
+    clocked.get_json(PATH, {}, Budget.seconds(60))
+    assert sleeps == [9.0]
+    with pytest.raises(BudgetExceededError, match="rate limit is spent"):
+        clocked.get_json(PATH, {}, Budget.seconds(5))
+    assert len(server.requests) == 2
+
+
+def test_errors_carry_the_status_and_the_services_error_code(client, server):
+    server.fail(PATH, "status", status=422, error="Timeout. Maybe slow down a bit")
+    with pytest.raises(HttpStatusError) as caught:
+        client.get_json(PATH, {}, Budget.seconds(10))
+    assert (caught.value.status, caught.value.code) == (422, "Timeout. Maybe slow down a bit")
+    server.fail(PATH, "status", status=401, error="ExpiredToken")
+    with pytest.raises(HttpRefusedError) as refused:
+        client.get_json(PATH, {}, Budget.seconds(10))
+    assert (refused.value.status, refused.value.code) == (401, "ExpiredToken")
+
+
+def test_a_spent_window_holds_back_only_its_own_endpoint(clocked, server, sleeps):
+    reset = str(int(NOW.timestamp()) + 86400)  # Bluesky's logins: 100 a day
+    server.route("/api/login", lambda req: Reply({"ok": True}, headers={"RateLimit-Remaining": "0",
+                                                                        "RateLimit-Reset": reset}),
+                 method="POST")
+    clocked.post_json("/api/login", {}, Budget.seconds(60))
+    assert clocked.get_json(PATH, {}, Budget.seconds(60))["things"] == [1, 2]
+    assert sleeps == []
+    with pytest.raises(CollectorError, match="rate limit is spent"):
+        clocked.post_json("/api/login", {}, Budget.seconds(60))

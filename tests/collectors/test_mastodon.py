@@ -16,6 +16,7 @@ from fake_http import FakeServer, Reply
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
 from collectors.mastodon import (
     SEARCH,
+    SECOND,
     MastodonCollector,
     brand_settings,
     html_to_text,
@@ -49,15 +50,34 @@ def status(minutes: float, text: str = "#Acme checkout is down again", number: i
 
 
 class FakeMastodon:
-    """Tag timelines (``min_id`` pages forward, ``max_id`` back, newest first) and, with a token,
-    ``/api/v2/search`` over ``statuses``."""
+    """One instance as it behaves in 2026 (tests/fixtures/sources/SOURCE.md, "Mastodon"): tag timelines
+    (``min_id`` pages forward, ``max_id`` back, newest first) and, with a token, ``/api/v2/search`` over
+    ``statuses``, whose ``min_id``/``max_id`` become ``created_at`` bounds cut to whole seconds.
+
+    ``restricted`` (Mastodon 4.5 hashtag feeds for signed-in users only): ``"401"`` answers visitors 401,
+    ``"empty"`` answers them an empty list. Every answer carries ``X-RateLimit-*`` (the reset an ISO time);
+    past ``window_requests`` requests it answers 429 without ``Retry-After``, the window resetting
+    ``window_seconds`` after ``now``."""
 
     def __init__(self, server: FakeServer):
         self.server = server
         self.statuses: list[dict] = []
+        self.restricted: str | None = None
+        self.window_requests, self.window_seconds, self.used = 300, 300, 0
+        self.now = datetime.now(UTC)
         for tag in ("Acme", "acme", "AcmeRetail"):
             server.route(f"/api/v1/timelines/tag/{tag}", self.timeline)
         server.route(SEARCH, self.search)
+
+    def _limited(self, body: object, status: int = 200) -> Reply:
+        self.used += 1
+        reset = (self.now + timedelta(seconds=self.window_seconds)).isoformat(timespec="microseconds")
+        headers = {"X-RateLimit-Limit": str(self.window_requests),
+                   "X-RateLimit-Remaining": str(max(0, self.window_requests - self.used)),
+                   "X-RateLimit-Reset": reset.replace("+00:00", "Z")}
+        if self.used > self.window_requests:
+            return Reply({"error": "Too many requests"}, 429, headers)
+        return Reply(body, status, headers)
 
     def _window(self, found: list[dict], params: dict[str, str]) -> list[dict]:
         key = int
@@ -70,26 +90,41 @@ class FakeMastodon:
             return found[::-1]
         return found[::-1][:limit]
 
-    def timeline(self, request) -> list:
+    def timeline(self, request) -> Reply:
+        if self.restricted and "Authorization" not in request.headers:
+            if self.restricted == "401":
+                return self._limited({"error": "This API requires an authenticated user"}, 401)
+            return self._limited([])
         tag = request.path.rsplit("/", 1)[1].lower()
         found = [s for s in self.statuses if tag in {t["name"].lower() for t in s["tags"]}]
-        return self._window(found, request.params)
+        return self._limited(self._window(found, request.params))
 
-    def search(self, request) -> dict | Reply:
+    def search(self, request) -> Reply:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return Reply({"error": "The access token is invalid"}, 401)
+            return self._limited({"error": "The access token is invalid"}, 401)
         words = request.params["q"].strip('"').lower()
         found = [s for s in self.statuses if words in html_to_text(s["content"]).lower()]
-        # Real search answers the newest `limit` matches above min_id (not those just above it).
+        # Real search answers the newest `limit` matches in the range (not those just above min_id), the
+        # range being created_at > second(min_id) and < second(max_id) (PR #26927, issue #32731).
         found = sorted(found, key=lambda s: int(s["id"]), reverse=True)
         if "min_id" in request.params:
-            found = [s for s in found if int(s["id"]) > int(request.params["min_id"])]
+            found = [s for s in found if created(s) > whole_second(request.params["min_id"])]
         if "max_id" in request.params:
-            found = [s for s in found if int(s["id"]) < int(request.params["max_id"])]
-        return {"accounts": [], "statuses": found[:int(request.params.get("limit", "20"))], "hashtags": []}
+            found = [s for s in found if created(s) < whole_second(request.params["max_id"])]
+        answer = {"accounts": [], "statuses": found[:int(request.params.get("limit", "20"))], "hashtags": []}
+        return self._limited(answer)
 
     def requests(self, part: str) -> list:
         return [r for r in self.server.requests if part in r.path]
+
+
+def created(item: dict) -> datetime:
+    return datetime.fromisoformat(item["created_at"].replace("Z", "+00:00"))
+
+
+def whole_second(status_id: str) -> datetime:
+    """The time of a Snowflake id, cut to the second as search's date filter cuts it."""
+    return datetime.fromtimestamp((int(status_id) >> 16) // 1000, UTC)
 
 
 @pytest.fixture
@@ -199,8 +234,10 @@ def test_search_needs_a_token_walks_down_and_matches_words_locally(fake, make_co
     fake.statuses.append(status(61, "Acmeville fair", 61, tagged=False))
     pages, stored = run(make_collector({"MASTODON_TOKEN": TOKEN}))
     searches = fake.requests(SEARCH)
-    # 52 matches at 40 a page: the second page is below the first's lowest id.
-    assert [r.params.get("max_id") for r in searches[:2]] == [None, fake.statuses[12]["id"]]
+    # 52 matches at 40 a page: the second page is below the first's lowest id (asked one second above
+    # it, as search cuts max_id to whole seconds).
+    lowest = int(fake.statuses[12]["id"])
+    assert [r.params.get("max_id") for r in searches[:2]] == [None, str(lowest + SECOND)]
     assert f"{INSTANCE}:{fake.statuses[-1]['id']}" not in ids(pages)  # "Acmeville" is not "Acme"
     assert json.loads(stored["search:mastodon.example:Acme"]) == {"floor": fake.statuses[-1]["id"],
                                                                   "gap": None}
@@ -232,9 +269,9 @@ def test_429_waits_then_goes_on(fake, make_collector, sleeps):
     assert sleeps == [2.0]
 
 
-def test_401_on_search_is_the_source_refusing_us(fake, make_collector):
+def test_401_on_search_is_the_instance_refusing_us(fake, make_collector):
     fake.statuses = [status(1)]
-    with pytest.raises(SourceUnavailableError, match=r"HTTP 401.*check its credentials"):
+    with pytest.raises(CollectorError, match=r"1 of 1 instances failed.*HTTP 401.*check its credentials"):
         run(make_collector({"MASTODON_TOKEN": "expired-token"}))
 
 
@@ -255,3 +292,107 @@ def test_collect_command_stores_mastodon_statuses(fake, cli_run, write):
     rows = list(csv.DictReader(io.StringIO(cli_run(["export", "posts", "--brand", "acme"]).output)))
     assert sorted(r["post_id"] for r in rows) == sorted(f"{instance}:{s['id']}" for s in TIMELINE)
     assert {r["source"] for r in rows} == {"mastodon"}
+
+
+# instances as they behave in 2026 ----------------------------------------------------------------------
+OTHER = "other.example"
+TWO = Brand(key="acme", name="Acme", terms=("Acme",), sources={"mastodon": {"instances": [INSTANCE, OTHER]}})
+GLOBEX = Brand(key="globex", name="Globex", terms=("Globex",),
+               sources={"mastodon": {"instances": [INSTANCE, OTHER], "tags": ["Acme"]}})
+
+
+@pytest.fixture
+def other() -> Iterator[FakeMastodon]:
+    with FakeServer() as server:
+        yield FakeMastodon(server)
+
+
+def two_instances(fake: FakeMastodon, other: FakeMastodon, sleeps: list[float]) -> MastodonCollector:
+    collector = make_mastodon({"base_urls": {INSTANCE: fake.server.url, OTHER: other.server.url}}, {})
+    collector.sleep = sleeps.append
+    return collector
+
+
+def test_an_instance_restricting_hashtag_feeds_fails_alone(fake, other, sleeps):
+    fake.restricted = "401"
+    other.statuses = [status(1), status(2, number=2)]
+    collector = two_instances(fake, other, sleeps)
+    got: list[Page] = []
+    with pytest.raises(CollectorError) as caught:
+        got.extend(collector.pages(TWO, {}, T0 - timedelta(days=1), Budget.seconds(30)))
+    assert sorted(ids(got)) == sorted(f"{OTHER}:{s['id']}" for s in other.statuses)
+    message = str(caught.value)
+    assert message.startswith("1 of 2 instances failed")
+    assert "mastodon.example: GET" in message
+    assert "restrict hashtag feeds to signed-in users" in message
+    asked = len(fake.server.requests)
+    with pytest.raises(CollectorError, match="1 of 2 instances failed"):
+        list(collector.pages(GLOBEX, {}, T0 - timedelta(days=1), Budget.seconds(30)))
+    assert len(fake.server.requests) == asked  # refused once: not asked again in this run
+
+
+def test_a_rate_limit_window_minutes_away_fails_that_instance_at_once(fake, other, sleeps):
+    fake.window_requests = 0  # spent: 429 with X-RateLimit-Reset five minutes ahead, no Retry-After
+    other.statuses = [status(1)]
+    collector = two_instances(fake, other, sleeps)
+    got: list[Page] = []
+    with pytest.raises(CollectorError, match=r"mastodon.example: .*429.*more than max_retry_after"):
+        got.extend(collector.pages(TWO, {}, T0 - timedelta(days=1), Budget.seconds(30)))
+    assert len(fake.server.requests) == 1  # no 1/2/4 s retries wasted against a 5-minute window
+    assert sleeps == []
+    assert ids(got) == [f"{OTHER}:{other.statuses[0]['id']}"]
+
+
+def test_a_rate_limit_reset_seconds_away_is_waited_for(fake, make_collector, sleeps):
+    fake.statuses = [status(1)]
+    reset = (datetime.now(UTC) + timedelta(seconds=20)).isoformat().replace("+00:00", "Z")
+    fake.server.fail("/api/v1/timelines/tag/", "status", status=429,
+                     headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+    pages, _ = run(make_collector())
+    assert len(ids(pages)) == 1
+    assert len(sleeps) == 1
+    assert 15 < sleeps[0] <= 20
+
+
+def test_a_hashtag_feed_gone_silent_raises_a_warning_after_three_runs(fake, make_collector):
+    fake.statuses = [status(1)]
+    _, stored = run(make_collector())
+    fake.restricted = "empty"
+    warnings = []
+    for _ in range(3):
+        pages, stored = run(make_collector(), stored, since=None)
+        warnings.append([w for page in pages for w in page.warnings])
+    assert warnings[:2] == [[], []]
+    (warning,) = warnings[2]
+    assert warning.startswith("mastodon.example #Acme: the hashtag feed answered nothing in 3 runs in a row")
+    assert "may restrict hashtag feeds" in warning
+    fake.restricted = None
+    pages, stored = run(make_collector(), stored, since=None)
+    assert [w for page in pages for w in page.warnings] == []
+    assert json.loads(stored["tag:mastodon.example:acme"])["empty"] == 0
+
+
+def test_a_quiet_feed_that_still_shows_its_latest_status_raises_no_warning(fake, make_collector):
+    fake.statuses = [status(1)]
+    _, stored = run(make_collector())
+    for _ in range(4):
+        pages, stored = run(make_collector(), stored, since=None)
+        assert [w for page in pages for w in page.warnings] == []
+
+
+def test_search_pages_overlap_by_one_second_so_statuses_sharing_it_are_all_read(fake, make_collector):
+    # 35 matches after T0 + 40 min, ten within that one second (90 ms apart), three before it: the first
+    # page of 40 ends halfway through the second, and a max_id cut to the second would skip its other five.
+    fake.statuses = [status(60 + n, f"Acme down {n}", n, tagged=False) for n in range(35)]
+    fake.statuses += [status(n, f"Acme slow {n}", 200 + n, tagged=False) for n in range(3)]
+    shared = T0 + timedelta(minutes=40)
+    for n in range(10):
+        made = status(40, f"Acme down again {n}", 100 + n, tagged=False)
+        when = shared + timedelta(milliseconds=90 * n)
+        made["id"] = str((int(when.timestamp() * 1000) << 16) + n)
+        made["created_at"] = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        fake.statuses.append(made)
+    pages, _ = run(make_collector({"MASTODON_TOKEN": TOKEN}))
+    found = ids(pages)
+    assert sorted(set(found)) == sorted(f"{INSTANCE}:{s['id']}" for s in fake.statuses)
+    assert len(found) == len(set(found))  # the overlap's statuses already read are dropped
