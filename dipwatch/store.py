@@ -379,10 +379,13 @@ class Store:
             ])
             return
         version = int(version)
-        if version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:  # never write with older code into a newer schema
+            from dipwatch.install import upgrade_command
+
             raise StoreError(
-                f"database schema version {version} is newer than this dipwatch "
-                f"understands ({SCHEMA_VERSION}); upgrade dipwatch"
+                f"database schema version {version} is newer than this dipwatch understands "
+                f"({SCHEMA_VERSION}): a newer dipwatch on another host has upgraded it. Upgrade "
+                f"dipwatch on this host, then run the command again: {upgrade_command()}"
             )
         if version == 1:  # version 2 added the rollup and brand_sources: fill them
             conn.execute(brand_sources.insert().from_select(
