@@ -1259,20 +1259,11 @@ class Store:
                                      .order_by(brand_sources.c.source)).scalars())
 
     # alerts -----------------------------------------------------------------------------------
-    @staticmethod
-    def _deliveries(row: dict) -> dict:
-        """An alert row with its delivery results decoded: None while unknown (not sent yet, or the
-        run died sending it), ``{}`` when no channel was set, else the results per channel."""
-        for key in ("sent", "cleared"):
-            row[key] = json.loads(row[key]) if row[key] else None
-        return row
-
     def open_alerts(self, brand: str) -> list[dict]:
-        """Episodes of ``brand`` still going on (times as epoch seconds, deliveries decoded)."""
+        """Episodes of ``brand`` still going on."""
         query = sa.select(alerts).where(alerts.c.brand == brand, alerts.c.resolved_at.is_(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(alerts.c.id)).mappings()
-            return [self._deliveries(dict(row)) for row in rows]
+            return [dict(row) for row in conn.execute(query.order_by(alerts.c.id)).mappings()]
 
     def last_resolved_alert(self, brand: str, key: str) -> dict | None:
         query = (sa.select(alerts).where(alerts.c.brand == brand, alerts.c.key == key,
@@ -1280,7 +1271,7 @@ class Store:
                  .order_by(alerts.c.resolved_at.desc()).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else self._deliveries(dict(row))
+        return None if row is None else dict(row)
 
     def start_alert(self, brand: str, rule: str, key: str, summary: str, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -1307,7 +1298,8 @@ class Store:
         for row in rows:
             for key in ("started_at", "last_seen_at", "resolved_at"):
                 row[key] = from_epoch(row[key])
-            self._deliveries(row)
+            for key in ("sent", "cleared"):
+                row[key] = json.loads(row[key]) if row[key] else None
         return rows
 
     # outage windows from status pages and detection ------------------------------------------
