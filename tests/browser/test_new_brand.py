@@ -23,9 +23,10 @@ def test_a_brand_imported_while_the_dashboard_runs_opens_by_url(writable_server,
 
     p = page.page
     p.goto(writable_server.url + "/?brand=newco")
-    # Not known yet: the page falls back to the first brand and says so in its URL.
+    # Not known yet: the page falls back to the first brand, and says so.
     expect(p.locator(f"#{ids.BRAND}")).to_contain_text("Brightmart", timeout=40_000)
     expect(p).to_have_url(re.compile(r"brand=brightmart"))
+    expect(p.locator(f"#{ids.BRAND_NOTE}")).to_contain_text("names the brand 'newco'")
 
     posts = tmp_path / "newco.csv"
     posts.write_text(POSTS, encoding="utf-8")
@@ -36,6 +37,7 @@ def test_a_brand_imported_while_the_dashboard_runs_opens_by_url(writable_server,
     p.goto(writable_server.url + "/?brand=newco")
     expect(p.locator(f"#{ids.BRAND}")).to_contain_text("Newco", timeout=40_000)
     expect(p).to_have_url(re.compile(r"brand=newco"))
+    expect(p.locator(f"#{ids.BRAND_NOTE}")).to_be_empty()
     expect(p.locator(f"#{ids.FRESHNESS}")).to_contain_text("Posts imported from files")
     p.locator(f"#{ids.BRAND}").click()  # the dropdown lists it beside the brands of start-up
     expect(p.locator(".dash-dropdown-option", has_text="Newco")).to_have_count(1)

@@ -51,10 +51,14 @@ def test_a_brand_imported_after_start_up_opens_by_its_url(sqlite_store, db_url, 
 
     import_posts(db_url, tmp_path, "acme")
     app = create_app(Settings(db_url=db_url), sqlite_store, env={})
-    assert shown_brand(open_url(app, "?brand=globex")) == ("acme", ["Acme"])  # not there yet
+    missing = open_url(app, "?brand=globex")
+    assert shown_brand(missing) == ("acme", ["Acme"])  # not there yet, and the page says so
+    assert missing[ids.BRAND_NOTE]["children"] == (
+        "This link names the brand 'globex', which this database does not hold: showing Acme instead.")
     import_posts(db_url, tmp_path, "globex")
     answer = open_url(app, "?brand=globex")
     assert shown_brand(answer) == ("globex", ["Acme", "Globex"])
+    assert answer[ids.BRAND_NOTE]["children"] is None
     assert ids.URL not in answer  # the link stays as it was: it named the brand shown
 
 
