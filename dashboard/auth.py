@@ -117,7 +117,8 @@ def hash_problem(hashed: str) -> str | None:
         if int(args[1]) < least:
             return f"{method!r}: pbkdf2:{args[0]} needs at least {least:,} iterations"
         return None
-    return f"unknown hash method {name!r}; expected scrypt or pbkdf2"
+    # Not echoed: a password typed in place of a hash may contain "$", and this goes to logs.
+    return "not a werkzeug hash method; expected scrypt:n:r:p or pbkdf2:sha256:iterations"
 
 
 def check_user(users: Mapping[str, str], name: str | None, password: str | None) -> bool:

@@ -47,9 +47,10 @@ def test_bad_settings_name_the_variable(env, message):
 
 
 def test_a_plain_password_is_never_accepted_as_a_hash():
-    with pytest.raises(AuthConfigError) as raised:
-        load_users({"DIPWATCH_DASHBOARD_USERS": "alice:hunter2"})
-    assert "hunter2" not in str(raised.value)  # the secret is not echoed
+    for password in ("hunter2", "hun$ter$2"):
+        with pytest.raises(AuthConfigError) as raised:
+            load_users({"DIPWATCH_DASHBOARD_USERS": f"alice:{password}"})
+        assert "hun" not in str(raised.value)  # the secret is not echoed
 
 
 def test_check_user():
@@ -102,7 +103,7 @@ def test_the_dashboard_asks_for_a_login_when_users_are_set(sqlite_store, db_url)
     (generate_password_hash("pw", method="scrypt:16384:8:1"), "weaker than werkzeug's default"),
     ("scrypt:32768:8$salt$00ff", "expected scrypt:n:r:p"),
     ("scrypt:30000:8:1$salt$00ff", "n must be a power of two"),
-    ("md5$salt$00ff", "unknown hash method 'md5'"),
+    ("md5$salt$00ff", "not a werkzeug hash method"),
     ("scrypt:32768:8:1$salt$not-hex", "not hexadecimal"),
     ("scrypt:32768:8:1$$00ff", "expected a werkzeug hash"),
 ])
