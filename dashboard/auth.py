@@ -45,8 +45,10 @@ def _parse(entries: list[tuple[str, str]]) -> dict[str, str]:
         name, sep, hashed = entry.strip().partition(":")
         name = name.strip()
         if not sep or not name or "$" not in hashed:
+            # Only the name is echoed: what follows it may be a password pasted in place of its hash.
+            whose = f" for user {name!r}" if sep and name else ""
             raise AuthConfigError(f"{where}: expected name:hash with a werkzeug password hash "
-                                  f"(method$salt$hash), got an entry starting {entry.strip()[:12]!r}")
+                                  f"(method$salt$hash){whose}")
         hashed = hashed.strip()
         problem = hash_problem(hashed)
         if problem:
