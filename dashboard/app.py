@@ -12,11 +12,13 @@ from dashboard.auth import auth_enabled, install_auth
 from dashboard.callbacks import register_callbacks
 from dashboard.hosts import install_host_check
 from dashboard.layout import STYLESHEET, build_layout
-from dipwatch.config import Settings
+from dashboard.model import ordered_brands
+from dipwatch.config import Settings, SettingsWatch
 from dipwatch.measures import known_brands
 from dipwatch.store import Store
 
 DEMO_NOTE = "Demo data: these posts are simulated"
+CONFIG_CHECK_SECONDS = 2.0  # how often a running dashboard looks whether dipwatch.toml changed
 
 
 def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None = None,
@@ -31,14 +33,15 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     store.map_for_reading()
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
                     suppress_callback_exceptions=False)
-    brands = known_brands(settings, store)
-    ordered = dict(sorted(brands.items(), key=lambda item: item[1].name.lower()))
+    watch = SettingsWatch(settings, CONFIG_CHECK_SECONDS, warn=app.logger.warning)
+    ordered = ordered_brands(known_brands(settings, store))
     default = next(iter(ordered), None)
     demo_note = DEMO_NOTE if store.get_meta("demo") else None
     app.index_string = app.index_string.replace("{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
     app.layout = build_layout(ordered, default, demo_note)
     # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
-    app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, settings, store)
+    # The callbacks read the settings through ``watch``: an edited dipwatch.toml needs no restart.
+    app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, watch, store)
     env = os.environ if env is None else env
     install_host_check(app, env, hosts, auth=auth_enabled(env))  # first: a foreign host gets no sign-in
     install_auth(app, env)

@@ -19,7 +19,7 @@ from dashboard.layout import chart_config, render_cards, render_warning
 from dashboard.state import ViewState, build_search, parse_state, resolve_state
 from dashboard.tables import SERIES_COLUMNS, series_rows
 from dashboard.views import ViewCache
-from dipwatch.config import Settings
+from dipwatch.config import Settings, SettingsWatch
 from dipwatch.measures import measured_windows
 from dipwatch.store import Store
 
@@ -33,18 +33,22 @@ def csv_download(columns, rows, name: str) -> dict:
     return dcc.send_string(buffer.getvalue(), name)
 
 
-def register_callbacks(app, settings: Settings, store: Store, views: ViewCache | None = None) -> ViewCache:
-    """Wire the page's controls to the model, reading from ``store``; return the view cache."""
+def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
+                       views: ViewCache | None = None) -> ViewCache:
+    """Wire the page's controls to the model, reading from ``store``; return the view cache.
+
+    :param settings: the settings, or a :class:`SettingsWatch` that reads an edited config again.
+    """
     views = views or ViewCache(settings, store)
-    brand_keys = list(views.brands())
 
     def selectable(brand_key: str) -> list:
         return measured_windows(store.list_outages(brand_key))
 
     @app.callback(
+        Output(ids.BRAND, "options"),
         Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
         Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
-        Output(ids.URL, "search"),
+        Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
         Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
         Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
         Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
@@ -64,15 +68,18 @@ def register_callbacks(app, settings: Settings, store: Store, views: ViewCache |
         def default_of(key):
             return model.default_outage(windows.setdefault(key, selectable(key)))
 
-        state = resolve_state(wanted, brand_keys, outages_of, default_of)
+        # The brands as they are now: one imported since start-up is listed, and its link opens it.
+        brands = model.ordered_brands(views.brands())
+        state = resolve_state(wanted, list(brands), outages_of, default_of)
         chosen = windows.get(state.brand) or (selectable(state.brand) if state.brand else [])
         current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
         changed = {k: (v if current[k] != v else no_update)
                    for k, v in vars(state).items()}
         new_search = build_search(state)
-        return (changed["brand"], model.outage_options(chosen), changed["outage"], changed["period"],
-                changed["bucket"], changed["tab"],
-                new_search if new_search != (search or "") else no_update)
+        return (model.brand_options(brands), changed["brand"], model.outage_options(chosen),
+                changed["outage"], changed["period"], changed["bucket"], changed["tab"],
+                new_search if new_search != (search or "") else no_update,
+                model.unknown_brand_note(wanted.brand, brands, state.brand))
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
     def list_sources(brand_key):
@@ -80,10 +87,10 @@ def register_callbacks(app, settings: Settings, store: Store, views: ViewCache |
 
     _register_header(app, store, selectable)
     _register_overview(app, views)
-    _register_timeline(app, settings, store, views)
+    _register_timeline(app, store, views)
     callbacks_voices.register(app, store, views, csv_download)
     callbacks_outages.register(app, store, views, csv_download)
-    callbacks_compare.register(app, settings, store, views, csv_download)
+    callbacks_compare.register(app, store, views, csv_download)
     return views
 
 
@@ -136,7 +143,7 @@ def _register_overview(app, views: ViewCache) -> None:
                 render_warning(model.sparse_warning(metrics)))
 
 
-def _register_timeline(app, settings: Settings, store: Store, views: ViewCache) -> None:
+def _register_timeline(app, store: Store, views: ViewCache) -> None:
     """The timeline chart, its series as CSV, and the incident report."""
 
     @app.callback(
@@ -183,5 +190,5 @@ def _register_timeline(app, settings: Settings, store: Store, views: ViewCache) 
 
         if not brand_key or outage_id is None:
             return None
-        name, text = incident_report(settings, store, views.brands()[brand_key], outage_id)
+        name, text = incident_report(views.settings, store, views.brands()[brand_key], outage_id)
         return dcc.send_string(text, name)

@@ -33,7 +33,7 @@ def compare_note(brand_name: str, comparisons) -> str:
     return "; ".join(parts) + "."
 
 
-def register(app, settings, store, views, csv_download) -> None:
+def register(app, store, views, csv_download) -> None:
 
     def comparisons_of(brand_key, outage_id, bucket, sources):
         view = views.view(brand_key, bucket or "1h", sources)
@@ -42,7 +42,7 @@ def register(app, settings, store, views, csv_download) -> None:
             return view, []
         # A competitor's series from the cache (its view when one is kept): measuring its outages
         # is not needed, compare measures the selected window on it.
-        return view, competitor_comparisons(settings, store, view, outage,
+        return view, competitor_comparisons(views.settings, store, view, outage,
                                             lambda key: views.series(key, view.params, view.now))
 
     @app.callback(

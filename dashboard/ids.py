@@ -14,6 +14,7 @@ BUCKET = "bucket-radio"
 DEMO_NOTE = "demo-note"
 FRESHNESS = "freshness-line"
 LIVE_NOTE = "live-note"
+BRAND_NOTE = "brand-note"  # a link that named a brand this database does not hold
 REPORT_BUTTON = "download-report-button"
 REPORT_DOWNLOAD = "download-report"
 

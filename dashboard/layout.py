@@ -50,6 +50,8 @@ input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 
 .freshness { font-size: 13px; color: #555; margin: 6px 0; }
 .freshness.stale { color: #222; background: #fbe3d2; border-left: 4px solid #D55E00; padding: 4px 8px; }
 .live-note { font-size: 13px; color: #0072B2; font-weight: 600; }
+.brand-note:not(:empty) { font-size: 13px; background: #fbe3d2; border-left: 4px solid #D55E00;
+                          padding: 4px 8px; }
 .headline { font-size: 20px; font-weight: 600; margin: 8px 0 14px; padding: 10px 14px;
             border-left: 5px solid #0072B2; background: #f2f7fb; }
 .metric-card { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; background: #fafafa; }
@@ -98,7 +100,8 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
     if demo_note:
         header.append(html.Div(demo_note, id=ids.DEMO_NOTE, className="demo-note"))
     header += [html.Div(id=ids.FRESHNESS, className="freshness"),
-               html.Div(id=ids.LIVE_NOTE, className="live-note")]
+               html.Div(id=ids.LIVE_NOTE, className="live-note"),
+               html.Div(id=ids.BRAND_NOTE, className="brand-note")]
     controls = html.Div([
         _control("Brand", dcc.Dropdown(id=ids.BRAND, value=default_brand, clearable=False, searchable=False,
                                        options=[{"label": b.name, "value": k} for k, b in brands.items()]),

@@ -5,7 +5,7 @@ No Dash imports: callbacks unpack their inputs, call these, and hand the results
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
@@ -52,6 +52,26 @@ def fmt_time(value: datetime | None) -> str:
 def fmt_count(value: int | None) -> str:
     """``1,234``; ``n/a`` for None."""
     return MISSING if value is None else f"{value:,}"
+
+
+# brands -------------------------------------------------------------------------------------
+def ordered_brands(brands: Mapping[str, Brand]) -> dict[str, Brand]:
+    """``brands`` in the dropdown's order, by display name ignoring case; the first is the default."""
+    return dict(sorted(brands.items(), key=lambda item: item[1].name.lower()))
+
+
+def unknown_brand_note(wanted: str | None, brands: Mapping[str, Brand], shown: str | None) -> str | None:
+    """What to say when a link names a brand the database does not hold (a typo, or a brand of
+    another deployment), rather than silently showing another one; None otherwise."""
+    if not wanted or wanted in brands:
+        return None
+    instead = f"showing {brands[shown].name} instead" if shown in brands else "it has no brands yet"
+    return f"This link names the brand {wanted!r}, which this database does not hold: {instead}."
+
+
+def brand_options(brands: Mapping[str, Brand]) -> list[dict]:
+    """Dropdown options of ``brands`` (in their order)."""
+    return [{"label": brand.name, "value": key} for key, brand in brands.items()]
 
 
 # outages ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from analysis.sentiment import scorer_id
 from analysis.uncertainty import DEFAULT_RESAMPLES
-from dipwatch.config import Settings
+from dipwatch.config import Settings, SettingsWatch
 from dipwatch.measures import BrandOutline, BrandView, brand_outline, brand_series, brand_view, known_brands
 from dipwatch.store import Store
 
@@ -38,10 +38,22 @@ INTERVAL_RESAMPLES = DEFAULT_RESAMPLES
 class ViewCache:
     """Brand views and bootstrap intervals by (brand, bucket, sources, data), for ``ttl`` seconds."""
 
-    def __init__(self, settings: Settings, store: Store, ttl: float = 300.0, size: int = 64):
-        self.settings, self.store, self.ttl, self.size = settings, store, ttl, size
+    def __init__(self, settings: Settings | SettingsWatch, store: Store, ttl: float = 300.0, size: int = 64):
+        self.store, self.ttl, self.size = store, ttl, size
+        self._watch = settings if isinstance(settings, SettingsWatch) else SettingsWatch(settings)
+        self._seen = self._watch.current()
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings: an edited dipwatch.toml (brands, metrics) applies without a restart,
+        and empties the cache, whose views were measured with the settings before."""
+        current = self._watch.current()
+        if current is not self._seen:
+            self._seen = current
+            self.clear()
+        return current
 
     def _get(self, key, build):
         now = time.monotonic()
@@ -63,6 +75,8 @@ class ViewCache:
         return windows, self.store.brand_stamp(brand_key, scorer_id())
 
     def brands(self) -> dict:
+        """The brands of the config and the store as they are now (one small query): a brand that
+        ``dipwatch import`` creates while the dashboard runs can be opened at once."""
         return known_brands(self.settings, self.store)
 
     def sources(self, brand_key: str) -> list[str]:

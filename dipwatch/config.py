@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -244,3 +245,53 @@ def _parse_metrics(table: dict, where: str) -> MetricParams:
         return MetricParams(**values)
     except ValueError as exc:
         raise ConfigError(f"{where}: metrics.{exc}") from None
+
+
+class SettingsWatch:
+    """Settings for a long-running process (the dashboard): read again when the config file changes.
+
+    The file's modification time, size and inode are looked at, at most once every ``interval``
+    seconds, so an edited (or atomically replaced) dipwatch.toml applies to the next request without a
+    restart. The store stays the one opened at start-up (``db_url`` is kept). A file that no longer
+    reads (a half-saved edit, a mistake) keeps the last good settings and is reported once through
+    ``warn``; so is a file that is gone. Without a config file at start-up there is nothing to watch.
+    """
+
+    def __init__(self, settings: Settings, interval: float = 2.0, warn=None, clock=None):
+        self._settings, self.interval = settings, interval
+        self._warn = warn or (lambda message: None)
+        self._clock = clock or time.monotonic
+        self._stamp = self._stat()
+        self._checked = self._clock()
+        self._reported = None
+
+    def _stat(self):
+        path = self._settings.config_path
+        if path is None:
+            return None
+        try:
+            found = path.stat()
+        except OSError:
+            return "missing"
+        return found.st_mtime_ns, found.st_size, found.st_ino
+
+    def current(self) -> Settings:
+        """The settings as of the config file's latest readable version."""
+        now = self._clock()
+        if self._settings.config_path is None or now - self._checked < self.interval:
+            return self._settings
+        self._checked = now
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._settings
+        try:
+            if stamp == "missing":
+                raise ConfigError(f"{self._settings.config_path}: config file not found")
+            fresh = load_settings(db=self._settings.db_url, config=self._settings.config_path)
+        except ConfigError as exc:
+            if self._reported != stamp:
+                self._reported = stamp
+                self._warn(f"{exc}; keeping the settings read before")
+            return self._settings
+        self._settings, self._stamp = fresh, stamp
+        return fresh
