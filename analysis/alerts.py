@@ -52,9 +52,24 @@ def sentiment_condition(brand: str, series: pd.DataFrame, windows: Iterable, rul
     if values.isna().any() or not (values < threshold).all():
         return None
     return Condition(brand, "sentiment", "sentiment",
-                     f"{brand}: sentiment {values.iloc[-1]:.2f} is below its normal band "
+                     f"{brand}: {_share_now(done, latest, windows, params, now)}"
+                     f"sentiment {values.iloc[-1]:.2f} is below its normal band "
                      f"({mean:.2f} - {rules.sentiment_sd:g} SD = {threshold:.2f}) for the last "
                      f"{rules.sentiment_buckets} x {params.bucket}")
+
+
+def _share_now(done: pd.DataFrame, latest: pd.DataFrame, windows: Iterable, params: MetricParams,
+               now: datetime) -> str:
+    """The negative share now and normally, in plain words, to lead an alert: "64% of posts
+    negative (normal 13%); "; "" where the series has no share family."""
+    if "share_smoothed" not in latest or pd.isna(latest["share_smoothed"].iloc[-1]):
+        return ""
+    base = done[baseline_mask(done.index, latest.index[0], windows, params, pd.Timestamp(now))]
+    posts = base["post_count"].sum()
+    if not posts or pd.isna(base["share"]).all():
+        return f"{latest['share_smoothed'].iloc[-1] * 100:.0f}% of posts negative; "
+    normal = (base["share"] * base["post_count"]).sum() / posts
+    return f"{latest['share_smoothed'].iloc[-1] * 100:.0f}% of posts negative (normal {normal * 100:.0f}%); "
 
 
 def volume_condition(brand: str, series: pd.DataFrame, rules: AlertRules, params: MetricParams,
@@ -90,6 +105,9 @@ def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: It
             what = f"sentiment has not recovered {hours:.0f} h after {m.label!r} ended"
         else:
             continue
+        peak, normal = getattr(m, "share_peak", None), getattr(m, "share_baseline", None)
+        if peak is not None and normal is not None:
+            what = f"up to {peak * 100:.0f}% of posts negative (normal {normal * 100:.0f}%); {what}"
         if hours >= rules.not_recovered_hours:
             found.append(Condition(brand, "not_recovered", f"not_recovered:{m.outage_id}",
                                    f"{brand}: {what}"))

@@ -11,8 +11,51 @@ def _hours(value: float) -> str:
     return f"{value / 24:.1f} days"
 
 
+def _percent(share: float) -> str:
+    """A share as a whole percentage, as the cards round it (``dashboard.model.fmt_share``)."""
+    return f"{share * 100:.0f}%"
+
+
 def headline(m: OutageMetrics) -> str:
-    """One or two sentences a comms director can read at a glance.
+    """One or two sentences a comms director can read at a glance, in the share of negative posts
+    when it is measured (``share_headline``), else in the tone (``tone_headline``)."""
+    if m.share_baseline is not None or (m.share_status == "no data" and m.data_gap_h is not None):
+        return share_headline(m)
+    return tone_headline(m)
+
+
+def share_headline(m: OutageMetrics) -> str:
+    """e.g. "Up to 79% of posts negative (normal 13%), 2.0x the usual volume; not yet back to
+    normal, 14 h since the site came back."
+    """
+    if m.share_baseline is None:
+        first = f"Not enough posts before {m.label!r} to say what normal was"
+    elif m.share_peak is None:
+        first = f"No posts yet to measure (normal {_percent(m.share_baseline)} negative)"
+    else:
+        first = f"Up to {_percent(m.share_peak)} of posts negative (normal {_percent(m.share_baseline)})"
+    if m.volume_lift is not None:
+        first += f", {m.volume_lift:.1f}x the usual volume"
+    status = m.share_status
+    if status == "recovered":
+        tail = f"back to normal {_hours(m.share_time_to_recover_h)} after the fix"
+    elif status == "ongoing":
+        tail = "the outage is still ongoing"
+    elif status == "not recovered":
+        tail = f"not yet back to normal, {_hours(m.hours_since_end)} since the site came back"
+    elif status == "no data":
+        tail = (f"no posts for {_hours(m.data_gap_h)}, so nothing says whether it recovered"
+                if m.data_gap_h is not None else "no posts to measure")
+    else:
+        tail = f"{m.posts_during:,} posts during it"
+    text = f"{first}; {tail}."
+    if m.sparse:
+        text += f" Few posts: {m.sparse_reason}."
+    return text
+
+
+def tone_headline(m: OutageMetrics) -> str:
+    """The headline in VADER's tone (mean compound), for series without the share.
 
     e.g. "Sentiment fell 0.41 below normal, 2.3x the usual volume; not yet recovered, 14 h since
     the site came back."

@@ -126,15 +126,17 @@ def _register_overview(app, views: ViewCache) -> None:
     @app.callback(
         Output(ids.HEADLINE, "children"), Output(ids.CARDS, "children"),
         Output(ids.SPARSE_WARNING, "children"),
-        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
         Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"), Input(ids.LIVE, "n_intervals"),
     )
-    def show_overview(brand_key, outage_id, bucket, sources, _version, _tick):
+    def show_overview(brand_key, outage_id, sources, _version, _tick):
         # One response: the intervals (read from the rollup's sums, ~20 ms at 1M posts) used to come
         # in a second callback writing the same cards, and a late plain response could hide them.
         if not brand_key:
             return "No brands yet: run `dipwatch demo` or import posts.", [], None
-        view = views.view(brand_key, bucket or "1h", sources)
+        # Measured at the configured bucket, never at the chart's step: the same 3-hour outage read
+        # "recovered 12 h after the fix" at 1 hour and "5.1 days" at 1 day.
+        view = views.view(brand_key, views.settings.metrics.bucket, sources)
         metrics = model.metrics_for(view, outage_id)
         if metrics is None:
             return f"{view.brand.name}: no outages recorded yet.", [], None
@@ -159,8 +161,9 @@ def _register_timeline(app, store: Store, views: ViewCache) -> None:
             return build_empty_figure("No brands yet: run `dipwatch demo` or import posts"), no_update
         view = views.view(brand_key, bucket or "1h", sources)
         outage = model.find_outage(view, outage_id)
+        measured = views.view(brand_key, views.settings.metrics.bucket, sources).metrics  # as the cards
         figure = build_timeline_figure(
-            view.series, view.outages, view.metrics, outage.id if outage else None, view.brand.name,
+            view.series, view.outages, measured, outage.id if outage else None, view.brand.name,
             phases=store.outage_phases(outage.id) if outage else (),
             x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket)
         # Keep the user's zoom across live refreshes; reset it when the question changes.

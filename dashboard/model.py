@@ -129,8 +129,47 @@ def interval_text(interval: dict | None, name: str, hours: bool = False) -> str:
     return f"{level}% interval {show(low)} to {upper}"
 
 
+def share_cards(m) -> list[tuple[str, str, str]]:
+    """The share family's cards, in plain units: what a comms team reads first."""
+    if m.share_baseline is None:
+        return []
+    normal = f"normal {fmt_share(m.share_baseline)}"
+    if m.share_peak is None:
+        negative = ("Negative posts", MISSING, f"{normal}; no bucket with enough posts yet")
+    else:
+        band = (f"; 95% interval {fmt_share(m.share_peak_lo)} to {fmt_share(m.share_peak_hi)}"
+                if m.share_peak_lo is not None else "")
+        negative = ("Negative posts", f"{fmt_share(m.share_peak)}",
+                    f"at worst, {fmt_time(m.share_peak_at)}; {normal}{band}")
+    rise = (("Rise", f"+{m.share_rise_pts:.0f} points" if m.share_rise_pts >= 0
+             else f"{m.share_rise_pts:.0f} points",
+             f"{m.share_rise_sd:.1f} SD above normal" if m.share_rise_sd is not None else "above normal")
+            if m.share_rise_pts is not None else ("Rise", MISSING, "no peak to compare"))
+    status = m.share_status
+    if status == "recovered":
+        back = ("Back to normal", fmt_hours(m.share_time_to_recover_h),
+                f"after the outage's end, at {fmt_time(m.share_recovered_at)}")
+    elif status == "not recovered":
+        back = ("Back to normal", "not yet", f"{fmt_hours(m.hours_since_end)} since the end")
+    elif status == "no data":
+        back = ("Back to normal", "no data", f"no posts since {fmt_time(m.last_post_at)}")
+    else:
+        back = ("Back to normal", status, "the outage has not ended" if status == "ongoing" else "")
+    excess = ("Excess negative posts", fmt_count(None if m.excess_negative_posts is None
+                                                 else round(m.excess_negative_posts)),
+              "beyond the normal share, start to recovery")
+    voices = (f"; {fmt_count(m.voices_during)} voices (one per author per bucket)"
+              if m.voices_during != m.posts_during else "")
+    return [negative, rise, back, excess,
+            ("Volume lift", fmt_ratio(m.volume_lift),
+             f"{fmt_number(m.posts_per_h_during, 1)} posts/h vs {fmt_number(m.baseline_posts_per_h, 1)}"),
+            ("Posts during", fmt_count(m.posts_during),
+             f"baseline: {fmt_count(m.baseline_posts)} posts{voices}")]
+
+
 def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
-    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`.
+    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`: the share
+    family first (``share_cards``) when measured, then the tone figures, without repeating a card.
 
     :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
         shown under dip depth, trough and time to recover.
@@ -149,7 +188,9 @@ def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
     recover_ci = interval_text(interval, "time_to_recover_h", hours=True)
     if recover_ci and m.status == "recovered":
         recover = (recover[0], recover[1], f"{recover[2]}; {recover_ci}")
-    return [
+    shares = share_cards(m)
+    shown = {title for title, _, _ in shares}
+    tone = [
         ("Dip depth", fmt_number(m.dip_depth), f"{depth_note}; {depth_ci}" if depth_ci else depth_note),
         ("Trough", fmt_number(m.trough),
          f"at {fmt_time(m.trough_at)}" + (f"; {trough_ci}" if trough_ci else "")),
@@ -163,6 +204,9 @@ def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
          f"{fmt_share(m.negative_share_during)}", f"baseline {ARROW} during"),
         ("Posts during", fmt_count(m.posts_during), f"baseline: {fmt_count(m.baseline_posts)} posts"),
     ]
+    if shares:  # the tone's share by VADER's label would say the classifier's figure again, worse
+        tone = [card for card in tone if card[0] not in shown and card[0] != "Negative share"]
+    return shares + tone
 
 
 def sparse_warning(m) -> str | None:

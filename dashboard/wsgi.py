@@ -7,9 +7,10 @@ DIPWATCH_DASHBOARD_USERS_FILE is set (see :mod:`dashboard.auth`).
 from __future__ import annotations
 
 from dashboard.app import create_app, settle
-from dipwatch.config import load_settings
+from dipwatch.config import apply_scorer, load_settings
 from dipwatch.store import Store
 
 _settings = load_settings()
+apply_scorer(_settings)
 server = create_app(_settings, Store(_settings.db_url)).server
 settle()

@@ -17,9 +17,12 @@ from dipwatch.text import printable
 
 EXPORT_KINDS = ("posts", "timeline", "outages")
 POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
-                "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer"]
+                "engagement", "rating", "compound", "pos", "neu", "neg", "label", "scorer",
+                "p_negative", "p_neutral", "p_positive", "class"]
+# The tone family (per vote with one author one voice), then the share family (per post): see README.
 TIMELINE_COLUMNS = ["bucket", "posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo",
-                    "smoothed_hi"]
+                    "smoothed_hi", "post_count", "called_negative", "share", "share_smoothed", "share_lo",
+                    "share_hi"]
 
 
 class UsageFailure(click.ClickException):
@@ -71,10 +74,11 @@ def usage_errors() -> tuple[type[Exception], ...]:
 
 
 def open_store(db, config, demo: bool = False):
-    from dipwatch.config import load_settings
+    from dipwatch.config import apply_scorer, load_settings
     from dipwatch.store import Store
 
     settings = load_settings(db=db, config=config)
+    apply_scorer(settings)
     return settings, Store(settings.db_url)
 
 
@@ -591,6 +595,7 @@ def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, 
 
 
 def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=0):
+    from analysis.classifier import label_of
     from analysis.sentiment import classify, scorer_id
     from dipwatch.measures import load_series, metrics_record, plain, resolve_brand
     from dipwatch.store import from_epoch
@@ -602,7 +607,9 @@ def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=
         def rows():
             for row in store.load_posts(key, scorer_id(), start, end):
                 yield {**row, "created_at": plain(from_epoch(row["created_at"])),
-                       "label": classify(row["compound"])}
+                       "label": classify(row["compound"]),
+                       "class": label_of(row["p_negative"], row["p_neutral"], row["p_positive"]),
+                       **{p: round(row[p], 4) for p in ("p_negative", "p_neutral", "p_positive")}}
         return POST_COLUMNS, rows()
     if kind == "timeline":
         settings, store = open_store(db, config)
@@ -614,9 +621,11 @@ def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=
         series = load_series(store, chosen.key, params, start or span[0],
                              (end - params.bucket_delta) if end else span[1])
         rows = ({"bucket": plain(ts.to_pydatetime()), "posts": int(row["posts"]),
-                 "negatives": int(row["negatives"]),
+                 "negatives": int(row["negatives"]), "post_count": int(row["post_count"]),
+                 "called_negative": int(row["called_negative"]),
                  **{c: _number(row[c]) for c in ("mean", "negative_share", "smoothed", "smoothed_lo",
-                                                 "smoothed_hi")}}
+                                                 "smoothed_hi", "share", "share_smoothed", "share_lo",
+                                                 "share_hi")}}
                 for ts, row in series.iterrows())
         return TIMELINE_COLUMNS, rows
     from analysis.recovery import OutageMetrics

@@ -16,7 +16,10 @@ from dipwatch.brands import Brand, normalise_brand_name
 
 DEFAULT_DB = Path("data") / "dipwatch.db"
 CONFIG_FILE = "dipwatch.toml"
-TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts"}
+TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts", "sentiment"}
+# [sentiment] scorer: "model" (VADER and the classifier trained on human labels, the default) or
+# "vader" (VADER alone, for comparability with earlier figures); analysis.sentiment.SCORERS.
+SCORERS = ("model", "vader")
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
@@ -49,6 +52,7 @@ class Settings:
     sources: dict[str, dict] = field(default_factory=dict)
     metrics: MetricParams = field(default_factory=MetricParams)
     alerts: dict = field(default_factory=dict)
+    scorer: str = SCORERS[0]
 
 
 def db_url_from(value: str | os.PathLike) -> str:
@@ -109,6 +113,7 @@ def load_settings(
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: sources.{name}: expected a table of settings")
     metrics = _parse_metrics(_table(data, "metrics", where), where)
+    scorer = _parse_scorer(_table(data, "sentiment", where), env, where)
     alerts = _table(data, "alerts", where)
     if alerts:  # an empty [alerts] is valid; skipping it spares `dipwatch status` notify's ~50 ms imports
         _check_alerts(alerts, where)
@@ -119,7 +124,27 @@ def load_settings(
         sources=dict(sources),
         metrics=metrics,
         alerts=dict(alerts),
+        scorer=scorer,
     )
+
+
+def _parse_scorer(table: dict, env: Mapping[str, str], where: str) -> str:
+    """``[sentiment] scorer`` (env ``DIPWATCH_SCORER`` wins), checked against ``SCORERS``."""
+    for key in set(table) - {"scorer"}:
+        raise ConfigError(f"{where}: sentiment.{key}: unknown setting; expected one of ['scorer']")
+    value = env.get("DIPWATCH_SCORER") or table.get("scorer", SCORERS[0])
+    origin = "DIPWATCH_SCORER" if env.get("DIPWATCH_SCORER") else f"{where}: sentiment.scorer"
+    if value not in SCORERS:
+        raise ConfigError(f"{origin}: expected one of {', '.join(SCORERS)}, got {value!r}")
+    return value
+
+
+def apply_scorer(settings: Settings) -> None:
+    """Make ``settings.scorer`` the scorer of this process (and the workers it starts)."""
+    if settings.scorer != SCORERS[0]:  # the default needs no import: `dipwatch status` stays fast
+        from analysis.sentiment import use_scorer
+
+        use_scorer(settings.scorer)
 
 
 def _check_alerts(table: dict, where: str) -> None:

@@ -1114,7 +1114,8 @@ class Store:
         # cache) to keep 200 of them.
         chosen = (
             sa.select(mentions.c.post, mentions.c.created_at, scores.c.compound, scores.c.pos,
-                      scores.c.neu, scores.c.neg, scores.c.scorer)
+                      scores.c.neu, scores.c.neg, scores.c.scorer, scores.c.p_negative, scores.c.p_neutral,
+                      scores.c.p_positive)
             .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
             .where(mentions.c.brand == brand)
         )
@@ -1140,7 +1141,7 @@ class Store:
                 posts.c.source, posts.c.post_id, posts.c.kind, posts.c.created_at, posts.c.text,
                 posts.c.url, posts.c.author_hash, posts.c.engagement, posts.c.rating,
                 named.c.brand, named.c.term, chosen.c.compound, chosen.c.pos, chosen.c.neu,
-                chosen.c.neg, chosen.c.scorer,
+                chosen.c.neg, chosen.c.scorer, chosen.c.p_negative, chosen.c.p_neutral, chosen.c.p_positive,
             )
             .select_from(chosen)
             .join(posts, posts.c.id == chosen.c.post)

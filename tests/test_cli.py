@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sentiment import scorer_id
+from analysis.sentiment import score_text, scorer_id
 from dipwatch.jobs import atomic_output
 from dipwatch.store import Store
 
@@ -296,13 +296,20 @@ def test_export_posts_whole_csv_text(cli_run, write):
     scorer = scorer_id()
     result = cli_run(["export", "posts", "--brand", "acme", "--from", "2026-03-01"])
     assert result.exit_code == 0
+    def model(text):  # the classifier's probabilities, as exported: 4 places, and its class
+        score = score_text(text)
+        return (f"{round(score.p_negative, 4)},{round(score.p_neutral, 4)},{round(score.p_positive, 4)},"
+                f"{score.sentiment_class}")
+
     assert result.stdout == (
         "source,post_id,kind,created_at,brand,term,text,url,author_hash,engagement,rating,"
-        "compound,pos,neu,neg,label,scorer\n"
-        f"file,t1,post,2026-03-01T10:00:00Z,acme,acme,Acme app update,,,,,0.0,0.0,1.0,0.0,neutral,{scorer}\n"
+        "compound,pos,neu,neg,label,scorer,p_negative,p_neutral,p_positive,class\n"
+        f"file,t1,post,2026-03-01T10:00:00Z,acme,acme,Acme app update,,,,,0.0,0.0,1.0,0.0,neutral,{scorer},"
+        f"{model('Acme app update')}\n"
         f'file,t2,post,2026-03-01T11:00:00Z,acme,acme,"Acme store, high street",https://x.test/t2,,,,'
-        f"0.0,0.0,1.0,0.0,neutral,{scorer}\n"
+        f"0.0,0.0,1.0,0.0,neutral,{scorer},{model('Acme store, high street')}\n"
     )
+    assert model("Acme app update").endswith(",neutral")
 
 
 def test_export_posts_has_the_documented_columns_and_utc_times(cli_run, imported):

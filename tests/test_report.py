@@ -39,7 +39,16 @@ def test_report_json_has_headline_and_competitor_difference(cli_run, write):
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
     assert record["status"] == "ongoing"
-    assert record["headline"].startswith(f"Sentiment fell {record['dip_depth']:.2f} below normal")
+    # Both families: the share leads the headline, the tone keeps its fields for analysts' scripts.
+    assert record["headline"].startswith(f"Up to {record['share_peak'] * 100:.0f}% of posts negative "
+                                         f"(normal {record['share_baseline'] * 100:.0f}%)")
+    assert record["dip_depth"] > 0.5
+    assert record["share_rise_pts"] > 50
+    assert record["posts_during"] == 18
+    assert record["voices_during"] == 18
+    # The posts stopped long before now (the clock): no data, said so, never "quiet".
+    assert record["share_status"] == "no data"
+    assert "so nothing says whether it recovered" in record["headline"]
     (comparison,) = record["competitors"]
     assert comparison["competitor"] == "globex"
     assert comparison["competitor_change"] == 0.0  # globex said the same thing throughout

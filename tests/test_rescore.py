@@ -22,3 +22,37 @@ def test_posts_scored_by_an_older_scorer_are_scored_again(store, capsys):
     assert compound < -0.05  # the current lexicon reads "is down" as negative
     _score_stale(store)
     assert capsys.readouterr().out == ""  # nothing left to do
+
+
+def test_the_scorer_chosen_in_the_config_scores_and_measures(tmp_path, monkeypatch):
+    """[sentiment] scorer = "vader" stores VADER alone under its own id; the default adds the model."""
+    from click.testing import CliRunner
+
+    from analysis import sentiment
+    from dipwatch.cli import cli
+    from dipwatch.store import Store
+
+    posts = tmp_path / "posts.csv"
+    posts.write_text('id,created_at,text\n'
+                     '1,2026-03-01T10:00:00Z,"@acme please help, can\'t check out, thanks"\n',
+                     encoding="utf-8")
+    config = tmp_path / "dipwatch.toml"
+    config.write_text('[sentiment]\nscorer = "vader"\n', encoding="utf-8")
+    db = tmp_path / "d.db"
+    monkeypatch.delenv("DIPWATCH_SCORER", raising=False)
+    try:
+        result = CliRunner().invoke(cli, ["import", str(posts), "--brand", "acme", "--db", str(db),
+                                           "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        plain_id = sentiment.scorer_id()
+        assert "+model-" not in plain_id
+    finally:
+        sentiment.use_scorer("model")
+    with Store(f"sqlite:///{db}") as store:
+        ((_, compound),) = store.load_scores("acme", plain_id)
+        assert compound > 0.05  # VADER alone reads the courtesy as praise
+        assert store.unscored(sentiment.scorer_id())  # the model's scores are another scorer's
+    config.write_text('[sentiment]\nscorer = "bert"\n', encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["score", "--db", str(db), "--config", str(config)])
+    assert bad.exit_code == 2
+    assert "sentiment.scorer: expected one of model, vader, got 'bert'" in bad.output

@@ -211,9 +211,10 @@ def test_an_episode_sends_one_alert_and_one_all_clear(tmp_path, webhook, mailbox
     assert len(webhook.bodies) == 2
     assert len(mailbox.messages) == 2
     alert_text, clear_text = (b["text"] for b in webhook.bodies)
-    assert alert_text.startswith("dipwatch alert: acme\nacme: sentiment")
+    # The share of negative posts leads (signal-validity issue); the tone follows.
+    assert alert_text.startswith("dipwatch alert: acme\nacme: 100% of posts negative (normal 0%); sentiment")
     assert alert_text.endswith("http://dash.example:8050/?brand=acme")
-    assert clear_text.startswith("dipwatch: acme back to normal\nBack to normal: acme: sentiment")
+    assert clear_text.startswith("dipwatch: acme back to normal\nBack to normal: acme: 100% of posts")
     assert "Subject: dipwatch alert: acme" in mailbox.messages[0]
     (episode,) = store.list_alerts("acme")
     assert episode["resolved_at"] == at(84)
@@ -247,7 +248,8 @@ def test_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(tmp_p
     (retry,) = check_alerts(settings, store, now=at(76), env=ENV | {"DIPWATCH_WEBHOOK_URL": webhook.url})
     assert (retry.what, retry.results) == ("retried", {"webhook": {"status": "ok", "attempts": 1}})
     assert len(webhook.bodies) == 3
-    assert webhook.bodies[-1]["text"].startswith("dipwatch alert: acme\nacme: sentiment")
+    assert webhook.bodies[-1]["text"].startswith(
+        "dipwatch alert: acme\nacme: 100% of posts negative (normal 0%); sentiment")
     assert len(mailbox.messages) == 1
     assert store.list_alerts("acme")[0]["sent"] == {"webhook": {"status": "ok", "attempts": 1},
                                                     "email": {"status": "ok", "attempts": 1}}
@@ -280,7 +282,7 @@ def test_cli_check_list_and_test(tmp_path, webhook, mailbox, monkeypatch):
            "DIPWATCH_DB": str(tmp_path / "a.db")}
     result = runner.invoke(cli, ["alerts", "check"], env=env)
     assert result.exit_code == 0, result.output
-    assert "sent: acme: sentiment" in result.output
+    assert "sent: acme: 100% of posts negative (normal 0%); sentiment" in result.output
     assert runner.invoke(cli, ["alerts", "check"], env=env).output == ""  # nothing new to say
     listed = json.loads(runner.invoke(cli, ["alerts", "list", "--json"], env=env).output)
     assert [row["rule"] for row in listed] == ["sentiment"]

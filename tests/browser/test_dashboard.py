@@ -67,11 +67,17 @@ def chart(page, graph_id: str = ids.TIMELINE) -> dict:
 
 def test_headline_cards_and_intervals(server, page):
     p = open_page(page, server)
-    expect(p.locator(f"#{ids.CARDS} .metric-card")).to_have_count(9)
+    expect(p.locator(f"#{ids.CARDS} .metric-card")).to_have_count(12)
     headline = p.locator(f"#{ids.HEADLINE}")
-    # Brightmart opens on its most recent outage: the cyberattack, still ongoing.
+    # Brightmart opens on its most recent outage: the cyberattack, still ongoing. The headline reads
+    # in the share of negative posts, in plain units.
     expect(headline).to_contain_text(re.compile(
-        r"^Sentiment fell \d\.\d\d below normal, \d\.\dx the usual volume; the outage is still ongoing"))
+        r"^Up to \d+% of posts negative \(normal \d+%\), \d\.\dx the usual volume; "
+        r"the outage is still ongoing"))
+    # The share family's cards come first; the tone's follow.
+    titles = p.locator(f"#{ids.CARDS} .card-title").all_inner_texts()
+    assert titles[:4] == ["Negative posts", "Rise", "Back to normal", "Excess negative posts"]
+    assert "Dip depth" in titles[4:]
     expect(p.locator(f"#{ids.OUTAGE}")).to_contain_text(CYBERATTACK)
     expect(p.locator(f"#{ids.DEMO_NOTE}")).to_have_text("Demo data: these posts are simulated")
     expect(p.locator(f"#{ids.FRESHNESS}")).to_contain_text("Posts imported from files")
@@ -89,7 +95,7 @@ def test_another_outage_changes_headline_cards_and_url(server, page):
     expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text("still ongoing")
     before = card_values(p)
     choose(p, ids.OUTAGE, CHECKOUT)
-    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text(re.compile(r"recovered \d+ h after the fix"))
+    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text(re.compile(r"back to normal \d+ h after the fix"))
     recovered = p.locator(f"#{ids.CARDS} .metric-card", has_text="Recovered at").locator(".card-value")
     expect(recovered).to_have_text(re.compile(r"\d{4} \d\d:\d\d UTC"))
     after = card_values(p)
@@ -97,6 +103,25 @@ def test_another_outage_changes_headline_cards_and_url(server, page):
     assert after["Time to recover"].endswith(" h")
     expect(p.locator(f"#{ids.LIVE_NOTE}")).to_have_text("")  # a finished outage needs no live refresh
     assert query(p)["outage"] == "2"
+    page.assert_clean(server)
+
+
+def overview_at(page, served, brand: str, outage: int, bucket: str) -> tuple[str, dict[str, str]]:
+    p = open_page(page, served, f"?brand={brand}&outage={outage}&bucket={bucket}")
+    expect(p.locator(f"#{ids.BUCKET} input[value='{bucket}']")).to_be_checked()
+    expect(p.locator(f"#{ids.CARDS} .metric-card", has_text="Dip depth")).to_contain_text("95% interval")
+    return p.locator(f"#{ids.HEADLINE}").inner_text(), card_values(p)
+
+
+@pytest.mark.parametrize(("brand", "outages"), [("brightmart", (1, 2, 3)), ("shopwell", (4,))])
+def test_headline_and_cards_do_not_move_with_the_charts_time_step(server, page, brand, outages):
+    # Figures are measured at the configured bucket (1 h): the chart's step changes only the chart.
+    # The same 3-hour outage once read "recovered 12 h after the fix" at 1 hour and "5.1 days" at 1 day.
+    for outage in outages:
+        hourly = overview_at(page, server, brand, outage, "1h")
+        assert hourly[0].startswith("Up to ")
+        for bucket in ("15min", "1d"):
+            assert overview_at(page, server, brand, outage, bucket) == hourly, (brand, outage, bucket)
     page.assert_clean(server)
 
 

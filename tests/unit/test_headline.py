@@ -40,3 +40,28 @@ def test_sparse_and_no_baseline_are_said_plainly():
     assert headline(sparse).endswith("Few posts: outage window has 12 posts.")
     none = replace(BASE, baseline_mean=None, dip_depth=None, status="no baseline")
     assert headline(none).startswith("Not enough data before 'site down' to say what normal was")
+
+
+SHARED = replace(BASE, share_status="not recovered", share_baseline=0.13, share_baseline_sd=0.03,
+                 share_peak=0.786, share_during=0.6, share_rise_pts=65.6, volume_lift=2.04)
+
+
+def test_the_share_leads_when_it_is_measured():
+    assert headline(SHARED) == ("Up to 79% of posts negative (normal 13%), 2.0x the usual volume; "
+                                "not yet back to normal, 14 h since the site came back.")
+
+
+def test_share_recovered_ongoing_and_no_data():
+    back = replace(SHARED, share_status="recovered", share_time_to_recover_h=12.0)
+    assert headline(back).endswith("back to normal 12 h after the fix.")
+    going = replace(SHARED, share_status="ongoing", end=None, hours_since_end=None)
+    assert headline(going).endswith("the outage is still ongoing.")
+    stopped = replace(SHARED, share_status="no data", data_gap_h=30.0)
+    assert headline(stopped).endswith("no posts for 30 h, so nothing says whether it recovered.")
+
+
+def test_the_headline_rounds_the_share_as_the_cards_do():
+    from dashboard.model import fmt_share
+
+    for peak in (0.125, 0.135, 0.5049, 0.995):
+        assert f"Up to {fmt_share(peak)} of posts" in headline(replace(SHARED, share_peak=peak))

@@ -15,7 +15,8 @@ from dipwatch.store import ScoredPost, mentions, posts, scores
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 COLUMNS = ["source", "post_id", "kind", "created_at", "text", "url", "author_hash", "engagement", "rating",
-           "brand", "term", "compound", "pos", "neu", "neg", "scorer"]
+           "brand", "term", "compound", "pos", "neu", "neg", "scorer",
+           "p_negative", "p_neutral", "p_positive"]
 
 
 def fill(store) -> None:
@@ -40,7 +41,8 @@ def fill(store) -> None:
 def reference(store, brand, scorer, start, end, order, limit, sources, label) -> list[dict]:
     """Every (post, mention, score) row joined plainly, filtered, sorted and cut in Python."""
     query = (sa.select(posts, mentions.c.brand, mentions.c.term, scores.c.compound, scores.c.pos,
-                       scores.c.neu, scores.c.neg, scores.c.scorer)
+                       scores.c.neu, scores.c.neg, scores.c.scorer, scores.c.p_negative, scores.c.p_neutral,
+                       scores.c.p_positive)
              .join(mentions, mentions.c.post == posts.c.id).join(scores, scores.c.post == posts.c.id))
     with store.engine.connect() as conn:
         rows = [dict(row) for row in conn.execute(query).mappings()]
