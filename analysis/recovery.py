@@ -146,13 +146,14 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
 
     base = _baseline(ticks, index, start, others, params, now)
     baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share_baseline = _base_figures(
-        base, posts, negatives, smoothed, bucket_h)
+        base, posts, series["posts"].to_numpy(), negatives, smoothed, bucket_h)
 
     after_start = ends > start_tick
     during = after_start & (ticks < until_tick)
     posts_during = int(posts[during].sum())
     rate_during = _rate_during(series, ticks, ends, during, posts_during, bucket_h)
-    negative_share_during = negatives[during].sum() / posts_during if posts_during else None
+    votes_during = series["posts"].to_numpy()[during].sum()  # the tone's share is of votes
+    negative_share_during = negatives[during].sum() / votes_during if votes_during else None
     volume_lift = rate_during / baseline_rate if rate_during is not None and baseline_rate else None
 
     horizon = until + pd.Timedelta(hours=params.trough_horizon_h) if end is not None else now
@@ -324,17 +325,18 @@ def _trough(index: pd.DatetimeIndex, smoothed: np.ndarray, searched: np.ndarray,
     return float(smoothed[lowest]), trough_at, max(0.0, (trough_at - start) / HOUR)
 
 
-def _base_figures(base: np.ndarray, posts: np.ndarray, negatives: np.ndarray, smoothed: np.ndarray,
-                  bucket_h: float) -> tuple:
-    """Posts, mean and SD of the smoothed sentiment, posts per hour and negative share of the
-    baseline buckets ``base``."""
+def _base_figures(base: np.ndarray, posts: np.ndarray, votes: np.ndarray, negatives: np.ndarray,
+                  smoothed: np.ndarray, bucket_h: float) -> tuple:
+    """Posts, mean and SD of the smoothed sentiment, posts per hour and negative share (of votes) of
+    the baseline buckets ``base``."""
     baseline_buckets = int(base.sum())
     baseline_posts = int(posts[base].sum())
     base_smoothed = pd.Series(smoothed[base])  # pandas' NaN-skipping mean and sample SD
     baseline_mean = _clean(base_smoothed.mean()) if baseline_posts else None
     baseline_sd = _clean(base_smoothed.std()) if baseline_posts else None
     baseline_rate = baseline_posts / (baseline_buckets * bucket_h) if baseline_buckets else None
-    negative_share = negatives[base].sum() / baseline_posts if baseline_posts else None
+    counted = votes[base].sum()
+    negative_share = negatives[base].sum() / counted if counted else None
     return baseline_posts, baseline_mean, baseline_sd, baseline_rate, negative_share
 
 
