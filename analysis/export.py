@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import IO
 
@@ -56,24 +57,45 @@ def write_csv(columns: Sequence[str], rows: Iterable, fh: IO[str]) -> int:
     return count
 
 
-def write_parquet(columns: Sequence[str], rows: Iterable, fh: IO[bytes]) -> int:
-    """Write ``rows`` as Parquet in batches (bounded memory); return rows written."""
+# The kinds of column ``write_parquet`` is told about: times (ISO 8601 text in the rows) become UTC
+# timestamp columns, the others keep their type even where every value is empty.
+PARQUET_KINDS = {"time": pa.timestamp("s", tz="UTC"), "int": pa.int64(), "float": pa.float64(),
+                 "bool": pa.bool_(), "text": pa.string()}
+
+
+def _parquet_value(value, kind: str | None):
+    if kind == "time" and isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def write_parquet(columns: Sequence[str], rows: Iterable, fh: IO[bytes],
+                  kinds: Mapping[str, str] | None = None) -> int:
+    """Write ``rows`` as Parquet in batches (bounded memory); return rows written.
+
+    :param kinds: column -> one of ``PARQUET_KINDS``; a column not named gets the type of its first
+        batch's values (text when they are all empty).
+    """
+    kinds = kinds or {}
     iterator = iter(rows)
     writer = None
     count = 0
     try:
         while batch := list(islice(iterator, PARQUET_BATCH)):
-            table = pa.Table.from_pylist([dict(zip(columns, _values(r, columns), strict=True))
-                                          for r in batch])
+            records = [{c: _parquet_value(v, kinds.get(c)) for c, v in zip(columns, _values(r, columns),
+                                                                             strict=True)}
+                       for r in batch]
             if writer is None:
-                # A column empty in the first batch has no type yet; text is the safe guess.
-                schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
-                                    for f in table.schema])
+                guessed = pa.Table.from_pylist(records).schema
+                schema = pa.schema([pa.field(c, PARQUET_KINDS[kinds[c]] if c in kinds
+                                             else pa.string() if pa.types.is_null(guessed.field(c).type)
+                                             else guessed.field(c).type) for c in columns])
                 writer = pq.ParquetWriter(fh, schema)
-            writer.write_table(table.cast(writer.schema))
+            writer.write_table(pa.Table.from_pylist(records, schema=writer.schema))
             count += len(batch)
         if writer is None:
-            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), fh)
+            empty = {c: pa.array([], PARQUET_KINDS[kinds.get(c, "text")]) for c in columns}
+            pq.write_table(pa.table(empty), fh)
     finally:
         if writer is not None:
             writer.close()

@@ -587,9 +587,11 @@ def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, 
     if fmt == "parquet" and to_stdout and (output is None or sys.stdout.isatty()):
         raise UsageFailure("--format parquet: needs -o FILE, or -o - into a pipe (Parquet is binary)")
     columns, rows = _export_rows(db, config, kind, brand, start_at, end_at, bucket, resamples, seed)
-    writer = write_csv if fmt == "csv" else write_parquet
     with atomic_output(output or STDOUT, binary=fmt == "parquet") as fh:
-        count = writer(columns, rows, fh)
+        if fmt == "csv":
+            count = write_csv(columns, rows, fh)
+        else:
+            count = write_parquet(columns, rows, fh, _parquet_kinds(kind, columns))
     if not to_stdout:
         click.echo(f"Wrote {count} rows to {output}.", err=True)
 
@@ -638,6 +640,33 @@ def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=
     intervals = _intervals(view, store, settings, chosen, resamples, seed)
     records = [{**metrics_record(m), **intervals.get(m.outage_id, {})} for m in chosen]
     return list(OutageMetrics.__dataclass_fields__) + list(INTERVAL_FIELDS), records
+
+
+def _parquet_kinds(kind: str, columns: list[str]) -> dict[str, str]:
+    """Each export column's kind for Parquet (``analysis.export.PARQUET_KINDS``): times as UTC
+    timestamps, and a type for every column, also one with no value in the export."""
+    if kind == "posts":
+        numbers = ("compound", "pos", "neu", "neg", "p_negative", "p_neutral", "p_positive")
+        return {c: "time" if c == "created_at" else "int" if c in ("engagement", "rating")
+                else "float" if c in numbers else "text" for c in columns}
+    if kind == "timeline":
+        counts = ("posts", "negatives", "post_count", "called_negative")
+        return {c: "time" if c == "bucket" else "int" if c in counts else "float" for c in columns}
+    from analysis.recovery import OutageMetrics
+
+    declared = {f.name: str(f.type) for f in OutageMetrics.__dataclass_fields__.values()}
+
+    def of(column: str) -> str:
+        annotation = declared.get(column, "float | None")
+        if "datetime" in annotation:
+            return "time"
+        if annotation.startswith("bool"):
+            return "bool"
+        if annotation.startswith("int") or column == "resamples":
+            return "int"
+        return "text" if annotation.startswith("str") else "float"
+
+    return {c: of(c) for c in columns}
 
 
 def _number(value):

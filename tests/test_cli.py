@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -364,10 +365,60 @@ def test_export_parquet_has_the_same_rows(cli_run, imported, tmp_path):
     rows = export_rows(cli_run)
     assert list(frame.columns) == list(rows[0])
     assert list(frame["post_id"]) == [r["post_id"] for r in rows]
-    assert list(frame["created_at"]) == [r["created_at"] for r in rows]
+    assert utc_times(frame["created_at"])  # a time, not text
+    assert [t.isoformat().replace("+00:00", "Z") for t in frame["created_at"]] == [
+        r["created_at"] for r in rows]
     assert list(frame["text"]) == ["Acme is down", "Acme app update", "Acme store on the high street"]
     assert list(frame["compound"]) == [float(r["compound"]) for r in rows]
     assert not list(tmp_path.glob(".*.part"))
+
+
+def utc_times(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.DatetimeTZDtype) and str(column.dtype.tz) == "UTC"
+
+
+@pytest.mark.parametrize("kind", ["posts", "timeline", "outages"])
+def test_each_export_reads_the_same_from_csv_and_parquet(cli_run, imported, tmp_path, kind):
+    """What an analyst loads with pandas: the same table from either format; in Parquet, times are
+    UTC timestamp columns and an empty column keeps its type."""
+    if kind == "outages":
+        assert cli_run(["outages", "add", "--brand", "acme", "--start", "2026-03-01T09:00:00Z",
+                        "--label", "down"]).exit_code == 0
+    base = ["export", kind, "--brand", "acme"]
+    assert cli_run([*base, "-o", "x.csv"]).exit_code == 0
+    assert cli_run([*base, "-o", "x.parquet"]).exit_code == 0
+    parquet = pd.read_parquet(tmp_path / "x.parquet")
+    text = pd.read_csv(tmp_path / "x.csv", dtype=str, keep_default_na=False)
+    assert list(parquet.columns) == list(text.columns)
+    assert len(parquet) == len(text) > 0
+    times = [c for c in parquet.columns if utc_times(parquet[c])]
+    assert times == {"posts": ["created_at"], "timeline": ["bucket"],
+                     "outages": ["start", "end", "trough_at", "recovered_at", "share_peak_at",
+                                 "share_recovered_at", "last_post_at"]}[kind]
+    for column in parquet.columns:
+        for got, want in zip(parquet[column], text[column], strict=True):
+            if want == "":
+                assert pd.isna(got), (column, got)
+            elif column in times:
+                assert got == pd.Timestamp(want), (column, got, want)
+                assert str(got.tz) == "UTC"
+            elif isinstance(got, bool | np.bool_):
+                assert str(got) == want, (column, got, want)
+            elif isinstance(got, float | int | np.number):
+                assert float(got) == pytest.approx(float(want)), (column, got, want)
+            else:
+                assert str(got) == want, (column, got, want)
+    if kind == "posts":  # no post has a rating: the column is still a whole number in Parquet
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(tmp_path / "x.parquet")
+        assert text["rating"].eq("").all()
+        assert str(schema.field("rating").type) == "int64"
+        assert str(schema.field("created_at").type).endswith("tz=UTC]")  # Parquet keeps ms, not s
+    if kind == "outages":  # ongoing: every end-related column is empty, and still typed
+        assert utc_times(parquet["end"])
+        assert utc_times(parquet["recovered_at"])
+        assert str(parquet["time_to_recover_h"].dtype) == "float64"
 
 
 def write_half_then_fail(target: Path) -> None:
