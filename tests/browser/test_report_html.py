@@ -59,7 +59,9 @@ def test_report_renders_its_chart_offline_and_shows_posts_as_text(cli_run, write
         sync_api.expect(page.locator("h1")).to_have_text("acme: <b>site</b> down")
         sync_api.expect(page.locator("td.text", has_text="<script>")).to_have_text(SCRIPT_POST)
         assert page.evaluate("window.pwned") is None  # the post's script never ran
-        assert page.locator(".headline").inner_text().startswith("Sentiment fell")
+        # The report leads with the share of negative posts, as the dashboard does.
+        assert page.locator(".headline").inner_text().startswith("Up to ")
+        assert "of posts negative (normal" in page.locator(".headline").inner_text()
         browser.close()
     assert outside == []
     assert errors == []
