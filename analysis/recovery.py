@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.params import MetricParams
+from analysis.quantify import adjusted_share
 
 HOUR = pd.Timedelta("1h")
 
@@ -66,7 +67,7 @@ class OutageMetrics:
     excess_negative_posts: float | None = None  # negative posts beyond the baseline share, start to recovery
     voices_during: int = 0  # authors' votes (one per author per bucket) behind the tone figures
     last_post_at: datetime | None = None  # the last bucket with posts up to now
-    data_gap_h: float | None = None  # hours from the end of that bucket to now, when over a bucket
+    data_gap_h: float | None = None  # hours of whole empty buckets since then, when at least one
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -151,8 +152,11 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     after_start = ends > start_tick
     during = after_start & (ticks < until_tick)
     posts_during = int(posts[during].sum())
-    rate_during = _rate_during(series, ticks, ends, during, posts_during, bucket_h)
-    votes_during = series["posts"].to_numpy()[during].sum()  # the tone's share is of votes
+    # The last bucket with posts: hours after it are no data, not quiet (the series starts at the
+    # first post, so hours before collection never count).
+    rate_during = _rate_during(ticks, ends, during, last_seen := _last_with_posts(posts), posts_during,
+                               bucket_h)
+    votes_during = int(series["posts"].to_numpy()[during].sum())  # the tone's share is of votes
     negative_share_during = negatives[during].sum() / votes_during if votes_during else None
     volume_lift = rate_during / baseline_rate if rate_during is not None and baseline_rate else None
 
@@ -182,8 +186,8 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
         below = baseline_mean - smoothed[after_start & (ticks < stop) & present]
         lost = float(np.where(below >= 0, below, 0).sum() * bucket_h)
 
-    shares = _share_figures(series, ticks, ends, base, start_tick, until_tick, horizon_tick, now_tick,
-                            end, index, params)
+    shares = _share_figures(series, ticks, ends, base, after_start, during, horizon_tick, now_tick, end,
+                            index, params, votes_during, last_seen)
     reasons = []
     if baseline_posts < params.sparse_min_posts:
         reasons.append(f"baseline rests on {baseline_posts} posts")
@@ -221,13 +225,17 @@ def outage_metrics(series: pd.DataFrame, outage, others: Iterable, params: Metri
     )
 
 
-def _rate_during(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, during: np.ndarray,
+def _last_with_posts(posts: np.ndarray) -> int | None:
+    """Where the last bucket with posts is, None when none has any."""
+    seen = np.flatnonzero(posts > 0)
+    return int(seen[-1]) if len(seen) else None
+
+
+def _rate_during(ticks: np.ndarray, ends: np.ndarray, during: np.ndarray, last_seen: int | None,
                  posts_during: int, bucket_h: float) -> float | None:
-    """Posts per hour in the ``during`` buckets (every bucket that overlaps the window). Hours after
-    the posts stopped are no data, not quiet, and do not lower the volume (and the series starts at
-    the first post)."""
-    seen = np.flatnonzero(series["posts"].to_numpy() > 0)
-    data_end = ends[seen[-1]] if len(seen) else ticks[0] if len(ticks) else 0
+    """Posts per hour in the ``during`` buckets (every bucket that overlaps the window) up to the
+    last bucket with posts (``last_seen``): hours after the posts stopped do not lower the volume."""
+    data_end = ends[last_seen] if last_seen is not None else ticks[0] if len(ticks) else 0
     hours_during = int((during & (ticks < data_end)).sum()) * bucket_h
     return posts_during / hours_during if hours_during else None
 
@@ -241,28 +249,29 @@ def resting(counts: np.ndarray, params: MetricParams) -> np.ndarray:
 
 
 def _share_figures(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, base: np.ndarray,
-                   start_tick: int, until_tick: int, horizon_tick: int, now_tick: int, end,
-                   index: pd.DatetimeIndex, params: MetricParams) -> dict:
+                   after_start: np.ndarray, during: np.ndarray, horizon_tick: int, now_tick: int, end,
+                   index: pd.DatetimeIndex,
+                   params: MetricParams, voices_during: int, last_seen: int | None) -> dict:
     """The share family of one outage (the fields after ``sparse_reason``)."""
-    from analysis.quantify import adjusted_share
-
     posts = series["post_count"].to_numpy(dtype=np.int64)
     called = series["called_negative"].to_numpy(dtype=np.int64)
     share = series["share_smoothed"].to_numpy(dtype=np.float64)
     lo, hi = series["share_lo"].to_numpy(dtype=np.float64), series["share_hi"].to_numpy(dtype=np.float64)
     rates = series.attrs.get("rates")
     step_h = params.bucket_hours
-    with_posts = np.flatnonzero((posts > 0) & (ticks < now_tick))
-    last = index[with_posts[-1]] if len(with_posts) else None
-    gap = (now_tick - ends[with_posts[-1]]) / 3.6e12 if len(with_posts) else None
+    last = index[last_seen] if last_seen is not None else None
+    # Whole empty buckets up to the current one: measured to the second, two reports a second apart
+    # differed in the 4th decimal (tests/test_report.py compares them).
+    step = pd.Timedelta(params.bucket_delta).value
+    gap = ((now_tick - now_tick % step) - ends[last_seen]) / HOUR.value if last_seen is not None else None
     figures: dict = {
         "share_status": "no data", "share_baseline": None, "share_baseline_sd": None, "share_during": None,
         "share_peak": None, "share_peak_at": None, "share_peak_lo": None, "share_peak_hi": None,
         "share_rise_pts": None, "share_rise_sd": None, "share_recovered_at": None,
         "share_time_to_recover_h": None, "excess_negative_posts": None,
-        "voices_during": int(series["posts"].to_numpy()[(ends > start_tick) & (ticks < until_tick)].sum()),
+        "voices_during": voices_during,
         "last_post_at": last.to_pydatetime() if last is not None else None,
-        "data_gap_h": gap if gap is not None and gap > step_h else None,
+        "data_gap_h": gap if gap is not None and gap >= step_h else None,
     }
     if rates is None or np.isnan(share).all():
         return figures
@@ -271,13 +280,12 @@ def _share_figures(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, ba
         total = posts[mask].sum()
         return float(adjusted_share(called[mask].sum(), total, rates)) if total else None
 
-    during = (ends > start_tick) & (ticks < until_tick)
     figures["share_during"] = pooled(during)
     baseline = pooled(base)
     base_values = pd.Series(share[base])
     sd = _clean(base_values.std()) if baseline is not None else None
     figures["share_baseline"], figures["share_baseline_sd"] = baseline, sd
-    searched = np.flatnonzero((ends > start_tick) & (ticks <= horizon_tick) & ~np.isnan(share)
+    searched = np.flatnonzero(after_start & (ticks <= horizon_tick) & ~np.isnan(share)
                               & resting(posts, params))
     if len(searched):
         top = searched[np.argmax(share[searched])]
@@ -297,7 +305,7 @@ def _share_figures(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, ba
         found = _first_held(share[after_end] <= band, params)  # NaN (no posts) breaks a run
         recovered_at = index[after_end[found]] if found is not None else None
     stop = time_tick(recovered_at, index) if recovered_at is not None else now_tick
-    window = (ends > start_tick) & (ticks < stop)
+    window = after_start & (ticks < stop)
     estimated = pooled(window)
     figures["excess_negative_posts"] = (
         max(0.0, (estimated - baseline) * float(posts[window].sum())) if estimated is not None else None)

@@ -93,8 +93,8 @@ def share_columns(posts: np.ndarray, called: np.ndarray, window: int, rates: Rat
     called = np.asarray(called, dtype=np.int64)
     columns = {"post_count": posts, "called_negative": called}
     if rates is None:
-        empty = np.full(len(posts), np.nan)
-        return {**columns, "share": empty, "share_smoothed": empty, "share_lo": empty, "share_hi": empty}
+        return {**columns, **{name: np.full(len(posts), np.nan)
+                              for name in ("share", "share_smoothed", "share_lo", "share_hi")}}
     rolling_posts = _rolling_sum(posts, window)
     rolling_called = _rolling_sum(called, window)
     low, high = share_interval(rolling_called, rolling_posts, rates)
