@@ -137,10 +137,11 @@ def complaints_section(eval_dir: Path, results: dict) -> None:
     data = read_complaints(path)
     texts = [text for _, text, _ in data]
     plain = [vader_label(c) for c in plain_scores(texts)]
+    scored = ours(texts)
     print(f"\n2. Complaints to brands, {sum(c for *_, c in data):,} complaints and "
           f"{sum(1 - c for *_, c in data):,} others: % called negative (complaints positive)")
     for name, labels in (("plain vaderSentiment", plain),
-                         ("dipwatch classifier", [s.sentiment_class for s in ours(texts)])):
+                         ("dipwatch classifier", [s.sentiment_class for s in scored])):
         for part, keep in (("all", lambda i: True), ("odd ids (held out)", lambda i: i % 2 == 1)):
             chosen = [(label, c) for (i, _, c), label in zip(data, labels, strict=True) if keep(i)]
             comp = [label for label, c in chosen if c == 1]
@@ -151,6 +152,26 @@ def complaints_section(eval_dir: Path, results: dict) -> None:
             results[f"complaints_{name}_{part}"] = (neg_c, neg_o)
             print(f"   {name:<22} {part:<19} complaints {neg_c:5.1f}% ({pos_c:4.1f}% positive)   "
                   f"non-complaints {neg_o:5.1f}%")
+    # Whether any count threshold meets the target: the ranking's best complaint rate with at most
+    # 20% of non-complaints counted (the classifier's p_negative, a threshold per row).
+    probabilities = np.array([s.p_negative for s in scored])
+    complaint = np.array([c for *_, c in data]) == 1
+    for part, keep in (("all", np.ones(len(data), bool)), ("odd ids (held out)",
+                                                            np.array([i % 2 == 1 for i, *_ in data]))):
+        neg_c, neg_o, threshold = best_at_most(probabilities[keep & complaint],
+                                               probabilities[keep & ~complaint], 0.20)
+        print(f"   best threshold for <= 20% non-complaints, {part}: p_negative >= {threshold:.3f} calls "
+              f"{neg_c:.1f}% of complaints ({neg_o:.1f}% of non-complaints) negative")
+
+
+def best_at_most(positives: np.ndarray, negatives: np.ndarray, rate: float) -> tuple[float, float, float]:
+    """(% of ``positives`` at or above the lowest threshold calling at most ``rate`` of
+    ``negatives``, % of ``negatives`` it calls, the threshold)."""
+    ordered = np.sort(negatives)[::-1]
+    allowed = int(rate * len(ordered))  # that many may be called
+    threshold = float(np.nextafter(ordered[allowed], 1.0)) if allowed < len(ordered) else 0.0
+    return (100 * float((positives >= threshold).mean()), 100 * float((negatives >= threshold).mean()),
+            threshold)
 
 
 def pearson_section(eval_dir: Path, results: dict) -> None:
