@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from distributed import Client, LocalCluster, as_completed
 
+from analysis.sentiment import selected_scorer
 from collectors.dumps import SOURCE, BadLine, Partition, partitions, scan_partition
 from dipwatch.brands import Brand
 from dipwatch.jobs import author_hash
@@ -92,10 +93,12 @@ class DumpBackfillReport:
                 "failed": len(self.errors)}
 
 
-def score_partition(partition: Partition, brand: Brand) -> PartitionResult:
-    """Read, match and score one partition (runs on a worker)."""
-    from analysis.sentiment import score_texts, scorer_id
+def score_partition(partition: Partition, brand: Brand, scorer: str = "model") -> PartitionResult:
+    """Read, match and score one partition (runs on a worker) with ``scorer`` (the name the client's
+    process chose: a worker on another host reads neither its config nor its environment)."""
+    from analysis.sentiment import score_texts, scorer_id, use_scorer
 
+    use_scorer(scorer)
     scan = scan_partition(partition, brand)
     # One process per worker already: a pool inside a worker would fight the cluster for the cores.
     scores = score_texts((post.text for post, _ in scan.matches), processes=1)
@@ -132,13 +135,14 @@ def backfill_dumps(store: Store, client: Client, brand: Brand, paths: Sequence[s
     salt = store.get_meta("author_salt")
     # Only what matching needs travels to the workers (not the alert rules or source settings).
     slim = Brand(key=brand.key, name=brand.name, terms=brand.terms, exclude=brand.exclude)
+    scorer = selected_scorer()
     # A bounded number of partitions in flight, so neither the workers nor this process hold the
     # results of a whole month of dumps at once.
     window = max(2, 2 * sum(client.nthreads().values()))
     queue = iter(todo)
     running: dict = {}  # future: partition
     for part in islice(queue, window):
-        running[client.submit(score_partition, part, slim, pure=False)] = part
+        running[client.submit(score_partition, part, slim, scorer, pure=False)] = part
     finished = as_completed(list(running))
     for future in finished:
         part = running.pop(future)
@@ -150,7 +154,7 @@ def backfill_dumps(store: Store, client: Client, brand: Brand, paths: Sequence[s
             _save(store, brand, salt, result, report)
         future.release()
         for nxt in islice(queue, 1):
-            added = client.submit(score_partition, nxt, slim, pure=False)
+            added = client.submit(score_partition, nxt, slim, scorer, pure=False)
             running[added] = nxt
             finished.add(added)
     if report.errors:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import zstandard
 from distributed import Client, LocalCluster
 
-from analysis.sentiment import score_texts, scorer_id
+from analysis.sentiment import score_texts, scorer_id, use_scorer
 from collectors.base import InputError
 from collectors.dumps import Partition, item_text, line_to_post, partitions, scan_partition
 from collectors.reddit import comment_to_post, submission_to_post
@@ -141,6 +141,23 @@ def test_stores_the_matching_items_scored_under_the_live_collectors_ids(store, c
     assert run[:4] == ("backfill", "reddit", "next", "ok")
     assert json.loads(run[4]) == {"bad_lines": 1, "failed": 0, "lines": 9, "matched": 4, "new": 4,
                                   "partitions": 2, "skipped": 0}
+
+
+def test_workers_score_with_the_scorer_the_client_chose(sqlite_store, client, dumps):
+    # A worker is another process (on a team, another host): it reads neither the client's config nor
+    # its environment, so the scorer named in dipwatch.toml must travel with each partition.
+    use_scorer("vader")
+    try:
+        backfill_dumps(sqlite_store, client, NEXT, dumps)
+        chosen = scorer_id()
+    finally:
+        use_scorer("model")
+    with sqlite_store.engine.connect() as conn:
+        stored_ids = set(conn.execute(sa.select(scores.c.scorer)).scalars())
+        p_negative = set(conn.execute(sa.select(scores.c.p_negative)).scalars())
+    assert stored_ids == {chosen} != {scorer_id()}
+    # VADER alone gives each post its label as a certainty, never a probability in between.
+    assert p_negative <= {0.0, 1.0}
 
 
 def test_a_rerun_skips_the_done_partitions_and_adds_nothing(sqlite_store, client, dumps):
