@@ -452,3 +452,117 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
                     "line": {"color": PHASE_COLOUR, "dash": "dot", "width": 1}}],
     }
     return {"data": data, "layout": layout}
+
+
+def band_outline(x: Sequence[str], low, high) -> tuple[list, list]:
+    """A band's outline for ``fill: "toself"``: each run of buckets where both edges are known goes
+    along the upper edge and back along the lower, and runs are split by ``None``, so the band
+    breaks where the data breaks. (``fill: "tonexty"`` between two edge traces joins across gaps:
+    at 15 minutes it drew wedges spanning days.) A lone bucket is a vertical tick, not a wedge."""
+    low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    known = ~(np.isnan(low) | np.isnan(high))
+    xs: list = []
+    ys: list = []
+    run_starts = np.flatnonzero(known & ~np.concatenate(([False], known[:-1])))
+    for first in run_starts:
+        last = first
+        while last + 1 < len(known) and known[last + 1]:
+            last += 1
+        span = range(first, last + 1)
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [x[i] for i in span] + [x[i] for i in reversed(span)]
+        ys += [float(high[i]) for i in span] + [float(low[i]) for i in reversed(span)]
+    return xs, ys
+
+
+def with_gaps(series: pd.DataFrame, step) -> pd.DataFrame:
+    """``series`` with an all-NaN row at every missing bucket of its regular ``step``, so lines and
+    bands drawn from it break there instead of joining across the hole."""
+    if len(series) < 2:
+        return series
+    full = pd.date_range(series.index[0], series.index[-1], freq=step, name=series.index.name)
+    return series if len(full) == len(series) else series.reindex(full)
+
+
+SHARE_TRACE = "Negative posts (smoothed share)"
+SHARE_BAND_TRACE = "95% interval of the share"
+SHARE_BASELINE = "share-baseline"
+OVERVIEW_HEIGHT = 420
+
+
+def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recovery_sd: float = 1.0,
+                          step=None) -> Figure:
+    """The Overview's one chart: the selected outage's window, its smoothed negative share with the
+    share's 95% interval above the volume of posts, against the baseline's normal band, the outage shaded.
+
+    :param series: the brand's series at the configured bucket (columns ``share_smoothed``,
+        ``share_lo``, ``share_hi``, ``posts``).
+    :param outage: the window (``start``, ``end`` or None while ongoing).
+    :param m: the outage's :class:`OutageMetrics` (``share_baseline``, ``share_baseline_sd``).
+    :param window: ``(start, end)`` of the time shown.
+    :param recovery_sd: baseline SDs above normal that still count as normal (the recovery band).
+    :param step: the series' bucket width, to break lines where buckets are missing.
+    """
+    start, end = _utc_naive(window[0]), _utc_naive(window[1])
+    if series.empty or "share_smoothed" not in series:
+        return build_empty_figure("No scored posts in this window")
+    index = series.index.tz_convert("UTC").tz_localize(None) if series.index.tz is not None else series.index
+    shown = series[(index >= start) & (index <= end)]
+    if shown.empty:
+        return build_empty_figure("No scored posts in this window")
+    if step is not None:
+        shown = with_gaps(shown, step)
+    x = _times(shown.index)
+    share = shown["share_smoothed"].to_numpy(dtype=np.float64) * 100
+    band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
+                                  shown["share_hi"].to_numpy(dtype=np.float64) * 100)
+    data = [
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+         "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE},
+        {"type": "scatter", **TOP_ROW, "x": x, "y": _array(share), "mode": "lines", "name": SHARE_TRACE,
+         "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
+         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y:.0f}% of posts negative<extra></extra>"},
+        {"type": "bar", **BOTTOM_ROW, "x": x, "y": _array(shown["posts"].fillna(0)), "name": POSTS_TRACE,
+         "marker": {"color": VOLUME_COLOUR},
+         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y} posts<extra></extra>"},
+    ]
+    shapes: list[dict] = []
+    stop = _utc_naive(outage.end) if outage.end is not None else end
+    shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
+                   "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
+                   "opacity": 0.18, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)})
+    if m is not None and m.share_baseline is not None:
+        normal = m.share_baseline * 100
+        sd = (m.share_baseline_sd or 0.0) * 100 * recovery_sd
+        shapes.append({"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y",
+                       "y0": max(0.0, normal - sd), "y1": normal + sd, "layer": "below",
+                       "fillcolor": BAND_COLOUR, "opacity": 0.18, "line": {"width": 0},
+                       "name": SHARE_BASELINE})
+        shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": normal,
+                       "y1": normal, "line": {"color": BAND_COLOUR, "dash": "dot", "width": 1.5},
+                       "name": SHARE_BASELINE})
+    top = float(np.nanmax(np.concatenate([[0.0], share[~np.isnan(share)],
+                                          [y for y in band_y if y is not None]])))
+    top_domain, bottom_domain = _stacked_domains((0.72, 0.28), 0.08)
+    # One label, above the plot where no line runs through it; the key under the chart names the rest.
+    annotations = [
+        {"text": "outage" if outage.end is not None else "outage (ongoing)",
+         "x": _utc_naive(outage.start).isoformat(), "xref": "x", "xanchor": "left", "y": 1, "yref": "paper",
+         "yanchor": "bottom", "showarrow": False, "font": {"size": 12, "color": OUTAGE_COLOUR},
+         "name": OUTAGE_SHAPE.format(id=outage.id)},
+    ]
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
+                  "range": [start.isoformat(), end.isoformat()]},
+        "yaxis": {"anchor": "x", "domain": top_domain, "title": {"text": "% negative"},
+                  "range": [0, min(100.0, max(10.0, top * 1.1))], "ticksuffix": "%"},
+        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "range": [start.isoformat(), end.isoformat()],
+                   "tickformat": "%d %b" if end - start > pd.Timedelta(days=3) else "%H:%M\n%d %b"},
+        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "title": {"text": "posts"}, "nticks": 3},
+        "template": _template(), "font": dict(FONT), "bargap": 0, "height": OVERVIEW_HEIGHT,
+        "hovermode": "x unified", "showlegend": False, "shapes": shapes, "annotations": annotations,
+        "margin": {"l": 52, "r": 12, "t": 24, "b": 40},
+    }
+    return {"data": data, "layout": layout}

@@ -22,6 +22,9 @@ REPORT_DOWNLOAD = "download-report"
 HEADLINE = "headline"
 CARDS = "metric-cards"
 SPARSE_WARNING = "sparse-warning"
+OVERVIEW_GRAPH = "overview-graph"
+DETAIL_CARDS = "detail-cards"
+DETAILS = "analyst-details"
 INTERVALS = "interval-records"
 
 # timeline
