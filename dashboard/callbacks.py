@@ -154,12 +154,18 @@ def overview_parts(views: ViewCache, brand_key: str | None, outage_id: int | Non
     intervals = views.intervals(view, outage_id, sources)
     plain, details = model.overview_cards(metrics, intervals)
     window = model.overview_window(outage, view.now, metrics.share_recovered_at)
-    figure = build_overview_figure(view.series, outage, metrics, window, view.params.recovery_sd,
-                                   view.params.bucket_delta)
+    figure = build_overview_figure(view.series, outage, metrics, window, view.params.recovery_sd)
     status = render_status(f"{view.brand.name} \u00b7 {model.outage_label(outage)}",
                            status_line(metrics, view.now))
     return status, render_cards(plain), render_warning(model.sparse_warning(metrics)), \
         render_cards(details), figure
+
+
+def competitor_series(views: ViewCache, view) -> list[tuple[str, object]]:
+    """(display name, series) of each of the brand's competitors on ``view``'s buckets, from the cache."""
+    brands = views.brands()
+    return [(brands[key].name, views.series(key, view.params, view.now)[1])
+            for key in view.brand.competitors if key in brands]
 
 
 def _register_timeline(app, store: Store, views: ViewCache) -> None:
@@ -182,7 +188,8 @@ def _register_timeline(app, store: Store, views: ViewCache) -> None:
         figure = build_timeline_figure(
             view.series, view.outages, measured, outage.id if outage else None, view.brand.name,
             phases=store.outage_phases(outage.id) if outage else (),
-            x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket)
+            x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket,
+            competitors=competitor_series(views, view), recovery_sd=view.params.recovery_sd)
         # Keep the user's zoom across live refreshes; reset it when the question changes.
         figure["layout"]["uirevision"] = f"{brand_key}/{outage_id}/{bucket}/{period}"
         name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-timeline"

@@ -136,7 +136,8 @@ def test_shared_url_opens_the_same_view(server, page):
     expect(p.locator(f"#{ids.BRAND}")).to_contain_text("Shopwell")
     expect(p.locator(f"#{ids.OUTAGE}")).to_contain_text("Website not loading")
     title = p.locator(f"#{ids.TIMELINE} .gtitle")
-    expect(title).to_contain_text("Shopwell: customer sentiment and posts per day")
+    expect(title).to_contain_text("Shopwell: % of posts negative")
+    expect(p.locator(f"#{ids.TIMELINE} .y2title")).to_have_text("posts/day")
     expect(p.locator(f"#{ids.BUCKET} input[value='1d']")).to_be_checked()
     expect(p.locator(f"#{ids.PERIOD}")).to_contain_text("All data")
     assert query(p) == {"brand": "shopwell", "outage": "4", "bucket": "1d", "period": "all",
@@ -147,20 +148,23 @@ def test_shared_url_opens_the_same_view(server, page):
     page.assert_clean(server)
 
 
-def test_click_the_trough_and_read_its_posts(server, page):
+def test_click_the_peak_and_read_its_posts(server, page):
     p = open_page(page, server)
     open_tab(p, "Timeline")
     graph = p.locator(f"#{ids.TIMELINE}")
     expect(graph.locator(".gtitle")).to_contain_text("Brightmart")
     drawn = chart(p)
-    assert {"Sentiment (smoothed)", "Bucket mean", "Posts", "Trough"} <= set(drawn["traces"])
+    # The share leads (issue 18); the tone (its trough among it) and the competitor are there to
+    # switch on from the legend.
+    assert {"% of posts negative (smoothed)", "Peak", "Posts", "Tone (VADER, -1 to +1)", "Bucket mean",
+            "Trough", "Shopwell (competitor)"} <= set(drawn["traces"])
     assert f"{CYBERATTACK} (ongoing)" in drawn["annotations"]
     screenshot(p, "timeline")
-    # Where plotly drew the trough marker, in page pixels.
+    # Where plotly drew the peak marker, in page pixels.
     x, y, when = p.evaluate(
         """id => {
             const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            const t = plot._fullData.find(d => d.name === 'Trough');
+            const t = plot._fullData.find(d => d.name === 'Peak');
             const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
             const box = plot.getBoundingClientRect();
             return [box.left + xa._offset + xa.d2p(t.x[0]), box.top + ya._offset + ya.d2p(t.y[0]), t.x[0]];
@@ -250,7 +254,7 @@ def test_add_an_outage_window_and_see_it_shaded(writable_server, page):
     # It is measured, selectable and shaded on the chart.
     choose(p, ids.OUTAGE, "App login failing")
     open_tab(p, "Timeline")
-    expect(p.locator(f"#{ids.TIMELINE} .gtitle")).to_contain_text("selected: App login failing")
+    expect(p.locator(f"#{ids.TIMELINE} .annotation-text", has_text="App login failing")).to_be_visible()
     assert "outage-5" in chart(p)["shapes"]
     assert "App login failing" in chart(p)["annotations"]
     # Edit it (the form fills from the selected row), then remove it.

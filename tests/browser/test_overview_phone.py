@@ -46,7 +46,7 @@ def test_status_line_and_chart_at_an_ongoing_and_a_finished_outage(server, page)
         r"^ONGOING · day \d+ · up to \d+% of posts negative \(normal \d+%\) · \d\.\dx volume$"))
     expect(p.locator(f"#{ids.OVERVIEW_GRAPH} .main-svg").first).to_be_visible()
     drawn = drawn_chart(p, ids.OVERVIEW_GRAPH)
-    assert {"Negative posts (smoothed share)", "95% interval of the share", "Posts"} <= set(drawn["traces"])
+    assert {"% of posts negative (smoothed)", "95% interval of the share", "Posts"} <= set(drawn["traces"])
     assert "outage-3" in drawn["shapes"]
     assert "share-baseline" in drawn["shapes"]
     # The plain cards first, each saying one thing; the analyst figures in a closed details section.
