@@ -161,13 +161,6 @@ def overview_parts(views: ViewCache, brand_key: str | None, outage_id: int | Non
         render_cards(details), figure
 
 
-def competitor_series(views: ViewCache, view) -> list[tuple[str, object]]:
-    """(display name, series) of each of the brand's competitors on ``view``'s buckets, from the cache."""
-    brands = views.brands()
-    return [(brands[key].name, views.series(key, view.params, view.now)[1])
-            for key in view.brand.competitors if key in brands]
-
-
 def _register_timeline(app, store: Store, views: ViewCache) -> None:
     """The timeline chart, its series as CSV, and the incident report."""
 
@@ -189,7 +182,7 @@ def _register_timeline(app, store: Store, views: ViewCache) -> None:
             view.series, view.outages, measured, outage.id if outage else None, view.brand.name,
             phases=store.outage_phases(outage.id) if outage else (),
             x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket,
-            competitors=competitor_series(views, view), recovery_sd=view.params.recovery_sd)
+            competitors=views.competitor_series(view), recovery_sd=view.params.recovery_sd)
         # Keep the user's zoom across live refreshes; reset it when the question changes.
         figure["layout"]["uirevision"] = f"{brand_key}/{outage_id}/{bucket}/{period}"
         name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-timeline"

@@ -6,7 +6,12 @@ from __future__ import annotations
 from dash import Input, Output, State, no_update
 
 from dashboard import ids, model
-from dashboard.figures import build_compare_figure, build_empty_figure, build_event_study_figure
+from dashboard.figures import (
+    build_compare_figure,
+    build_compare_share_figure,
+    build_empty_figure,
+    build_event_study_figure,
+)
 from dashboard.layout import render_table
 from dashboard.tables import COMPARE_COLUMNS, comparison_rows
 from dipwatch.measures import competitor_comparisons
@@ -15,20 +20,23 @@ EVENT_HOURS = 72
 EVENT_RESAMPLES = 200
 
 
-def compare_note(brand_name: str, comparisons) -> str:
-    """What the comparison says in words, with a warning for each competitor that dipped too."""
+def compare_note(brand_name: str, comparisons, names=None) -> str:
+    """The method's figures in words (the details' note), with a warning for each competitor that
+    dipped too; ``names``: competitor key -> display name."""
     if not comparisons:
         return (f"{brand_name} has no competitors with posts in the store: add `competitors` to the brand "
                 "in dipwatch.toml to compare.")
     parts = []
     for c in comparisons:
+        name = (names or {}).get(c.competitor, c.competitor)
         if c.did is None:
-            parts.append(f"{c.competitor}: not enough posts to compare" + (f" ({c.note})" if c.note else ""))
+            parts.append(f"{name}: not enough posts to compare" + (f" ({c.note})" if c.note else ""))
             continue
         words = "fell further than" if c.did < 0 else "held up better than"
-        part = f"{brand_name} {words} {c.competitor} by {abs(c.did):.2f} (difference in differences)"
+        part = (f"In tone (VADER, -1 to +1), {brand_name} {words} {name} by {abs(c.did):.2f}: the "
+                "difference in differences, each one's change from its own baseline over the same window")
         if c.spillover:
-            part += f". Warning: {c.competitor} dipped too, so it is no clean comparison (spillover)"
+            part += f". Warning: {name} dipped too, so it is no clean comparison (spillover)"
         parts.append(part)
     return "; ".join(parts) + "."
 
@@ -46,6 +54,7 @@ def register(app, store, views, csv_download) -> None:
                                             lambda key: views.series(key, view.params, view.now))
 
     @app.callback(
+        Output(ids.COMPARE_SUMMARY, "children"), Output(ids.COMPARE_SHARE_GRAPH, "figure"),
         Output(ids.COMPARE_NOTE, "children"), Output(ids.COMPARE_GRAPH, "figure"),
         Output(ids.COMPARE_TABLE, "children"), Output(ids.EVENT_GRAPH, "figure"),
         Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
@@ -53,14 +62,16 @@ def register(app, store, views, csv_download) -> None:
     )
     def show_compare(brand_key, outage_id, bucket, sources, _version, tab):
         if tab is not None and tab != "compare":  # built when its tab opens
-            return no_update, no_update, no_update, no_update
+            return (no_update,) * 6
         if not brand_key:
             empty = build_empty_figure("No brands yet")
-            return "", empty, None, empty
+            return "", empty, "", empty, None, empty
         view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
-        rows = comparison_rows(comparisons)
-        return (compare_note(view.brand.name, comparisons),
-                build_compare_figure(view.brand.name, comparisons),
+        names = {key: brand.name for key, brand in views.brands().items()}
+        rows = comparison_rows(comparisons, names)
+        return (*share_comparison(views, view, outage_id, comparisons, names),
+                compare_note(view.brand.name, comparisons, names),
+                build_compare_figure(view.brand.name, comparisons, names),
                 render_table("compare-data", rows, COMPARE_COLUMNS) if rows else None,
                 event_figure(views, brand_key, sources, view.brand.name))
 
@@ -75,6 +86,18 @@ def register(app, store, views, csv_download) -> None:
         _view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
         return csv_download(COMPARE_COLUMNS, comparison_rows(comparisons),
                             f"dipwatch-{brand_key}-outage-{outage_id}-competitors.csv")
+
+
+def share_comparison(views, view, outage_id, comparisons, names) -> tuple:
+    """(plain-words summary, chart of every brand's negative share) over the outage's window."""
+    outage = model.find_outage(view, outage_id)
+    if outage is None:
+        return f"{view.brand.name}: no outages recorded yet.", build_empty_figure("No outages recorded yet")
+    measured = model.metrics_for(view, outage.id)
+    window = model.overview_window(outage, view.now, measured.share_recovered_at if measured else None)
+    lines = [(view.brand.name, view.series), *views.competitor_series(view)]
+    return (model.compare_summary(view.brand.name, measured, comparisons, names),
+            build_compare_share_figure(lines, outage, window))
 
 
 def event_figure(views, brand_key: str, sources, brand_name: str):

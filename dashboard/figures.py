@@ -514,14 +514,15 @@ def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> f
     return fallback
 
 
-def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
+def build_compare_figure(brand_name: str, comparisons: Sequence, names: dict | None = None) -> Figure:
     """The change in mean sentiment during the window, for the brand and each competitor, side by side.
 
     :param comparisons: :class:`analysis.compare.Comparison` (``brand_change``, ``competitor_change``).
+    :param names: competitor key -> display name (the keys otherwise).
     """
     if not comparisons:
         return build_empty_figure("No competitors with posts to compare with")
-    names = [as_text(c.competitor) for c in comparisons]
+    names = [as_text((names or {}).get(c.competitor, c.competitor)) for c in comparisons]
     brand = as_text(brand_name or "Brand")
     data = [
         {"type": "bar", "x": names, "y": [c.brand_change for c in comparisons], "name": brand,
@@ -533,9 +534,10 @@ def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
                     "text": f"difference in differences {c.did:+.2f}", "font": {"size": 12}}
                    for name, c in zip(names, comparisons, strict=True) if c.did is not None]
     layout = {
-        "title": {"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
+        # Short enough for a phone; the method's name is in the note above it.
+        "title": {"text": "Change in tone vs own baseline", "x": 0.01},
         "template": _template(), "font": dict(FONT), "barmode": "group", "height": 380,
-        "yaxis": {"title": {"text": "change in sentiment (-2 to +2)"}, "zeroline": True},
+        "yaxis": {"title": {"text": "change in tone"}, "zeroline": True},
         "xaxis": {"title": {"text": "competitor (same window)"}},
         "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
     }
@@ -559,13 +561,15 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
          "fill": "toself", "mode": "lines", "line": {"width": 0}, "fillcolor": "rgba(0,114,178,0.18)",
          "name": "95% interval", "hoverinfo": "skip"},
         {"type": "scatter", "x": _array(frame["hour"]), "y": _array(frame["mean_abnormal"]), "mode": "lines",
-         "name": "Mean across outages", "line": {"color": LINE_COLOUR, "width": 2},
+         "name": f"Mean across {as_text(brand_name)}'s outages" if brand_name else "Mean across outages",
+         "line": {"color": LINE_COLOUR, "width": 2},
          "customdata": _array(frame["outages"]),
          "hovertemplate": "hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"},
     ]
-    title = "Sentiment below normal, hours after each outage started"
+    # The brand is named on the page; the title stays short enough for a phone.
+    title = "Tone vs normal, hours after each outage started"
     layout = {
-        "title": {"text": f"{as_text(brand_name)}: {title}" if brand_name else title, "x": 0.01},
+        "title": {"text": title, "x": 0.01, "font": {"size": 14}},
         "template": _template(), "font": dict(FONT), "height": 380,
         "xaxis": {"title": {"text": "hours since the outage started"}},
         "yaxis": {"title": {"text": "sentiment minus normal"}},
@@ -690,5 +694,56 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
         "template": _template(), "font": dict(FONT), "bargap": 0, "height": OVERVIEW_HEIGHT,
         "hovermode": "x unified", "showlegend": False, "shapes": shapes, "annotations": annotations,
         "margin": {"l": 52, "r": 12, "t": 24, "b": 40},
+    }
+    return {"data": data, "layout": layout}
+
+
+COMPARE_COLOURS = (COMPETITOR_COLOUR, NEGATIVE_COLOUR, BAND_COLOUR, PHASE_COLOUR)
+
+
+def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage, window: tuple) -> Figure:
+    """Each brand's smoothed negative share (%) on one time axis over the outage's window, the outage
+    shaded: the brand first (blue, with its 95% interval), then its competitors.
+
+    :param lines: ``(display name, series)``, the brand first; a series without the share is skipped.
+    :param window: ``(start, end)`` of the time shown (:func:`dashboard.model.overview_window`).
+    """
+    start, end = _utc_naive(window[0]), _utc_naive(window[1])
+    data: list[dict] = []
+    for number, (name, series) in enumerate(lines):
+        if series is None or series.empty or "share_smoothed" not in series:
+            continue
+        index = series.index
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        shown = with_gaps(series[(index >= start) & (index <= end)])
+        if shown.empty:
+            continue
+        x = _times(shown.index)
+        colour = LINE_COLOUR if number == 0 else COMPARE_COLOURS[(number - 1) % len(COMPARE_COLOURS)]
+        if number == 0:
+            band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
+                                          shown["share_hi"].to_numpy(dtype=np.float64) * 100)
+            data.append({"type": "scatter", "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+                         "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip",
+                         "name": f"{as_text(name)}: 95% interval", "showlegend": False})
+        data.append({"type": "scatter", "x": x, "y": _array(shown["share_smoothed"].to_numpy() * 100),
+                     "mode": "lines", "name": as_text(name), "connectgaps": False,
+                     "line": {"color": colour, "width": 2.5 if number == 0 else 2,
+                              "dash": "solid" if number == 0 else "dot"},
+                     "hovertemplate": f"{as_text(name)} %{{y:.0f}}% negative<extra></extra>"})
+    if not data:
+        return build_empty_figure("No negative share to compare in this window")
+    stop = _utc_naive(outage.end) if outage.end is not None else end
+    layout = {
+        "template": _template(), "font": dict(FONT), "height": 380, "hovermode": "x unified",
+        "xaxis": {"range": [start.isoformat(), end.isoformat()], "tickformatstops": TICK_FORMATS,
+                  "hoverformat": HOVER_FORMAT},
+        "yaxis": {"title": {"text": "% negative"}, "ticksuffix": "%", "rangemode": "tozero"},
+        "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
+                    "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
+                    "opacity": 0.15, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)}],
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "margin": {"l": 52, "r": 12, "t": 36, "b": 36},
     }
     return {"data": data, "layout": layout}

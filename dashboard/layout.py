@@ -62,6 +62,7 @@ input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 
 .overview-grid { display: grid; grid-template-columns: minmax(0, 2.2fr) minmax(220px, 1fr);
                  gap: 16px; align-items: start; }
 .overview-cards { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.compare-summary { font-size: 16px; margin: 4px 0 10px; }
 .chart-title { font-size: 15px; font-weight: 600; margin: 0 0 2px; }
 details.analyst { margin-top: 16px; }
 details.analyst > summary { cursor: pointer; font-weight: 600; color: #333; padding: 4px 0; }
@@ -100,8 +101,16 @@ details.analyst > summary { cursor: pointer; font-weight: 600; color: #333; padd
   #posts-table td[data-dash-column=stars], #posts-table th[data-dash-column=stars],
   #posts-table td[data-dash-column=engagement], #posts-table th[data-dash-column=engagement] {
     display: none; }
-  #posts-table td[data-dash-column=text] { min-width: 0 !important; }
-  .dash-spreadsheet-container { max-width: 100%; }
+  #posts-table .dash-spreadsheet-inner table { table-layout: fixed; width: 100% !important; }
+  #posts-table td[data-dash-column=text], #posts-table th[data-dash-column=text] {
+    min-width: 0 !important; width: auto !important; max-width: none !important; }
+  #posts-table td[data-dash-column=text] .dash-cell-value { white-space: normal; overflow-wrap: anywhere; }
+  #posts-table td[data-dash-column=time], #posts-table th[data-dash-column=time] {
+    width: 74px !important; min-width: 0 !important; }
+  #posts-table td[data-dash-column=link], #posts-table th[data-dash-column=link] {
+    width: 46px !important; min-width: 0 !important; }
+  /* Other tables keep their columns and scroll inside their own box, never the page. */
+  .dash-table-container .dash-spreadsheet-container { max-width: 100%; overflow-x: auto !important; }
 }
 """
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
@@ -274,14 +283,23 @@ def _outages() -> html.Div:
 
 def _compare() -> html.Div:
     return html.Div([
-        html.Div(id=ids.COMPARE_NOTE, className="caption"),
-        dcc.Graph(id=ids.COMPARE_GRAPH, figure=build_empty_figure("Loading..."),
-                  config=chart_config("dipwatch-compare")),
-        html.Div(id=ids.COMPARE_TABLE),
-        html.Div(_download(ids.COMPARE_DOWNLOAD_BUTTON, ids.COMPARE_DOWNLOAD, "Download comparison (CSV)"),
-                 style=ROW),
-        dcc.Graph(id=ids.EVENT_GRAPH, figure=build_empty_figure("Loading..."),
-                  config=chart_config("dipwatch-event-study")),
+        html.Div(id=ids.COMPARE_SUMMARY, className="compare-summary", role="status"),
+        html.H2("Share of posts negative, the brand and its competitors", className="chart-title"),
+        dcc.Graph(id=ids.COMPARE_SHARE_GRAPH, figure=build_empty_figure("Loading..."),
+                  config=chart_config("dipwatch-compare-share"), style={"height": "380px"}),
+        html.Div("Solid blue: the brand, with its 95% interval shaded. Dotted: competitors. Orange: the "
+                 "outage.", className="caption"),
+        html.Details([
+            html.Summary("Method: difference in differences on the tone, and every outage aligned"),
+            html.Div(id=ids.COMPARE_NOTE, className="caption"),
+            dcc.Graph(id=ids.COMPARE_GRAPH, figure=build_empty_figure("Loading..."),
+                      config=chart_config("dipwatch-compare")),
+            html.Div(id=ids.COMPARE_TABLE),
+            html.Div(_download(ids.COMPARE_DOWNLOAD_BUTTON, ids.COMPARE_DOWNLOAD,
+                               "Download comparison (CSV)"), style=ROW),
+            dcc.Graph(id=ids.EVENT_GRAPH, figure=build_empty_figure("Loading..."),
+                      config=chart_config("dipwatch-event-study")),
+        ], id=ids.COMPARE_DETAILS, className="analyst"),
     ], className="tab-body")
 
 

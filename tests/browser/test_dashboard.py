@@ -227,8 +227,15 @@ def test_script_post_is_text_and_csv_reads_back(server, page):
 
 def test_compare_tab_shows_competitor_and_event_study(server, page):
     p = open_page(page, server, "?tab=compare")
+    # The main sentence in plain words and both brands' negative share on one time axis; the method
+    # (difference in differences) in the details, competitors by display name, not key.
+    expect(p.locator(f"#{ids.COMPARE_SUMMARY}")).to_contain_text(re.compile(
+        r"^Brightmart: \d+% of posts negative during the outage \(normal \d+%\)\. "
+        r"Shopwell over the same time: \d+% \(normal \d+%\), so the rise is Brightmart's own"))
+    expect(p.locator(f"#{ids.COMPARE_SHARE_GRAPH} .legendtext")).to_have_text(["Brightmart", "Shopwell"])
+    p.locator(f"#{ids.COMPARE_DETAILS} summary").click()
     expect(p.locator(f"#{ids.COMPARE_NOTE}")).to_contain_text("difference in differences")
-    expect(p.locator(f"#{ids.COMPARE_TABLE} td[data-dash-column='competitor']")).to_have_text("shopwell")
+    expect(p.locator(f"#{ids.COMPARE_TABLE} td[data-dash-column='competitor']")).to_have_text("Shopwell")
     expect(p.locator(f"#{ids.EVENT_GRAPH} .gtitle")).to_contain_text("hours after each outage started")
     screenshot(p, "compare")
     page.assert_clean(server)

@@ -441,3 +441,35 @@ def test_labels_and_names_are_shown_as_text_never_as_plotly_markup():
     compare = figure(built[1])
     assert list(compare.data[0].x) == [escaped]
     assert compare.layout.annotations[0].x == escaped  # still on its bar
+
+
+def test_compare_says_in_plain_words_whose_rise_it_was():
+    from analysis.compare import Comparison
+
+    brand = metrics(share_baseline=0.12, share_during=0.93)
+    calm = Comparison("shopwell", metrics(share_baseline=0.14, share_during=0.09), -0.7, 0.0, -0.7,
+                      False, None)
+    upset = Comparison("shopwell", metrics(share_baseline=0.14, share_during=0.40), -0.7, -0.3, -0.4,
+                       True, None)
+    names = {"shopwell": "Shopwell"}
+    assert model.compare_summary("Brightmart", brand, [calm], names) == (
+        "Brightmart: 93% of posts negative during the outage (normal 12%). Shopwell over the same time: "
+        "9% (normal 14%), so the rise is Brightmart's own, not the market's.")
+    shared = model.compare_summary("Brightmart", brand, [upset], names)
+    assert "Shopwell's customers were unhappy too" in shared
+    assert "No competitor" in model.compare_summary("Brightmart", brand, [], names)
+
+
+def test_status_line_reads_in_plain_units_and_rounds_as_the_cards():
+    from analysis.headline import status_line
+
+    now = at(24 * 9 + 5)
+    ongoing = metrics(end=None, share_status="ongoing", share_baseline=0.13, share_peak=0.794,
+                      volume_lift=2.04)
+    assert status_line(ongoing, now) == (
+        "ONGOING · day 10 · up to 79% of posts negative (normal 13%) · 2.0x volume")
+    back = metrics(share_status="recovered", share_baseline=0.13, share_peak=0.5,
+                   share_time_to_recover_h=12.4, share_recovered_at=at(15))
+    assert status_line(back, now).startswith("RECOVERED 12 h after the fix · up to 50%")
+    card = {t: v for t, v, _ in model.share_cards(back)}
+    assert card["Back to normal"] == "12 h after the fix"
