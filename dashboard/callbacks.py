@@ -153,7 +153,7 @@ def overview_parts(views: ViewCache, brand_key: str | None, outage_id: int | Non
                 build_empty_figure("No outages recorded yet"))
     intervals = views.intervals(view, outage_id, sources)
     plain, details = model.overview_cards(metrics, intervals)
-    window = model.overview_window(outage, view.now, metrics.share_recovered_at)
+    window = model.overview_window(outage, view.now, metrics.share_recovered_at, metrics.last_post_at)
     figure = build_overview_figure(view.series, outage, metrics, window, view.params.recovery_sd)
     status = render_status(f"{view.brand.name} \u00b7 {model.outage_label(outage)}",
                            status_line(metrics, view.now))

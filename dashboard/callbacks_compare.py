@@ -94,7 +94,8 @@ def share_comparison(views, view, outage_id, comparisons, names) -> tuple:
     if outage is None:
         return f"{view.brand.name}: no outages recorded yet.", build_empty_figure("No outages recorded yet")
     measured = model.metrics_for(view, outage.id)
-    window = model.overview_window(outage, view.now, measured.share_recovered_at if measured else None)
+    window = model.overview_window(outage, view.now, measured.share_recovered_at if measured else None,
+                                   measured.last_post_at if measured else None)
     lines = [(view.brand.name, view.series), *views.competitor_series(view)]
     return (model.compare_summary(view.brand.name, measured, comparisons, names),
             build_compare_share_figure(lines, outage, window))

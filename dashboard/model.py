@@ -401,16 +401,22 @@ def period_window(period: str, outage: Outage | None, now: datetime,
     return None
 
 
-def overview_window(outage: Outage, now: datetime, recovered_at: datetime | None = None
-                    ) -> tuple[datetime, datetime]:
+def overview_window(outage: Outage, now: datetime, recovered_at: datetime | None = None,
+                    last_post: datetime | None = None) -> tuple[datetime, datetime]:
     """The time the Overview's chart shows: enough before the start to see normal (two days, or the
     outage's length up to two weeks), and after the end until two days past recovery (or past the
-    end when it has not recovered), never beyond ``now``. A 3-hour outage is not a sliver of 50 days."""
-    end = outage.end or now
-    length = end - outage.start
+    end when it has not recovered), never beyond ``now`` nor far past the ``last_post``'s bucket (an
+    ongoing outage whose posts stopped months ago would be a sliver of empty months). A 3-hour
+    outage is not a sliver of 50 days."""
+    limit = now if last_post is None else min(now, last_post + DATA_MARGIN)
+    end = min(outage.end or now, limit)
+    length = max(end - outage.start, timedelta(0))
     before = min(max(timedelta(days=2), length), timedelta(days=14))
     after = (recovered_at or end) + timedelta(days=2)
-    return outage.start - before, min(max(after, end), now)
+    return outage.start - before, max(min(after, limit), outage.start + DATA_MARGIN)
+
+
+DATA_MARGIN = timedelta(hours=6)
 
 
 # compare ------------------------------------------------------------------------------------
