@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from dash import Input, Output, State, ctx, dcc, no_update
 
 from analysis.headline import status_line
-from dashboard import callbacks_compare, callbacks_outages, callbacks_voices, ids, model
+from dashboard import ids, model
+from dashboard.callbacks import compare, outages, voices
 from dashboard.figures import build_empty_figure, build_overview_figure, build_timeline_figure
 from dashboard.layout import chart_config, render_cards, render_status, render_warning
 from dashboard.state import ViewState, build_search, parse_state, resolve_state
@@ -88,9 +89,9 @@ def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
     _register_header(app, store, selectable)
     _register_overview(app, views)
     _register_timeline(app, store, views)
-    callbacks_voices.register(app, store, views, csv_download)
-    callbacks_outages.register(app, store, views, csv_download)
-    callbacks_compare.register(app, store, views, csv_download)
+    voices.register(app, store, views, csv_download)
+    outages.register(app, store, views, csv_download)
+    compare.register(app, store, views, csv_download)
     return views
 
 
