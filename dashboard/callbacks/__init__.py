@@ -1,37 +1,20 @@
 """Thin callbacks: unpack the inputs, ask the model, build the figure and components, return them.
 
-This module wires the shared state (URL, controls, live refresh), the overview and the timeline; the
-voices, outages and compare tabs have their own modules. Heavy views are only built while their tab
-is open; the measured brand view is shared through :class:`dashboard.views.ViewCache`.
+One module per tab (overview, timeline, voices, outages, compare) and ``page`` for what surrounds
+them (the state in the URL, live refresh, freshness). Heavy views are only built while their tab is
+open; the measured brand view is shared through :class:`dashboard.views.ViewCache`. Helpers are
+module-level functions, never closures inside the ``register`` functions.
 """
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime
-
-from dash import Input, Output, State, ctx, dcc, no_update
-
-from analysis.headline import status_line
-from dashboard import ids, model
-from dashboard.callbacks import compare, outages, voices
-from dashboard.figures import build_empty_figure, build_overview_figure, build_timeline_figure
-from dashboard.layout import chart_config, render_cards, render_status, render_warning
-from dashboard.state import ViewState, build_search, parse_state, resolve_state
-from dashboard.tables import SERIES_COLUMNS, series_rows
+from dashboard.callbacks import compare, outages, overview, page, timeline, voices
+from dashboard.callbacks.downloads import csv_download
 from dashboard.views import ViewCache
 from dipwatch.config import Settings, SettingsWatch
-from dipwatch.measures import measured_windows
 from dipwatch.store import Store
 
-
-def csv_download(columns, rows, name: str) -> dict:
-    """A CSV file for dcc.Download, written by the export code (formula-neutralised)."""
-    from analysis.export import write_csv
-
-    buffer = io.StringIO()
-    write_csv(list(columns), rows, buffer)
-    return dcc.send_string(buffer.getvalue(), name)
+__all__ = ["csv_download", "register_callbacks"]
 
 
 def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
@@ -41,175 +24,11 @@ def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
     :param settings: the settings, or a :class:`SettingsWatch` that reads an edited config again.
     """
     views = views or ViewCache(settings, store)
-
-    def selectable(brand_key: str) -> list:
-        return measured_windows(store.list_outages(brand_key))
-
-    @app.callback(
-        Output(ids.BRAND, "options"),
-        Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
-        Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
-        Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
-        Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
-        Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
-        Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
-    )
-    def sync_state(search, brand, outage, period, bucket, tab, _version, click):
-        trigger = ctx.triggered_id
-        if trigger in (None, ids.URL):
-            wanted = parse_state(search)
-        else:
-            wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
-                               "voices" if trigger == ids.TIMELINE and click else tab)
-        windows = {}
-
-        def outages_of(key):
-            return [w.id for w in windows.setdefault(key, selectable(key))]
-
-        def default_of(key):
-            return model.default_outage(windows.setdefault(key, selectable(key)))
-
-        # The brands as they are now: one imported since start-up is listed, and its link opens it.
-        brands = model.ordered_brands(views.brands())
-        state = resolve_state(wanted, list(brands), outages_of, default_of)
-        chosen = windows.get(state.brand) or (selectable(state.brand) if state.brand else [])
-        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
-        changed = {k: (v if current[k] != v else no_update)
-                   for k, v in vars(state).items()}
-        new_search = build_search(state)
-        return (model.brand_options(brands), changed["brand"], model.outage_options(chosen),
-                changed["outage"], changed["period"], changed["bucket"], changed["tab"],
-                new_search if new_search != (search or "") else no_update,
-                model.unknown_brand_note(wanted.brand, brands, state.brand))
-
-    @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
-    def list_sources(brand_key):
-        return [{"label": s, "value": s} for s in views.sources(brand_key)] if brand_key else []
-
-    _register_header(app, store, selectable)
-    _register_overview(app, views)
-    _register_timeline(app, store, views)
+    page.register_state(app, store, views)
+    page.register_header(app, store)
+    overview.register(app, views)
+    timeline.register(app, store, views)
     voices.register(app, store, views, csv_download)
     outages.register(app, store, views, csv_download)
     compare.register(app, store, views, csv_download)
     return views
-
-
-def _register_header(app, store: Store, selectable) -> None:
-    """Live refresh while the selected outage is open, and the freshness line."""
-
-    @app.callback(
-        Output(ids.LIVE, "disabled"), Output(ids.LIVE_NOTE, "children"),
-        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.DATA_VERSION, "data"),
-    )
-    def live_refresh(brand_key, outage_id, _version):
-        outage = next((w for w in selectable(brand_key) if w.id == outage_id), None) if brand_key else None
-        if outage is None or outage.end is not None:
-            return True, None
-        return False, "Live: this outage is ongoing; the figures refresh every minute."
-
-    @app.callback(
-        Output(ids.FRESHNESS, "children"), Output(ids.FRESHNESS, "className"),
-        Input(ids.BRAND, "value"), Input(ids.LIVE, "n_intervals"),
-    )
-    def show_freshness(brand_key, _tick):
-        if not brand_key:
-            return "", "freshness"
-        now = datetime.now(UTC)
-        span = store.time_range(brand_key)
-        text, stale = model.freshness(store.collect_status(now), brand_key, now, span[1] if span else None)
-        return text, "freshness stale" if stale else "freshness"
-
-
-def _register_overview(app, views: ViewCache) -> None:
-    """The status line and headline, the outage's chart, the plain cards and the analyst details."""
-
-    @app.callback(
-        Output(ids.HEADLINE, "children"), Output(ids.CARDS, "children"),
-        Output(ids.SPARSE_WARNING, "children"), Output(ids.DETAIL_CARDS, "children"),
-        Output(ids.OVERVIEW_GRAPH, "figure"),
-        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
-        Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"), Input(ids.LIVE, "n_intervals"),
-    )
-    def show_overview(brand_key, outage_id, sources, _version, _tick):
-        return overview_parts(views, brand_key, outage_id, sources)
-
-
-def overview_parts(views: ViewCache, brand_key: str | None, outage_id: int | None, sources) -> tuple:
-    """The Overview's five outputs: (status box, plain cards, sparse warning, analyst cards, chart).
-
-    One response: the intervals (read from the rollup's sums, ~20 ms at 1M posts) used to come in a
-    second callback writing the same cards, and a late plain response could hide them.
-    """
-    if not brand_key:
-        empty = build_empty_figure("No brands yet")
-        return "No brands yet: run `dipwatch demo` or import posts.", [], None, [], empty
-    # Measured at the configured bucket, never at the chart's step: the same 3-hour outage read
-    # "recovered 12 h after the fix" at 1 hour and "5.1 days" at 1 day.
-    view = views.view(brand_key, views.settings.metrics.bucket, sources)
-    metrics = model.metrics_for(view, outage_id)
-    outage = model.find_outage(view, outage_id)
-    if metrics is None or outage is None:
-        return (f"{view.brand.name}: no outages recorded yet.", [], None, [],
-                build_empty_figure("No outages recorded yet"))
-    intervals = views.intervals(view, outage_id, sources)
-    plain, details = model.overview_cards(metrics, intervals)
-    window = model.overview_window(outage, view.now, metrics.share_recovered_at, metrics.last_post_at)
-    figure = build_overview_figure(view.series, outage, metrics, window, view.params.recovery_sd)
-    status = render_status(f"{view.brand.name} \u00b7 {model.outage_label(outage)}",
-                           status_line(metrics, view.now))
-    return status, render_cards(plain), render_warning(model.sparse_warning(metrics)), \
-        render_cards(details), figure
-
-
-def _register_timeline(app, store: Store, views: ViewCache) -> None:
-    """The timeline chart, its series as CSV, and the incident report."""
-
-    @app.callback(
-        Output(ids.TIMELINE, "figure"), Output(ids.TIMELINE, "config"),
-        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.BUCKET, "value"),
-        Input(ids.PERIOD, "value"), Input(ids.SOURCES, "value"), Input(ids.DATA_VERSION, "data"),
-        Input(ids.LIVE, "n_intervals"), Input(ids.TABS, "value"),
-    )
-    def show_timeline(brand_key, outage_id, bucket, period, sources, _version, _tick, tab):
-        if tab is not None and tab != "timeline":  # built when its tab opens
-            return no_update, no_update
-        if not brand_key:
-            return build_empty_figure("No brands yet: run `dipwatch demo` or import posts"), no_update
-        view = views.view(brand_key, bucket or "1h", sources)
-        outage = model.find_outage(view, outage_id)
-        measured = views.view(brand_key, views.settings.metrics.bucket, sources).metrics  # as the cards
-        figure = build_timeline_figure(
-            view.series, view.outages, measured, outage.id if outage else None, view.brand.name,
-            phases=store.outage_phases(outage.id) if outage else (),
-            x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket,
-            competitors=views.competitor_series(view), recovery_sd=view.params.recovery_sd)
-        # Keep the user's zoom across live refreshes; reset it when the question changes.
-        figure["layout"]["uirevision"] = f"{brand_key}/{outage_id}/{bucket}/{period}"
-        name = f"dipwatch-{brand_key}-outage-{outage.id if outage else 'none'}-timeline"
-        return figure, chart_config(name)
-
-    @app.callback(
-        Output(ids.SERIES_DOWNLOAD, "data"),
-        Input(ids.SERIES_DOWNLOAD_BUTTON, "n_clicks"),
-        State(ids.BRAND, "value"), State(ids.BUCKET, "value"), State(ids.SOURCES, "value"),
-        prevent_initial_call=True,
-    )
-    def download_series(_clicks, brand_key, bucket, sources):
-        view = views.view(brand_key, bucket or "1h", sources)
-        return csv_download(SERIES_COLUMNS, series_rows(view.series),
-                            f"dipwatch-{brand_key}-series-{view.params.bucket}.csv")
-
-    @app.callback(
-        Output(ids.REPORT_DOWNLOAD, "data"),
-        Input(ids.REPORT_BUTTON, "n_clicks"),
-        State(ids.BRAND, "value"), State(ids.OUTAGE, "value"),
-        prevent_initial_call=True,
-    )
-    def download_report(_clicks, brand_key, outage_id):
-        from dashboard.report import incident_report
-
-        if not brand_key or outage_id is None:
-            return None
-        name, text = incident_report(views.settings, store, views.brands()[brand_key], outage_id)
-        return dcc.send_string(text, name)

@@ -3,6 +3,8 @@ spillover), and the event study of all the brand's outages aligned at their star
 
 from __future__ import annotations
 
+from functools import partial
+
 from dash import Input, Output, State, no_update
 
 from dashboard import ids, model
@@ -41,17 +43,24 @@ def compare_note(brand_name: str, comparisons, names=None) -> str:
     return "; ".join(parts) + "."
 
 
-def register(app, store, views, csv_download) -> None:
+def comparisons_of(store, views, brand_key, outage_id, bucket, sources) -> tuple:
+    """The brand's view and its comparisons with each competitor over the selected outage."""
+    view = views.view(brand_key, bucket or "1h", sources)
+    outage = model.find_outage(view, outage_id)
+    if outage is None:
+        return view, []
+    # A competitor's series from the cache (its view when one is kept): measuring its outages
+    # is not needed, compare measures the selected window on it.
+    return view, competitor_comparisons(views.settings, store, view, outage,
+                                        partial(cached_series, views, view))
 
-    def comparisons_of(brand_key, outage_id, bucket, sources):
-        view = views.view(brand_key, bucket or "1h", sources)
-        outage = model.find_outage(view, outage_id)
-        if outage is None:
-            return view, []
-        # A competitor's series from the cache (its view when one is kept): measuring its outages
-        # is not needed, compare measures the selected window on it.
-        return view, competitor_comparisons(views.settings, store, view, outage,
-                                            lambda key: views.series(key, view.params, view.now))
+
+def cached_series(views, view, key: str) -> tuple:
+    """A competitor's windows and series on ``view``'s buckets as of its ``now``, from the cache."""
+    return views.series(key, view.params, view.now)
+
+
+def register(app, store, views, csv_download) -> None:
 
     @app.callback(
         Output(ids.COMPARE_SUMMARY, "children"), Output(ids.COMPARE_SHARE_GRAPH, "figure"),
@@ -66,7 +75,7 @@ def register(app, store, views, csv_download) -> None:
         if not brand_key:
             empty = build_empty_figure("No brands yet")
             return "", empty, "", empty, None, empty
-        view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
+        view, comparisons = comparisons_of(store, views, brand_key, outage_id, bucket, sources)
         names = {key: brand.name for key, brand in views.brands().items()}
         rows = comparison_rows(comparisons, names)
         return (*share_comparison(views, view, outage_id, comparisons, names),
@@ -83,7 +92,7 @@ def register(app, store, views, csv_download) -> None:
         prevent_initial_call=True,
     )
     def download_compare(_clicks, brand_key, outage_id, bucket, sources):
-        _view, comparisons = comparisons_of(brand_key, outage_id, bucket, sources)
+        _view, comparisons = comparisons_of(store, views, brand_key, outage_id, bucket, sources)
         return csv_download(COMPARE_COLUMNS, comparison_rows(comparisons),
                             f"dipwatch-{brand_key}-outage-{outage_id}-competitors.csv")
 
