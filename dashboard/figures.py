@@ -249,8 +249,6 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     # Short enough for a phone (390 px): the selected outage is named by its label on the chart,
     # the bucket by the volume's axis.
     title = f"{as_text(brand_name)}: {what}" if brand_name else f"Customer {what}"
-    if bounded:
-        title += "<br><sub>The weeks around this outage; a longer time step shows all</sub>"
     top_domain, bottom_domain = _stacked_domains(ROW_HEIGHTS, ROW_SPACING)
     layout = {
         "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
@@ -264,7 +262,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         "yaxis2": {"anchor": "x2", "domain": bottom_domain, "nticks": 4,
                    "title": {"text": f"posts/{PER_SHORT.get(bucket, per)}"}},
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container",
-                  "yanchor": "top", "font": {"size": 15}},
+                  "yanchor": "top", "font": {"size": 15}},  # a <br><sub> second line was cut at the top
         "template": _template(),
         "font": dict(FONT),
         "barmode": "overlay",
@@ -274,6 +272,9 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         "legend": {"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0, "font": {"size": 12}},
         "margin": {"l": 56, "r": 16, "t": 78 if bounded else 64, "b": 24},
     }
+    if bounded:
+        layout["title"]["subtitle"] = {"text": "Weeks around this outage; 1 day shows all",
+                                       "font": {"size": 12}}
     if shares:
         # No scale drawn: an empty axis by the share read as a third measure; the tone's legend
         # entry names its scale and its hover gives the values.

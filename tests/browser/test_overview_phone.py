@@ -83,6 +83,17 @@ def drawn_chart(page, graph_id: str) -> dict:
         graph_id)
 
 
+def assert_chart_text_fits(p, name: str, graph: str) -> None:
+    """The chart's title, subtitle and axis titles lie inside its box and do not overlap."""
+    boxes = _boxes(p, graph)
+    texts = boxes["title"] + boxes["axes"]
+    for text in texts:
+        assert _inside(text, boxes["chart"]), (name, graph, text, boxes["chart"])
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            assert not _overlap(a, b), (name, graph, a, b)
+
+
 def _boxes(p, graph_id: str) -> dict:
     """The bounding boxes of a chart, its title and its axis titles, in page pixels."""
     return p.evaluate(
@@ -92,7 +103,7 @@ def _boxes(p, graph_id: str) -> dict:
                                return [r.left, r.top, r.right, r.bottom]; };
             const all = sel => [...root.querySelectorAll(sel)].filter(e => e.textContent.trim())
                                                              .map(box);
-            return {chart: box(root.querySelector('.main-svg')), title: all('.gtitle'),
+            return {chart: box(root.querySelector('.main-svg')), title: all('.gtitle, .gtitle-subtitle'),
                     axes: all('.xtitle, .ytitle, .x2title, .y2title'),
                     notes: all('.annotation-text')};
         }""",
@@ -128,18 +139,16 @@ def test_phone_layout(server, phone):
         graphs = {"Overview": [ids.OVERVIEW_GRAPH], "Timeline": [ids.TIMELINE],
                   "Compare": [ids.COMPARE_SHARE_GRAPH, ids.COMPARE_GRAPH, ids.EVENT_GRAPH]}
         for graph in graphs.get(name, []):
-            boxes = _boxes(p, graph)
-            texts = boxes["title"] + boxes["axes"]
-            for text in texts:
-                assert _inside(text, boxes["chart"]), (name, graph, text, boxes["chart"])
-            for i, a in enumerate(texts):
-                for b in texts[i + 1:]:
-                    assert not _overlap(a, b), (name, graph, a, b)
+            assert_chart_text_fits(p, name, graph)
         if name == "Voices":
             cell = p.locator(f"#{ids.POSTS_TABLE} td[data-dash-column='text']").first
             box = cell.bounding_box()
             assert box["x"] >= 0, box
             assert box["x"] + min(box["width"], 100) <= PHONE["width"], box
+    # At 15 minutes the timeline is bounded around the outage and says so in a subtitle.
+    p.goto(server.url + "/?tab=timeline&bucket=15min")
+    expect(p.locator(f"#{ids.TIMELINE} .gtitle-subtitle")).to_contain_text("1 day shows all")
+    assert_chart_text_fits(p, "Timeline at 15 min", ids.TIMELINE)
     phone.assert_clean(server)
 
 

@@ -225,7 +225,7 @@ def test_long_series_is_bounded_around_the_selected_outage():
     assert pd.Timestamp(x[0]) < pd.Timestamp(late.start.replace(tzinfo=None)) < pd.Timestamp(x[-1])
     # Outage 1 ended before the window; the ongoing outage 2 still covers it.
     assert [r.name for r in outage_rects(fig)] == ["outage-2", "outage-7"]
-    assert "longer time step" in fig.layout.title.text
+    assert "1 day shows all" in fig.layout.title.subtitle.text
 
 
 def test_empty_series_gives_a_message_instead_of_a_chart():
