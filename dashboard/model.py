@@ -175,11 +175,11 @@ def share_details(m) -> list[tuple[str, str, str]]:
     peak = ("Peak negative share, 95% interval",
             f"{fmt_share(m.share_peak_lo)} to {fmt_share(m.share_peak_hi)}"
             if m.share_peak_lo is not None else MISSING, "estimated, with the classifier's error rates")
-    voices = (f"{fmt_count(m.voices_during)} voices (one per author per time step)"
-              if m.voices_during != m.posts_during else "every author posted once per time step")
-    posts = ("Posts during", fmt_count(m.posts_during),
-             f"{voices}; baseline {fmt_count(m.baseline_posts)} posts")
-    return [rise, peak, posts]
+    # The posts are on the Volume card; the tone's figures count voices, which can differ.
+    voices = ("Voices during", fmt_count(m.voices_during),
+              "one per author per time step, behind the tone figures; "
+              f"baseline {fmt_count(m.baseline_posts)} posts")
+    return [rise, peak, voices]
 
 
 def tone_cards(m, interval: dict | None = None, shares: bool = False) -> list[tuple[str, str, str]]:
@@ -187,8 +187,9 @@ def tone_cards(m, interval: dict | None = None, shares: bool = False) -> list[tu
     recovery is named as the tone's, so no card says "recovered" twice in two ways."""
     depth_note = (f"{m.dip_depth_sd:.1f} SD below baseline {fmt_number(m.baseline_mean)}"
                   if m.dip_depth_sd is not None else f"below baseline {fmt_number(m.baseline_mean)}")
+    hours = duration if shares else fmt_hours  # beside the share's cards, rounded as they are
     if m.status == "recovered":
-        recover = ("Time to recover", fmt_hours(m.time_to_recover_h), "from the outage's end")
+        recover = ("Time to recover", hours(m.time_to_recover_h), "from the outage's end")
     elif m.status == "not recovered":
         recover = ("Time to recover", "not yet recovered", f"{fmt_hours(m.hours_since_end)} since the end")
     elif m.status == "ongoing":
