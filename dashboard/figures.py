@@ -269,7 +269,8 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         "bargap": 0,
         "height": 520,
         "hovermode": "x unified",
-        "legend": {"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0, "font": {"size": 12}},
+        # Below the ticks, also the two-line ones (hour over date) of a window under a day.
+        "legend": {"orientation": "h", "y": -0.13, "yanchor": "top", "x": 0, "font": {"size": 12}},
         "margin": {"l": 56, "r": 16, "t": 78 if bounded else 64, "b": 24},
     }
     if bounded:
@@ -318,7 +319,7 @@ def _share_traces(x: list[str], series: pd.DataFrame) -> list[dict]:
     band_x, band_y = band_outline(x, series["share_lo"].to_numpy(dtype=np.float64) * 100,
                                   series["share_hi"].to_numpy(dtype=np.float64) * 100)
     return [
-        {"type": "scatter", **TOP_ROW, "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
          "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE,
          "legendgroup": "share", "showlegend": False},
         {"type": "scatter", **TOP_ROW, "x": x, "y": _array(series["share_smoothed"].to_numpy() * 100),
@@ -345,10 +346,13 @@ def _tone_traces(x: list[str], series: pd.DataFrame, secondary: bool) -> list[di
         "hovertemplate": "mean tone %{y:.2f} of %{customdata} posts<extra></extra>",
         **extra, **({"showlegend": False} if secondary else {}),
     }]
+    # Beside the share, the tone's line goes without its band: a second band was ~100 kB of a 1-hour
+    # timeline for a trace hidden until switched on (the hover still gives the interval).
     band = "smoothed_lo" in series
-    if band:
+    if band and not secondary:
         band_x, band_y = band_outline(x, series["smoothed_lo"], series["smoothed_hi"])
-        traces.append({"type": "scatter", **axis, "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+        traces.append({"type": "scatter", **axis, "x": band_x, "y": _array(band_y), "mode": "lines",
+                       "fill": "toself",
                        "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip",
                        "name": INTERVAL_TRACE, **extra, **({"showlegend": False} if secondary else {})})
     smoothed = {
@@ -582,27 +586,26 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
     return {"data": data, "layout": layout}
 
 
-def band_outline(x: Sequence[str], low, high) -> tuple[list, list]:
+def band_outline(x: Sequence[str], low, high) -> tuple[list, np.ndarray]:
     """A band's outline for ``fill: "toself"``: each run of buckets where both edges are known goes
-    along the upper edge and back along the lower, and runs are split by ``None``, so the band
-    breaks where the data breaks. (``fill: "tonexty"`` between two edge traces joins across gaps:
-    at 15 minutes it drew wedges spanning days.) A lone bucket is a vertical tick, not a wedge."""
+    along the upper edge and back along the lower, and runs are split by a gap (x ``None``, y NaN),
+    so the band breaks where the data breaks. (``fill: "tonexty"`` between two edge traces joins
+    across gaps: at 15 minutes it drew wedges spanning days.) A lone bucket is a vertical tick.
+
+    :returns: the x values (a list) and the y values (float64, for a typed array).
+    """
     low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
     known = ~(np.isnan(low) | np.isnan(high))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], known.astype(np.int8), [0]))))
     xs: list = []
-    ys: list = []
-    run_starts = np.flatnonzero(known & ~np.concatenate(([False], known[:-1])))
-    for first in run_starts:
-        last = first
-        while last + 1 < len(known) and known[last + 1]:
-            last += 1
-        span = range(first, last + 1)
+    ys: list[np.ndarray] = []
+    for first, stop in zip(edges[::2], edges[1::2], strict=True):
         if xs:
             xs.append(None)
-            ys.append(None)
-        xs += [x[i] for i in span] + [x[i] for i in reversed(span)]
-        ys += [float(high[i]) for i in span] + [float(low[i]) for i in reversed(span)]
-    return xs, ys
+            ys.append(np.array([np.nan]))
+        xs += x[first:stop] + x[first:stop][::-1]
+        ys += [high[first:stop], low[first:stop][::-1]]
+    return xs, np.concatenate(ys) if ys else np.zeros(0)
 
 
 def with_gaps(series: pd.DataFrame) -> pd.DataFrame:
@@ -658,7 +661,7 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
     band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
                                   shown["share_hi"].to_numpy(dtype=np.float64) * 100)
     data = [
-        {"type": "scatter", **TOP_ROW, "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
          "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE},
         {"type": "scatter", **TOP_ROW, "x": x, "y": _array(share), "mode": "lines", "name": SHARE_TRACE,
          "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
@@ -675,7 +678,7 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
     if m is not None and m.share_baseline is not None:
         shapes += share_baseline_shapes(m, recovery_sd, SHARE_BASELINE)
     top = float(np.nanmax(np.concatenate([[0.0], share[~np.isnan(share)],
-                                          [y for y in band_y if y is not None]])))
+                                          band_y[~np.isnan(band_y)]])))
     top_domain, bottom_domain = _stacked_domains((0.72, 0.28), 0.08)
     # One label, above the plot where no line runs through it; the key under the chart names the rest.
     annotations = [
@@ -725,7 +728,8 @@ def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage
         if number == 0:
             band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
                                           shown["share_hi"].to_numpy(dtype=np.float64) * 100)
-            data.append({"type": "scatter", "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+            data.append({"type": "scatter", "x": band_x, "y": _array(band_y), "mode": "lines",
+                         "fill": "toself",
                          "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip",
                          "name": f"{as_text(name)}: 95% interval", "showlegend": False})
         data.append({"type": "scatter", "x": x, "y": _array(shown["share_smoothed"].to_numpy() * 100),

@@ -171,11 +171,12 @@ def test_the_band_and_the_lines_break_where_the_data_breaks():
     first, second = " ".join(map(str, band.x)).split(" None ")
     assert len(first.split()) == 6
     assert len(second.split()) == 4
-    assert values(band.y[:6]) == pytest.approx([15, 25, 35, 25, 15, 5])
+    assert values(band.y)[:6] == pytest.approx([15, 25, 35, 25, 15, 5])
+    assert math.isnan(values(band.y)[6])  # the break, sent as NaN in the typed array
     # The tone's band breaks the same way; a lone bucket is a tick, not a wedge across the gap.
     xs, ys = band_outline(["a", "b", "c"], [0.0, np.nan, 1.0], [0.5, np.nan, 1.5])
     assert xs == ["a", "a", None, "c", "c"]
-    assert ys == [0.5, 0.0, None, 1.5, 1.0]
+    assert np.array_equal(ys, [0.5, 0.0, np.nan, 1.5, 1.0], equal_nan=True)
 
 
 def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end():
