@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from analysis.recovery import OutageMetrics
 
+STATUS_WORDS = {"recovered": "RECOVERED", "not recovered": "NOT RECOVERED", "ongoing": "ONGOING",
+                "no data": "NO DATA", "no baseline": "NO BASELINE"}
+SEPARATOR = " \u00b7 "  # a middle dot between the status line's parts
 
-def _hours(value: float) -> str:
+
+def duration(value: float) -> str:
+    """Hours as people say them, the one rounding of the headline, status line and cards:
+    ``4.5 h`` under 10 h, ``14 h`` under two days, then ``2.1 days``."""
     if value < 48:
         return f"{value:.0f} h" if value >= 10 else f"{value:.1f} h"
     return f"{value / 24:.1f} days"
@@ -24,6 +32,36 @@ def headline(m: OutageMetrics) -> str:
     return tone_headline(m)
 
 
+def status_line(m: OutageMetrics, now: datetime) -> str:
+    """The status in capitals and plain units, for a glance: e.g. "NOT RECOVERED · day 10 · up to
+    79% of posts negative (normal 13%) · 2.0x volume". In the share family when it is measured,
+    else in the tone's status.
+
+    :param now: the moment the figures are measured at (the view's ``now``), for the outage's day.
+    """
+    shares = m.share_baseline is not None or m.share_status == "no data"
+    status = m.share_status if shares else m.status
+    first = STATUS_WORDS.get(status, status.upper())
+    recover_h = m.share_time_to_recover_h if shares else m.time_to_recover_h
+    if status == "recovered" and recover_h is not None:
+        first += f" {duration(recover_h)} after the fix"
+    parts = [first]
+    if status != "recovered":
+        parts.append(f"day {int((now - m.start).total_seconds() // 86_400) + 1}")
+    if status == "no data" and m.data_gap_h is not None:
+        parts.append(f"no posts for {duration(m.data_gap_h)}")
+    if shares and m.share_peak is not None and m.share_baseline is not None:
+        parts.append(f"up to {_percent(m.share_peak)} of posts negative "
+                     f"(normal {_percent(m.share_baseline)})")
+    elif shares and m.share_baseline is not None:
+        parts.append(f"normal {_percent(m.share_baseline)} of posts negative")
+    elif not shares and m.dip_depth is not None:
+        parts.append(f"sentiment {m.dip_depth:.2f} below normal")
+    if m.volume_lift is not None:
+        parts.append(f"{m.volume_lift:.1f}x volume")
+    return SEPARATOR.join(parts)
+
+
 def share_headline(m: OutageMetrics) -> str:
     """e.g. "Up to 79% of posts negative (normal 13%), 2.0x the usual volume; not yet back to
     normal, 14 h since the site came back."
@@ -38,13 +76,13 @@ def share_headline(m: OutageMetrics) -> str:
         first += f", {m.volume_lift:.1f}x the usual volume"
     status = m.share_status
     if status == "recovered":
-        tail = f"back to normal {_hours(m.share_time_to_recover_h)} after the fix"
+        tail = f"back to normal {duration(m.share_time_to_recover_h)} after the fix"
     elif status == "ongoing":
         tail = "the outage is still ongoing"
     elif status == "not recovered":
-        tail = f"not yet back to normal, {_hours(m.hours_since_end)} since the site came back"
+        tail = f"not yet back to normal, {duration(m.hours_since_end)} since the site came back"
     elif status == "no data":
-        tail = (f"no posts for {_hours(m.data_gap_h)}, so nothing says whether it recovered"
+        tail = (f"no posts for {duration(m.data_gap_h)}, so nothing says whether it recovered"
                 if m.data_gap_h is not None else "no posts to measure")
     else:
         tail = f"{m.posts_during:,} posts during it"
@@ -74,13 +112,13 @@ def tone_headline(m: OutageMetrics) -> str:
         parts.append(f"{m.volume_lift:.1f}x the usual volume")
     first = ", ".join(parts)
     if m.status == "recovered":
-        tail = f"recovered {_hours(m.time_to_recover_h)} after the fix"
+        tail = f"recovered {duration(m.time_to_recover_h)} after the fix"
     elif m.status == "ongoing":
         tail = "the outage is still ongoing"
         if m.trough is not None:
             tail += f" (lowest point so far {m.trough:.2f}, normal is {m.baseline_mean:.2f})"
     else:
-        tail = f"not yet recovered, {_hours(m.hours_since_end)} since the site came back"
+        tail = f"not yet recovered, {duration(m.hours_since_end)} since the site came back"
     text = f"{first}; {tail}."
     if m.sparse:
         text += f" Few posts: {m.sparse_reason}."

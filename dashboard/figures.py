@@ -183,117 +183,208 @@ def build_empty_figure(message: str) -> Figure:
 def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequence,
                           selected_outage_id: int | None = None, brand_name: str = "",
                           phases: Sequence[tuple[str, datetime]] = (), x_range: tuple | None = None,
-                          bucket: str = "1h") -> Figure:
-    """Sentiment over time above post volume, with outage windows and the selected outage's metrics.
+                          bucket: str = "1h", competitors: Sequence[tuple[str, pd.DataFrame]] = (),
+                          recovery_sd: float = 1.0) -> Figure:
+    """The share of negative posts over time above post volume, with outage windows and the selected
+    outage's metrics; the tone (VADER's -1..+1) and competitors' shares as lines to switch on.
 
-    Two rows sharing one time axis: ``x``/``y`` (sentiment) above ``x2``/``y2`` (posts), the top
-    row's ticks hidden and its zoom matched to the bottom's, as ``make_subplots(shared_xaxes=True)``
-    laid them out.
+    Two rows sharing one time axis: ``x``/``y`` (the share, or the tone when the series has no share)
+    above ``x2``/``y2`` (posts), the top row's ticks hidden and its zoom matched to the bottom's, as
+    ``make_subplots(shared_xaxes=True)`` laid them out; with the share, the tone is on ``y3``, over the
+    top row, right.
 
     :param series: from :func:`analysis.timeline.bucket_series` (index ``bucket`` UTC; columns
         ``posts``, ``mean``, ``negatives``, ``negative_share``, ``smoothed`` and, drawn as a band
-        around it when present, ``smoothed_lo`` and ``smoothed_hi``).
+        around it when present, ``smoothed_lo`` and ``smoothed_hi``; the share family's
+        ``share_smoothed``, ``share_lo``, ``share_hi`` lead when present).
     :param outages: windows with ``id``, ``start``, ``end`` (None: ongoing) and ``label``.
     :param metrics: :class:`analysis.recovery.OutageMetrics`, matched to windows by ``outage_id``.
-    :param selected_outage_id: the outage whose baseline band, trough and recovery are drawn.
+    :param selected_outage_id: the outage whose baseline band, peak (trough) and recovery are drawn.
     :param brand_name: shown in the title.
     :param phases: ``(status, time)`` of the selected outage's status-page phases, drawn as labelled lines.
-    :param x_range: ``(start, end)`` the time axis shows at first (the period filter); None: everything.
-    :param bucket: the series' bucket (``15min``, ``1h``, ``1d``), named in the axis titles.
+    :param x_range: ``(start, end)`` the time axis shows at first (the period filter), kept within the
+        data; None: everything.
+    :param bucket: the series' bucket (``15min``, ``1h``, ``1d``), named in the titles; missing buckets
+        break the lines and bands.
+    :param competitors: ``(display name, series)`` drawn as their share, hidden until switched on.
+    :param recovery_sd: baseline SDs above normal that still count as normal (the share's band).
     """
     if series.empty:
         return build_empty_figure(f"No scored posts for {brand_name or 'this brand'} yet")
     selected = next((m for m in metrics if m.outage_id == selected_outage_id), None)
     series, bounded = _bounded(series, selected.start if selected is not None else None)
+    series = with_gaps(series)
+    shares = "share_smoothed" in series and bool(series["share_smoothed"].notna().any())
     x = _times(series.index)  # one list, shared by the traces: the JSON writes it out for each
     end = _series_end(series)
-    band = "smoothed_lo" in series
-
-    data = [{
-        "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["mean"]), "mode": "markers",
-        "name": MEAN_TRACE,
-        "marker": {"size": _volume_sizes(series["posts"]), "color": LINE_COLOUR, "opacity": 0.25,
-                   "line": {"width": 0}},
-        "customdata": _array(series["posts"]),
-        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>mean %{y:.2f} of %{customdata} posts<extra></extra>",
-    }]
-    if band:
-        # The band under the line: its lower edge, then the upper edge filled down to it.
-        data.append({
-            "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed_lo"]), "mode": "lines",
-            "line": {"width": 0}, "connectgaps": False, "showlegend": False, "hoverinfo": "skip",
-            "name": INTERVAL_TRACE + " (lower edge)",
-        })
-        data.append({
-            "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed_hi"]), "mode": "lines",
-            "line": {"width": 0}, "connectgaps": False, "fill": "tonexty", "fillcolor": INTERVAL_FILL,
-            "hoverinfo": "skip", "name": INTERVAL_TRACE,
-        })
-    smoothed = {
-        "type": "scatter", **TOP_ROW, "x": x, "y": _array(series["smoothed"]), "mode": "lines",
-        "name": SENTIMENT_TRACE, "line": {"color": LINE_COLOUR, "width": 2}, "connectgaps": False,
-        "hovertemplate": ("%{x|%d %b %H:%M} UTC<br>smoothed %{y:.2f}"
-                          + (" (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})" if band else "")
-                          + "<extra></extra>"),
-    }
-    if band:
-        smoothed["customdata"] = _array(np.column_stack((series["smoothed_lo"], series["smoothed_hi"])))
-    data.append(smoothed)
+    data: list[dict] = []
+    if shares:
+        data += _share_traces(x, series)
+    data += _tone_traces(x, series, shares)
+    data += _competitor_traces(competitors, series.index) if shares else []
     data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["posts"]), "name": POSTS_TRACE,
-        "marker": {"color": VOLUME_COLOUR},
-        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>%{y} posts<extra></extra>",
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["posts"].fillna(0)), "name": POSTS_TRACE,
+        "marker": {"color": VOLUME_COLOUR}, "hovertemplate": f"{HOVER_TIME}<br>%{{y}} posts<extra></extra>",
     })
     data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["negatives"]), "name": NEGATIVE_TRACE,
-        "marker": {"color": NEGATIVE_COLOUR},
-        "hovertemplate": "%{x|%d %b %H:%M} UTC<br>%{y} negative<extra></extra>",
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["negatives"].fillna(0)),
+        "name": NEGATIVE_TRACE, "marker": {"color": NEGATIVE_COLOUR},
+        "hovertemplate": f"{HOVER_TIME}<br>%{{y}} negative (VADER)<extra></extra>",
     })
 
+    first = _utc_naive(series.index[0])
+    shown = _shown_range(x_range, first, end)
     shapes: list[dict] = []
     annotations: list[dict] = []
-    first = _utc_naive(series.index[0])
     for outage in outages:
         if (outage.end is not None and _utc_naive(outage.end) < first) or _utc_naive(outage.start) > end:
             continue  # outside a bounded window
-        _add_outage(shapes, annotations, outage, end, outage.id == selected_outage_id)
+        _add_outage(shapes, annotations, outage, end, outage.id == selected_outage_id, shown)
     if selected is not None:
-        _add_selected(data, shapes, series, selected)
+        _add_selected(data, shapes, series, selected, shares, recovery_sd)
     _add_phases(shapes, annotations, phases, first, end)
 
     per = BUCKET_WORDS.get(bucket, bucket)
-    title = (f"{as_text(brand_name)}: customer sentiment and posts per {per}" if brand_name
-             else "Customer sentiment")
-    if selected is not None:
-        title += f" (selected: {as_text(selected.label)})"
-    if bounded:
-        title += "<br><sub>Showing the weeks around this outage: choose a longer bucket to see it all</sub>"
+    what = "% of posts negative" if shares else "sentiment"
+    # Short enough for a phone (390 px): the selected outage is named by its label on the chart,
+    # the bucket by the volume's axis.
+    title = f"{as_text(brand_name)}: {what}" if brand_name else f"Customer {what}"
     top_domain, bottom_domain = _stacked_domains(ROW_HEIGHTS, ROW_SPACING)
     layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False},
-        "yaxis": {"anchor": "x", "domain": top_domain, "title": {"text": "sentiment (-1 to +1)"},
-                  "range": [-1, 1]},
-        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "title": {"text": "time (UTC)"}},
-        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "title": {"text": f"posts per {per}"}},
-        "title": {"text": title, "x": 0.01},
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
+                  "hoverformat": HOVER_FORMAT},
+        "yaxis": ({"anchor": "x", "domain": top_domain, "title": {"text": "% negative"},
+                   "range": [0, 105], "ticksuffix": "%"} if shares else
+                  {"anchor": "x", "domain": top_domain, "title": {"text": "sentiment (-1 to +1)"},
+                   "range": [-1, 1]}),
+        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "tickformatstops": TICK_FORMATS,
+                   "hoverformat": HOVER_FORMAT},
+        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "nticks": 4,
+                   "title": {"text": f"posts/{PER_SHORT.get(bucket, per)}"}},
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container",
+                  "yanchor": "top", "font": {"size": 15}},  # a <br><sub> second line was cut at the top
         "template": _template(),
         "font": dict(FONT),
         "barmode": "overlay",
         "bargap": 0,
         "height": 520,
         "hovermode": "x unified",
-        "legend": {"orientation": "h", "y": -0.2},
-        "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
+        # Below the ticks, also the two-line ones (hour over date) of a window under a day.
+        "legend": {"orientation": "h", "y": -0.13, "yanchor": "top", "x": 0, "font": {"size": 12}},
+        "margin": {"l": 56, "r": 16, "t": 78 if bounded else 64, "b": 24},
     }
+    if bounded:
+        layout["title"]["subtitle"] = {"text": "Weeks around this outage; 1 day shows all",
+                                       "font": {"size": 12}}
+    if shares:
+        # No scale drawn: an empty axis by the share read as a third measure; the tone's legend
+        # entry names its scale and its hover gives the values.
+        layout["yaxis3"] = {"overlaying": "y", "side": "right", "range": [-1, 1], "visible": False,
+                            "anchor": "x"}
     if shapes:
         layout["shapes"] = shapes
     if annotations:
         layout["annotations"] = annotations
-    if x_range is not None:
-        shown = [_iso(x_range[0]), _iso(x_range[1])]
-        layout["xaxis"]["range"] = shown
-        layout["xaxis2"]["range"] = list(shown)
+    if shown is not None:
+        layout["xaxis"]["range"] = [shown[0].isoformat(), shown[1].isoformat()]
+        layout["xaxis2"]["range"] = [shown[0].isoformat(), shown[1].isoformat()]
     return {"data": data, "layout": layout}
+
+
+PER_SHORT = {"15min": "15 min", "1h": "h", "1d": "day"}
+HOVER_FORMAT = "%d %b %Y %H:%M UTC"  # as the page writes times (dashboard.model.fmt_time)
+HOVER_TIME = "%{x|%d %b %Y %H:%M} UTC"
+# Ticks as the page writes dates (21 Sep, not Sep 21); the hour too once zoomed in to less than a day.
+TICK_FORMATS = [{"dtickrange": [None, 86_400_000], "value": "%H:%M\n%d %b"},
+                {"dtickrange": [86_400_000, None], "value": "%d %b"}]
+SHARE_BAND_COLOUR = "rgba(0, 114, 178, 0.22)"
+TONE_GROUP = "tone"
+TONE_TRACE_NAME = "Tone (VADER, -1 to +1)"
+PEAK_TRACE = "Peak"
+BACK_TRACE = "Back to normal"
+
+
+def _shown_range(x_range, first, end) -> tuple | None:
+    """The period's range kept within the data: "Around the outage" of an outage near the start of
+    collection does not open on days with nothing to draw."""
+    if x_range is None:
+        return None
+    low, high = _utc_naive(x_range[0]), _utc_naive(x_range[1])
+    low, high = max(low, first), min(high, end) if end is not None else high
+    return (low, high) if low < high else (_utc_naive(x_range[0]), _utc_naive(x_range[1]))
+
+
+def _share_traces(x: list[str], series: pd.DataFrame) -> list[dict]:
+    """The smoothed negative share (%) and its 95% interval, broken where the data breaks."""
+    band_x, band_y = band_outline(x, series["share_lo"].to_numpy(dtype=np.float64) * 100,
+                                  series["share_hi"].to_numpy(dtype=np.float64) * 100)
+    return [
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
+         "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE,
+         "legendgroup": "share", "showlegend": False},
+        {"type": "scatter", **TOP_ROW, "x": x, "y": _array(series["share_smoothed"].to_numpy() * 100),
+         "mode": "lines", "name": SHARE_TRACE, "legendgroup": "share", "connectgaps": False,
+         "line": {"color": LINE_COLOUR, "width": 2},
+         "customdata": _array(np.column_stack((series["share_lo"].to_numpy() * 100,
+                                               series["share_hi"].to_numpy() * 100))),
+         "hovertemplate": ("%{y:.0f}% negative (95%: %{customdata[0]:.0f} to %{customdata[1]:.0f})"
+                           "<extra></extra>")},
+    ]
+
+
+def _tone_traces(x: list[str], series: pd.DataFrame, secondary: bool) -> list[dict]:
+    """VADER's tone: bucket means sized by volume, the smoothed line and its interval. Beside the
+    share (``secondary``) they sit on the right-hand axis, one legend entry, hidden until switched on."""
+    axis = {"xaxis": "x", "yaxis": "y3"} if secondary else TOP_ROW
+    extra = {"legendgroup": TONE_GROUP, "visible": "legendonly"} if secondary else {}
+    colour = PHASE_COLOUR if secondary else LINE_COLOUR
+    traces = [{
+        "type": "scatter", **axis, "x": x, "y": _array(series["mean"]), "mode": "markers", "name": MEAN_TRACE,
+        "marker": {"size": _volume_sizes(series["posts"].fillna(0)), "color": colour, "opacity": 0.25,
+                   "line": {"width": 0}},
+        "customdata": _array(series["posts"].fillna(0)),
+        "hovertemplate": "mean tone %{y:.2f} of %{customdata} posts<extra></extra>",
+        **extra, **({"showlegend": False} if secondary else {}),
+    }]
+    # Beside the share, the tone's line goes without its band: a second band was ~100 kB of a 1-hour
+    # timeline for a trace hidden until switched on (the hover still gives the interval).
+    band = "smoothed_lo" in series
+    if band and not secondary:
+        band_x, band_y = band_outline(x, series["smoothed_lo"], series["smoothed_hi"])
+        traces.append({"type": "scatter", **axis, "x": band_x, "y": _array(band_y), "mode": "lines",
+                       "fill": "toself",
+                       "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip",
+                       "name": INTERVAL_TRACE, **extra, **({"showlegend": False} if secondary else {})})
+    smoothed = {
+        "type": "scatter", **axis, "x": x, "y": _array(series["smoothed"]), "mode": "lines",
+        "name": TONE_TRACE_NAME if secondary else SENTIMENT_TRACE,
+        "line": {"color": colour, "width": 2}, "connectgaps": False,
+        "hovertemplate": ("tone %{y:.2f}"
+                          + (" (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})" if band else "")
+                          + "<extra></extra>"),
+        **extra,
+    }
+    if band:
+        smoothed["customdata"] = _array(np.column_stack((series["smoothed_lo"], series["smoothed_hi"])))
+    traces.append(smoothed)
+    return traces
+
+
+def _competitor_traces(competitors: Sequence[tuple[str, pd.DataFrame]], index: pd.DatetimeIndex
+                       ) -> list[dict]:
+    """Each competitor's smoothed negative share over the same buckets, hidden until switched on."""
+    traces = []
+    for name, other in competitors:
+        if other is None or other.empty or "share_smoothed" not in other:
+            continue
+        aligned = other["share_smoothed"].reindex(index)
+        traces.append({
+            "type": "scatter", **TOP_ROW, "x": _times(index), "y": _array(aligned.to_numpy() * 100),
+            "mode": "lines", "name": f"{as_text(name)} (competitor)", "visible": "legendonly",
+            "connectgaps": False, "line": {"color": COMPETITOR_COLOUR, "width": 1.5, "dash": "dot"},
+            "hovertemplate": f"{as_text(name)} %{{y:.0f}}% negative<extra></extra>",
+        })
+    return traces
 
 
 def _volume_sizes(posts: pd.Series) -> list[float]:
@@ -333,26 +424,46 @@ def _bounded(series: pd.DataFrame, focus, max_points: int = MAX_POINTS) -> tuple
 
 
 def _add_outage(shapes: list[dict], annotations: list[dict], outage, series_end: pd.Timestamp,
-                selected: bool) -> None:
-    """One shaded rectangle over both rows (paper y) and its label; an ongoing one runs to the end."""
+                selected: bool, shown: tuple | None = None) -> None:
+    """One shaded rectangle over both rows (paper y); an ongoing one runs to the end.
+
+    Only the selected outage is named above the plot, right-aligned when it starts in the right half
+    of the time shown, so its label stays on the chart and clear of the title (several labels along
+    the top ran into each other); the others are named inside the plot, turned on their side."""
     start = _utc_naive(outage.start)
     stop = _utc_naive(outage.end) if outage.end is not None else max(series_end, start)
     label = as_text(outage.label if outage.end is not None else f"{outage.label} (ongoing)")
+    name = OUTAGE_SHAPE.format(id=outage.id)
     shapes.append({
         "type": "rect", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": stop.isoformat(),
         "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR, "opacity": 0.22 if selected else 0.1,
-        "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id),
+        "line": {"width": 0}, "name": name,
     })
+    if not selected:
+        annotations.append({"x": start.isoformat(), "xref": "x", "y": 0.99, "yref": "paper", "text": label,
+                            "showarrow": False, "textangle": -90, "xanchor": "left", "yanchor": "top",
+                            "font": {"size": 10, "color": OUTAGE_COLOUR}, "name": name})
+        return
+    low, high = shown if shown is not None else (None, None)
+    right = low is not None and start > low + (high - low) / 2
+    at = min(stop, high) if right else max(start, low) if low is not None else start
     annotations.append({
-        "x": start.isoformat(), "xref": "x", "y": 1, "yref": "paper", "text": label, "showarrow": False,
-        "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": OUTAGE_COLOUR},
-        "name": OUTAGE_SHAPE.format(id=outage.id),
+        "x": at.isoformat(), "xref": "x", "y": 1, "yref": "paper", "text": label, "showarrow": False,
+        "xanchor": "right" if right else "left", "yanchor": "bottom",
+        "font": {"size": 11, "color": OUTAGE_COLOUR}, "name": name,
     })
 
 
-def _add_selected(data: list[dict], shapes: list[dict], series: pd.DataFrame, m) -> None:
-    """The selected outage's baseline band (mean +/- 1 SD across the chart), trough and recovery."""
-    if m.baseline_mean is not None:
+def _add_selected(data: list[dict], shapes: list[dict], series: pd.DataFrame, m, shares: bool = False,
+                  recovery_sd: float = 1.0) -> None:
+    """The selected outage's baseline band across the chart, its peak and when it was back to
+    normal: in the share (%) when ``shares``, with the tone's trough and recovery on its hidden
+    axis; else in the tone."""
+    tone_axis = {"xaxis": "x", "yaxis": "y3"} if shares else TOP_ROW
+    hidden = {"legendgroup": TONE_GROUP, "visible": "legendonly", "showlegend": False} if shares else {}
+    if shares and m.share_baseline is not None:
+        shapes += share_baseline_shapes(m, recovery_sd, BASELINE_BAND)
+    elif not shares and m.baseline_mean is not None:
         sd = m.baseline_sd or 0.0
         # Across the top row's full width ("x domain"), at sentiment values (y).
         shapes.append({
@@ -365,20 +476,37 @@ def _add_selected(data: list[dict], shapes: list[dict], series: pd.DataFrame, m)
             "y1": m.baseline_mean, "line": {"color": BAND_COLOUR, "dash": "dot", "width": 1},
             "name": BASELINE_BAND,
         })
+    if shares and m.share_peak_at is not None and m.share_peak is not None:
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": [_iso(m.share_peak_at)], "y": [m.share_peak * 100],
+            "mode": "markers", "name": PEAK_TRACE,
+            "marker": {"symbol": "triangle-up", "size": 13, "color": OUTAGE_COLOUR},
+            "hovertemplate": "worst: %{y:.0f}% negative<extra></extra>",
+        })
+    if shares and m.share_recovered_at is not None:
+        at = pd.Timestamp(m.share_recovered_at)
+        value = series["share_smoothed"].get(at) if at in series.index else None
+        data.append({
+            "type": "scatter", **TOP_ROW, "x": [_iso(m.share_recovered_at)],
+            "y": [float(value) * 100 if value is not None and pd.notna(value) else m.share_baseline * 100],
+            "mode": "markers", "name": BACK_TRACE,
+            "marker": {"symbol": "circle", "size": 11, "color": BAND_COLOUR, "line": {"width": 1}},
+            "hovertemplate": "back to normal<extra></extra>",
+        })
     if m.trough_at is not None and m.trough is not None:
         data.append({
-            "type": "scatter", **TOP_ROW, "x": [_iso(m.trough_at)], "y": [m.trough],
-            "mode": "markers", "name": TROUGH_TRACE,
+            "type": "scatter", **tone_axis, "x": [_iso(m.trough_at)], "y": [m.trough],
+            "mode": "markers", "name": TROUGH_TRACE, **hidden,
             "marker": {"symbol": "triangle-down", "size": 13, "color": OUTAGE_COLOUR},
-            "hovertemplate": "trough %{y:.2f}<br>%{x|%d %b %H:%M} UTC<extra></extra>",
+            "hovertemplate": "tone's trough %{y:.2f}<extra></extra>",
         })
     if m.recovered_at is not None:
         data.append({
-            "type": "scatter", **TOP_ROW, "x": [_iso(m.recovered_at)],
+            "type": "scatter", **tone_axis, "x": [_iso(m.recovered_at)],
             "y": [_value_at(series, m.recovered_at, m.baseline_mean)], "mode": "markers",
-            "name": RECOVERED_TRACE,
+            "name": RECOVERED_TRACE, **hidden,
             "marker": {"symbol": "circle", "size": 11, "color": BAND_COLOUR, "line": {"width": 1}},
-            "hovertemplate": "recovered<br>%{x|%d %b %H:%M} UTC<extra></extra>",
+            "hovertemplate": "tone recovered<extra></extra>",
         })
 
 
@@ -391,14 +519,15 @@ def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> f
     return fallback
 
 
-def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
+def build_compare_figure(brand_name: str, comparisons: Sequence, names: dict | None = None) -> Figure:
     """The change in mean sentiment during the window, for the brand and each competitor, side by side.
 
     :param comparisons: :class:`analysis.compare.Comparison` (``brand_change``, ``competitor_change``).
+    :param names: competitor key -> display name (the keys otherwise).
     """
     if not comparisons:
         return build_empty_figure("No competitors with posts to compare with")
-    names = [as_text(c.competitor) for c in comparisons]
+    names = [as_text((names or {}).get(c.competitor, c.competitor)) for c in comparisons]
     brand = as_text(brand_name or "Brand")
     data = [
         {"type": "bar", "x": names, "y": [c.brand_change for c in comparisons], "name": brand,
@@ -410,9 +539,10 @@ def build_compare_figure(brand_name: str, comparisons: Sequence) -> Figure:
                     "text": f"difference in differences {c.did:+.2f}", "font": {"size": 12}}
                    for name, c in zip(names, comparisons, strict=True) if c.did is not None]
     layout = {
-        "title": {"text": "Change in mean sentiment during the outage vs each one's own baseline", "x": 0.01},
+        # Short enough for a phone; the method's name is in the note above it.
+        "title": {"text": "Change in tone vs own baseline", "x": 0.01},
         "template": _template(), "font": dict(FONT), "barmode": "group", "height": 380,
-        "yaxis": {"title": {"text": "change in sentiment (-2 to +2)"}, "zeroline": True},
+        "yaxis": {"title": {"text": "change in tone"}, "zeroline": True},
         "xaxis": {"title": {"text": "competitor (same window)"}},
         "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
     }
@@ -436,13 +566,15 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
          "fill": "toself", "mode": "lines", "line": {"width": 0}, "fillcolor": "rgba(0,114,178,0.18)",
          "name": "95% interval", "hoverinfo": "skip"},
         {"type": "scatter", "x": _array(frame["hour"]), "y": _array(frame["mean_abnormal"]), "mode": "lines",
-         "name": "Mean across outages", "line": {"color": LINE_COLOUR, "width": 2},
+         "name": f"Mean across {as_text(brand_name)}'s outages" if brand_name else "Mean across outages",
+         "line": {"color": LINE_COLOUR, "width": 2},
          "customdata": _array(frame["outages"]),
          "hovertemplate": "hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"},
     ]
-    title = "Sentiment below normal, hours after each outage started"
+    # The brand is named on the page; the title stays short enough for a phone.
+    title = "Tone vs normal, hours after each outage started"
     layout = {
-        "title": {"text": f"{as_text(brand_name)}: {title}" if brand_name else title, "x": 0.01},
+        "title": {"text": title, "x": 0.01, "font": {"size": 14}},
         "template": _template(), "font": dict(FONT), "height": 380,
         "xaxis": {"title": {"text": "hours since the outage started"}},
         "yaxis": {"title": {"text": "sentiment minus normal"}},
@@ -450,5 +582,173 @@ def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figur
         # Zero (normal) across the full width.
         "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
                     "line": {"color": PHASE_COLOUR, "dash": "dot", "width": 1}}],
+    }
+    return {"data": data, "layout": layout}
+
+
+def band_outline(x: Sequence[str], low, high) -> tuple[list, np.ndarray]:
+    """A band's outline for ``fill: "toself"``: each run of buckets where both edges are known goes
+    along the upper edge and back along the lower, and runs are split by a gap (x ``None``, y NaN),
+    so the band breaks where the data breaks. (``fill: "tonexty"`` between two edge traces joins
+    across gaps: at 15 minutes it drew wedges spanning days.) A lone bucket is a vertical tick.
+
+    :returns: the x values (a list) and the y values (float64, for a typed array).
+    """
+    low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    known = ~(np.isnan(low) | np.isnan(high))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], known.astype(np.int8), [0]))))
+    xs: list = []
+    ys: list[np.ndarray] = []
+    for first, stop in zip(edges[::2], edges[1::2], strict=True):
+        if xs:
+            xs.append(None)
+            ys.append(np.array([np.nan]))
+        xs += x[first:stop] + x[first:stop][::-1]
+        ys += [high[first:stop], low[first:stop][::-1]]
+    return xs, np.concatenate(ys) if ys else np.zeros(0)
+
+
+def with_gaps(series: pd.DataFrame) -> pd.DataFrame:
+    """``series`` with an all-NaN row at every missing bucket (its step is the shortest between two
+    buckets), so lines and bands drawn from it break there instead of joining across the hole."""
+    if len(series) < 2:
+        return series
+    step = series.index[1:] - series.index[:-1]
+    full = pd.date_range(series.index[0], series.index[-1], freq=step.min(), name=series.index.name)
+    return series if len(full) == len(series) else series.reindex(series.index.union(full))
+
+
+def share_baseline_shapes(m, recovery_sd: float, name: str) -> list[dict]:
+    """The normal negative share (%) across the top row: a dotted line at the baseline and the band
+    up to ``recovery_sd`` baseline SDs either side (the recovery's band), both called ``name``."""
+    normal = m.share_baseline * 100
+    sd = (m.share_baseline_sd or 0.0) * 100 * recovery_sd
+    return [{"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": max(0.0, normal - sd),
+             "y1": normal + sd, "layer": "below", "fillcolor": BAND_COLOUR, "opacity": 0.16,
+             "line": {"width": 0}, "name": name},
+            {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": normal, "y1": normal,
+             "line": {"color": BAND_COLOUR, "dash": "dot", "width": 1.5}, "name": name}]
+
+
+SHARE_TRACE = "% of posts negative (smoothed)"
+SHARE_BAND_TRACE = "95% interval of the share"
+SHARE_BASELINE = "share-baseline"
+OVERVIEW_HEIGHT = 420
+
+
+def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recovery_sd: float = 1.0
+                          ) -> Figure:
+    """The Overview's one chart: the selected outage's window, its smoothed negative share with the
+    share's 95% interval above the volume of posts, against the baseline's normal band, the outage shaded.
+
+    :param series: the brand's series at the configured bucket (columns ``share_smoothed``,
+        ``share_lo``, ``share_hi``, ``posts``).
+    :param outage: the window (``start``, ``end`` or None while ongoing).
+    :param m: the outage's :class:`OutageMetrics` (``share_baseline``, ``share_baseline_sd``).
+    :param window: ``(start, end)`` of the time shown.
+    :param recovery_sd: baseline SDs above normal that still count as normal (the recovery band).
+    """
+    start, end = _utc_naive(window[0]), _utc_naive(window[1])
+    if series.empty or "share_smoothed" not in series:
+        return build_empty_figure("No scored posts in this window")
+    index = series.index.tz_convert("UTC").tz_localize(None) if series.index.tz is not None else series.index
+    shown = series[(index >= start) & (index <= end)]
+    if shown.empty:
+        return build_empty_figure("No scored posts in this window")
+    shown = with_gaps(shown)
+    x = _times(shown.index)
+    share = shown["share_smoothed"].to_numpy(dtype=np.float64) * 100
+    band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
+                                  shown["share_hi"].to_numpy(dtype=np.float64) * 100)
+    data = [
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
+         "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE},
+        {"type": "scatter", **TOP_ROW, "x": x, "y": _array(share), "mode": "lines", "name": SHARE_TRACE,
+         "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
+         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y:.0f}% of posts negative<extra></extra>"},
+        {"type": "bar", **BOTTOM_ROW, "x": x, "y": _array(shown["posts"].fillna(0)), "name": POSTS_TRACE,
+         "marker": {"color": VOLUME_COLOUR},
+         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y} posts<extra></extra>"},
+    ]
+    shapes: list[dict] = []
+    stop = _utc_naive(outage.end) if outage.end is not None else end
+    shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
+                   "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
+                   "opacity": 0.18, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)})
+    if m is not None and m.share_baseline is not None:
+        shapes += share_baseline_shapes(m, recovery_sd, SHARE_BASELINE)
+    top = float(np.nanmax(np.concatenate([[0.0], share[~np.isnan(share)],
+                                          band_y[~np.isnan(band_y)]])))
+    top_domain, bottom_domain = _stacked_domains((0.72, 0.28), 0.08)
+    # One label, above the plot where no line runs through it; the key under the chart names the rest.
+    annotations = [
+        {"text": "outage" if outage.end is not None else "outage (ongoing)",
+         "x": _utc_naive(outage.start).isoformat(), "xref": "x", "xanchor": "left", "y": 1, "yref": "paper",
+         "yanchor": "bottom", "showarrow": False, "font": {"size": 12, "color": OUTAGE_COLOUR},
+         "name": OUTAGE_SHAPE.format(id=outage.id)},
+    ]
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
+                  "range": [start.isoformat(), end.isoformat()]},
+        "yaxis": {"anchor": "x", "domain": top_domain, "title": {"text": "% negative"},
+                  "range": [0, min(100.0, max(10.0, top * 1.1))], "ticksuffix": "%"},
+        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "range": [start.isoformat(), end.isoformat()],
+                   "tickformat": "%d %b" if end - start > pd.Timedelta(days=3) else "%H:%M\n%d %b"},
+        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "title": {"text": "posts"}, "nticks": 3},
+        "template": _template(), "font": dict(FONT), "bargap": 0, "height": OVERVIEW_HEIGHT,
+        "hovermode": "x unified", "showlegend": False, "shapes": shapes, "annotations": annotations,
+        "margin": {"l": 52, "r": 12, "t": 24, "b": 40},
+    }
+    return {"data": data, "layout": layout}
+
+
+COMPARE_COLOURS = (COMPETITOR_COLOUR, NEGATIVE_COLOUR, BAND_COLOUR, PHASE_COLOUR)
+
+
+def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage, window: tuple) -> Figure:
+    """Each brand's smoothed negative share (%) on one time axis over the outage's window, the outage
+    shaded: the brand first (blue, with its 95% interval), then its competitors.
+
+    :param lines: ``(display name, series)``, the brand first; a series without the share is skipped.
+    :param window: ``(start, end)`` of the time shown (:func:`dashboard.model.overview_window`).
+    """
+    start, end = _utc_naive(window[0]), _utc_naive(window[1])
+    data: list[dict] = []
+    for number, (name, series) in enumerate(lines):
+        if series is None or series.empty or "share_smoothed" not in series:
+            continue
+        index = series.index
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        shown = with_gaps(series[(index >= start) & (index <= end)])
+        if shown.empty:
+            continue
+        x = _times(shown.index)
+        colour = LINE_COLOUR if number == 0 else COMPARE_COLOURS[(number - 1) % len(COMPARE_COLOURS)]
+        if number == 0:
+            band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
+                                          shown["share_hi"].to_numpy(dtype=np.float64) * 100)
+            data.append({"type": "scatter", "x": band_x, "y": _array(band_y), "mode": "lines",
+                         "fill": "toself",
+                         "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip",
+                         "name": f"{as_text(name)}: 95% interval", "showlegend": False})
+        data.append({"type": "scatter", "x": x, "y": _array(shown["share_smoothed"].to_numpy() * 100),
+                     "mode": "lines", "name": as_text(name), "connectgaps": False,
+                     "line": {"color": colour, "width": 2.5 if number == 0 else 2,
+                              "dash": "solid" if number == 0 else "dot"},
+                     "hovertemplate": f"{as_text(name)} %{{y:.0f}}% negative<extra></extra>"})
+    if not data:
+        return build_empty_figure("No negative share to compare in this window")
+    stop = _utc_naive(outage.end) if outage.end is not None else end
+    layout = {
+        "template": _template(), "font": dict(FONT), "height": 380, "hovermode": "x unified",
+        "xaxis": {"range": [start.isoformat(), end.isoformat()], "tickformatstops": TICK_FORMATS,
+                  "hoverformat": HOVER_FORMAT},
+        "yaxis": {"title": {"text": "% negative"}, "ticksuffix": "%", "rangemode": "tozero"},
+        "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
+                    "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
+                    "opacity": 0.15, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)}],
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "margin": {"l": 52, "r": 12, "t": 36, "b": 36},
     }
     return {"data": data, "layout": layout}

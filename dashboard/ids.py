@@ -22,6 +22,9 @@ REPORT_DOWNLOAD = "download-report"
 HEADLINE = "headline"
 CARDS = "metric-cards"
 SPARSE_WARNING = "sparse-warning"
+OVERVIEW_GRAPH = "overview-graph"
+DETAIL_CARDS = "detail-cards"
+DETAILS = "analyst-details"
 INTERVALS = "interval-records"
 
 # timeline
@@ -63,7 +66,10 @@ FORM_MESSAGE = "outage-form-message"
 # compare
 COMPARE_GRAPH = "compare-graph"
 COMPARE_TABLE = "compare-table"
-COMPARE_NOTE = "compare-note"
+COMPARE_NOTE = "compare-note"  # the method's figures (difference in differences), in the details
+COMPARE_SUMMARY = "compare-summary"  # what the comparison says, in plain words
+COMPARE_SHARE_GRAPH = "compare-share-graph"
+COMPARE_DETAILS = "compare-details"
 COMPARE_DOWNLOAD_BUTTON = "download-compare-button"
 COMPARE_DOWNLOAD = "download-compare"
 EVENT_GRAPH = "event-study-graph"

@@ -31,6 +31,9 @@ CONTROLS = {"display": "flex", "gap": "16px", "flexWrap": "wrap", "alignItems": 
             "marginBottom": "12px"}
 ROW = {"display": "flex", "gap": "12px", "flexWrap": "wrap", "alignItems": "center", "margin": "8px 0"}
 CARD_ROW = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(200px, 1fr))", "gap": "10px"}
+OVERVIEW_CHART_TITLE = "Share of posts negative, and posts, around the outage"
+OVERVIEW_CHART_KEY = ("Blue line: share of posts negative (smoothed), with its 95% interval shaded. "
+                      "Green band: normal for this brand (the baseline). Orange: the outage. Bars: posts.")
 # Styles repeated across components live in one stylesheet (app.py puts it in the page), not inline.
 # Calm palette: greys for chrome, Okabe-Ito colours (see figures.py) for data and warnings only.
 STYLESHEET = """
@@ -52,8 +55,19 @@ input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 
 .live-note { font-size: 13px; color: #0072B2; font-weight: 600; }
 .brand-note:not(:empty) { font-size: 13px; background: #fbe3d2; border-left: 4px solid #D55E00;
                           padding: 4px 8px; }
-.headline { font-size: 20px; font-weight: 600; margin: 8px 0 14px; padding: 10px 14px;
-            border-left: 5px solid #0072B2; background: #f2f7fb; }
+.headline { margin: 8px 0 12px; padding: 8px 14px; border-left: 5px solid #0072B2; background: #f2f7fb; }
+.headline:empty { display: none; }
+.status-context { font-size: 13px; color: #555; }
+.status-line { font-size: 20px; font-weight: 700; letter-spacing: .01em; }
+.overview-grid { display: grid; grid-template-columns: minmax(0, 2.2fr) minmax(220px, 1fr);
+                 gap: 16px; align-items: start; }
+.overview-cards { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.compare-summary { font-size: 16px; margin: 4px 0 10px; }
+.chart-title { font-size: 15px; font-weight: 600; margin: 0 0 2px; }
+details.analyst { margin-top: 16px; }
+details.analyst > summary { cursor: pointer; font-weight: 600; color: #333; padding: 4px 0; }
+.controls > div { min-width: 0; }
+#tabs .tab { padding: 8px 14px; }
 .metric-card { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; background: #fafafa; }
 .card-title { font-size: 13px; color: #555; }
 .card-value { font-size: 22px; font-weight: 600; margin: 2px 0; }
@@ -68,6 +82,36 @@ input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 
 .tab-body { padding-top: 10px; }
 .dash-spreadsheet-inner td, .dash-spreadsheet-inner th {
   font-family: system-ui, -apple-system, 'Segoe UI', sans-serif !important; }
+/* A phone (390 px): one column, compact controls and tabs, the status near the top, no sideways
+   scrolling; the posts table keeps its time, text and link. */
+@media (max-width: 700px) {
+  body { font-size: 14px; }
+  h1 { font-size: 20px; margin-top: 6px; }
+  .subtitle { font-size: 13px; }
+  .status-line { font-size: 17px; }
+  .overview-grid { grid-template-columns: minmax(0, 1fr); }
+  .controls { gap: 8px !important; }
+  .controls > div { width: calc(50% - 4px) !important; flex: none !important; }
+  .controls > div.control-wide { width: 100% !important; }
+  #tabs .tab { padding: 6px 2px !important; font-size: 13px; min-width: 0; }
+  .form-grid { grid-template-columns: minmax(0, 1fr); }
+  #posts-table td[data-dash-column=source], #posts-table th[data-dash-column=source],
+  #posts-table td[data-dash-column=sentiment], #posts-table th[data-dash-column=sentiment],
+  #posts-table td[data-dash-column=label], #posts-table th[data-dash-column=label],
+  #posts-table td[data-dash-column=stars], #posts-table th[data-dash-column=stars],
+  #posts-table td[data-dash-column=engagement], #posts-table th[data-dash-column=engagement] {
+    display: none; }
+  #posts-table .dash-spreadsheet-inner table { table-layout: fixed; width: 100% !important; }
+  #posts-table td[data-dash-column=text], #posts-table th[data-dash-column=text] {
+    min-width: 0 !important; width: auto !important; max-width: none !important; }
+  #posts-table td[data-dash-column=text] .dash-cell-value { white-space: normal; overflow-wrap: anywhere; }
+  #posts-table td[data-dash-column=time], #posts-table th[data-dash-column=time] {
+    width: 74px !important; min-width: 0 !important; }
+  #posts-table td[data-dash-column=link], #posts-table th[data-dash-column=link] {
+    width: 46px !important; min-width: 0 !important; }
+  /* Other tables keep their columns and scroll inside their own box, never the page. */
+  .dash-table-container .dash-spreadsheet-container { max-width: 100%; overflow-x: auto !important; }
+}
 """
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "dipwatch-chart"}}
@@ -108,22 +152,24 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
                  "200px"),
         html.Div([html.Label("Outage", htmlFor=ids.OUTAGE),
                   dcc.Dropdown(id=ids.OUTAGE, options=[], value=None, clearable=False, searchable=False,
-                               placeholder="No outages recorded")], style={"flex": "1", "minWidth": "320px"}),
+                               placeholder="No outages recorded")], className="control-wide",
+                 style={"flex": "1", "minWidth": "320px"}),
         _control("Period", dcc.Dropdown(id=ids.PERIOD, value=DEFAULT_PERIOD, clearable=False,
                                         searchable=False,
                                         options=[{"label": v, "value": k} for k, v in PERIODS.items()]),
                  "200px"),
         _control("Sources", dcc.Dropdown(id=ids.SOURCES, value=[], multi=True, placeholder="All sources"),
                  "220px"),
-        html.Div([html.Label("Time step"),
+        html.Div([html.Label("Time step (charts)"),
                   dcc.RadioItems(id=ids.BUCKET, value="1h", inline=True,
                                  options=[{"label": BUCKET_LABELS[b], "value": b} for b in BUCKETS],
                                  inputStyle={"marginRight": "4px", "marginLeft": "10px"})]),
         html.Div([html.Button("Incident report (HTML)", id=ids.REPORT_BUTTON, n_clicks=0,
                               title="One self-contained file to forward: headline, cards, chart, posts"),
                   dcc.Download(id=ids.REPORT_DOWNLOAD)]),
-    ], style=CONTROLS)
-    tabs = dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, children=[
+    ], style=CONTROLS, className="controls")
+    # mobile_breakpoint=0: the tabs stay one compact row on a phone instead of a stacked list.
+    tabs = dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, mobile_breakpoint=0, children=[
         dcc.Tab(label=TABS["overview"], value="overview", children=_overview()),
         dcc.Tab(label=TABS["timeline"], value="timeline", children=_timeline()),
         dcc.Tab(label=TABS["voices"], value="voices", children=_voices()),
@@ -137,19 +183,33 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
         dcc.Store(id=ids.INTERVALS),
         dcc.Store(id=ids.CLICKED),
         html.Header(header),
+        # The status first, above the controls: on a phone they stack ~600 px tall.
+        html.Div(id=ids.HEADLINE, className="headline", role="status"),
         controls,
-        html.Div(id=ids.HEADLINE, className="headline"),
         tabs,
     ], style=PAGE)
 
 
 def _overview() -> html.Div:
     return html.Div([
-        html.Div(id=ids.CARDS, style=CARD_ROW),
+        html.Div([
+            html.Div([
+                html.H2(OVERVIEW_CHART_TITLE, className="chart-title"),
+                dcc.Graph(id=ids.OVERVIEW_GRAPH, figure=build_empty_figure("Loading..."),
+                          config=chart_config("dipwatch-overview"), style={"height": "420px"}),
+                html.Div(OVERVIEW_CHART_KEY, className="caption"),
+            ]),
+            html.Div(id=ids.CARDS, className="overview-cards"),
+        ], className="overview-grid"),
         html.Div(id=ids.SPARSE_WARNING),
-        html.Div("Intervals: 95% bootstrap intervals over the posts, shown under a figure once computed "
-                 "(a second or so after choosing an outage; several on a store of a million posts).",
-                 className="caption"),
+        html.Details([
+            html.Summary("Analyst figures: rise in baseline SDs, tone (VADER, -1 to +1), sentiment-hours, "
+                         "intervals"),
+            html.Div(id=ids.DETAIL_CARDS, style=CARD_ROW),
+            html.Div("Intervals: 95% bootstrap intervals over the posts. Tone figures are on VADER's "
+                     "compound score (-1 to +1), the second signal; the share of negative posts leads.",
+                     className="caption"),
+        ], id=ids.DETAILS, className="analyst"),
     ], className="tab-body")
 
 
@@ -223,14 +283,23 @@ def _outages() -> html.Div:
 
 def _compare() -> html.Div:
     return html.Div([
-        html.Div(id=ids.COMPARE_NOTE, className="caption"),
-        dcc.Graph(id=ids.COMPARE_GRAPH, figure=build_empty_figure("Loading..."),
-                  config=chart_config("dipwatch-compare")),
-        html.Div(id=ids.COMPARE_TABLE),
-        html.Div(_download(ids.COMPARE_DOWNLOAD_BUTTON, ids.COMPARE_DOWNLOAD, "Download comparison (CSV)"),
-                 style=ROW),
-        dcc.Graph(id=ids.EVENT_GRAPH, figure=build_empty_figure("Loading..."),
-                  config=chart_config("dipwatch-event-study")),
+        html.Div(id=ids.COMPARE_SUMMARY, className="compare-summary", role="status"),
+        html.H2("Share of posts negative, the brand and its competitors", className="chart-title"),
+        dcc.Graph(id=ids.COMPARE_SHARE_GRAPH, figure=build_empty_figure("Loading..."),
+                  config=chart_config("dipwatch-compare-share"), style={"height": "380px"}),
+        html.Div("Solid blue: the brand, with its 95% interval shaded. Dotted: competitors. Orange: the "
+                 "outage.", className="caption"),
+        html.Details([
+            html.Summary("Method: difference in differences on the tone, and every outage aligned"),
+            html.Div(id=ids.COMPARE_NOTE, className="caption"),
+            dcc.Graph(id=ids.COMPARE_GRAPH, figure=build_empty_figure("Loading..."),
+                      config=chart_config("dipwatch-compare")),
+            html.Div(id=ids.COMPARE_TABLE),
+            html.Div(_download(ids.COMPARE_DOWNLOAD_BUTTON, ids.COMPARE_DOWNLOAD,
+                               "Download comparison (CSV)"), style=ROW),
+            dcc.Graph(id=ids.EVENT_GRAPH, figure=build_empty_figure("Loading..."),
+                      config=chart_config("dipwatch-event-study")),
+        ], id=ids.COMPARE_DETAILS, className="analyst"),
     ], className="tab-body")
 
 
@@ -241,6 +310,12 @@ def render_cards(cards: Sequence[tuple[str, str, str]]) -> list[html.Div]:
                   html.Div(note, className="card-note")], className="metric-card")
         for title, value, note in cards
     ]
+
+
+def render_status(context: str, status: str) -> list[html.Div]:
+    """The status box: which brand and outage, then the status line. (The headline's sentence said
+    the same again under it; the incident report, read without the cards, keeps it.)"""
+    return [html.Div(context, className="status-context"), html.Div(status, className="status-line")]
 
 
 def render_warning(text: str | None) -> html.Div | None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from analysis.headline import duration
 from analysis.sentiment import classify, scorer_id
 from dashboard.words import Term, distinctive_terms
 from dipwatch.brands import Brand
@@ -130,54 +131,65 @@ def interval_text(interval: dict | None, name: str, hours: bool = False) -> str:
 
 
 def share_cards(m) -> list[tuple[str, str, str]]:
-    """The share family's cards, in plain units: what a comms team reads first."""
+    """The share family's cards in plain units, what a comms team reads first: how negative, how
+    loud, back to normal or not, and how many negative posts beyond the usual. Each says one thing;
+    the headline rounds as they do (:func:`analysis.headline.duration`)."""
     if m.share_baseline is None:
         return []
     normal = f"normal {fmt_share(m.share_baseline)}"
     if m.share_peak is None:
-        negative = ("Negative posts", MISSING, f"{normal}; no bucket with enough posts yet")
+        negative = ("Negative posts", MISSING, f"{normal}; no time step with enough posts yet")
     else:
-        band = (f"; 95% interval {fmt_share(m.share_peak_lo)} to {fmt_share(m.share_peak_hi)}"
-                if m.share_peak_lo is not None else "")
-        negative = ("Negative posts", f"{fmt_share(m.share_peak)}",
-                    f"at worst, {fmt_time(m.share_peak_at)}; {normal}{band}")
-    rise = (("Rise", f"+{m.share_rise_pts:.0f} points" if m.share_rise_pts >= 0
-             else f"{m.share_rise_pts:.0f} points",
-             f"{m.share_rise_sd:.1f} SD above normal" if m.share_rise_sd is not None else "above normal")
-            if m.share_rise_pts is not None else ("Rise", MISSING, "no peak to compare"))
+        negative = ("Negative posts", fmt_share(m.share_peak),
+                    f"at worst, {fmt_time(m.share_peak_at)}; {normal}")
     status = m.share_status
     if status == "recovered":
-        back = ("Back to normal", fmt_hours(m.share_time_to_recover_h),
-                f"after the outage's end, at {fmt_time(m.share_recovered_at)}")
+        back = ("Back to normal", f"{duration(m.share_time_to_recover_h)} after the fix",
+                f"at {fmt_time(m.share_recovered_at)}")
     elif status == "not recovered":
-        back = ("Back to normal", "not yet", f"{fmt_hours(m.hours_since_end)} since the end")
+        back = ("Back to normal", "not yet", f"{duration(m.hours_since_end)} since the fix")
     elif status == "no data":
         back = ("Back to normal", "no data", f"no posts since {fmt_time(m.last_post_at)}")
     else:
         back = ("Back to normal", status, "the outage has not ended" if status == "ongoing" else "")
+    volume = ("Volume", MISSING if m.volume_lift is None else f"{m.volume_lift:.1f}x usual",
+              f"{fmt_number(m.posts_per_h_during, 1)} posts/h vs {fmt_number(m.baseline_posts_per_h, 1)}; "
+              f"{fmt_count(m.posts_during)} posts during the outage")
     excess = ("Excess negative posts", fmt_count(None if m.excess_negative_posts is None
                                                  else round(m.excess_negative_posts)),
-              "beyond the normal share, start to recovery")
-    voices = (f"; {fmt_count(m.voices_during)} voices (one per author per bucket)"
-              if m.voices_during != m.posts_during else "")
-    return [negative, rise, back, excess,
-            ("Volume lift", fmt_ratio(m.volume_lift),
-             f"{fmt_number(m.posts_per_h_during, 1)} posts/h vs {fmt_number(m.baseline_posts_per_h, 1)}"),
-            ("Posts during", fmt_count(m.posts_during),
-             f"baseline: {fmt_count(m.baseline_posts)} posts{voices}")]
+              "beyond the normal share, from the start to recovery")
+    return [negative, volume, back, excess]
 
 
-def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
-    """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`: the share
-    family first (``share_cards``) when measured, then the tone figures, without repeating a card.
+def share_details(m) -> list[tuple[str, str, str]]:
+    """The share family's analyst figures: the rise in points and baseline SDs, the peak's
+    interval, posts against voices."""
+    if m.share_baseline is None:
+        return []
+    if m.share_rise_pts is None:
+        rise = ("Rise in negative share", MISSING, "no peak to compare")
+    else:
+        sign = "+" if m.share_rise_pts >= 0 else ""
+        sds = f"{m.share_rise_sd:.1f} baseline SDs" if m.share_rise_sd is not None else "SD not measured"
+        rise = ("Rise in negative share", f"{sign}{m.share_rise_pts:.0f} points", sds)
+    peak = ("Peak negative share, 95% interval",
+            f"{fmt_share(m.share_peak_lo)} to {fmt_share(m.share_peak_hi)}"
+            if m.share_peak_lo is not None else MISSING, "estimated, with the classifier's error rates")
+    # The posts are on the Volume card; the tone's figures count voices, which can differ.
+    voices = ("Voices during", fmt_count(m.voices_during),
+              "one per author per time step, behind the tone figures; "
+              f"baseline {fmt_count(m.baseline_posts)} posts")
+    return [rise, peak, voices]
 
-    :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
-        shown under dip depth, trough and time to recover.
-    """
+
+def tone_cards(m, interval: dict | None = None, shares: bool = False) -> list[tuple[str, str, str]]:
+    """The tone family's cards (VADER's -1..+1 compound). Beside the share family (``shares``) its
+    recovery is named as the tone's, so no card says "recovered" twice in two ways."""
     depth_note = (f"{m.dip_depth_sd:.1f} SD below baseline {fmt_number(m.baseline_mean)}"
                   if m.dip_depth_sd is not None else f"below baseline {fmt_number(m.baseline_mean)}")
+    hours = duration if shares else fmt_hours  # beside the share's cards, rounded as they are
     if m.status == "recovered":
-        recover = ("Time to recover", fmt_hours(m.time_to_recover_h), "from the outage's end")
+        recover = ("Time to recover", hours(m.time_to_recover_h), "from the outage's end")
     elif m.status == "not recovered":
         recover = ("Time to recover", "not yet recovered", f"{fmt_hours(m.hours_since_end)} since the end")
     elif m.status == "ongoing":
@@ -188,25 +200,50 @@ def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
     recover_ci = interval_text(interval, "time_to_recover_h", hours=True)
     if recover_ci and m.status == "recovered":
         recover = (recover[0], recover[1], f"{recover[2]}; {recover_ci}")
-    shares = share_cards(m)
-    shown = {title for title, _, _ in shares}
+    recovered = ("Recovered at", recovery_text(m), "smoothed sentiment back within 1 SD of baseline")
+    if shares:
+        recovered = ("Tone back to normal at", recovered[1], "VADER tone back within 1 SD of its baseline")
+        recover = ("Tone's time to recover", *recover[1:])
     tone = [
         ("Dip depth", fmt_number(m.dip_depth), f"{depth_note}; {depth_ci}" if depth_ci else depth_note),
         ("Trough", fmt_number(m.trough),
          f"at {fmt_time(m.trough_at)}" + (f"; {trough_ci}" if trough_ci else "")),
         ("Time to trough", fmt_hours(m.time_to_trough_h), "from the outage's start"),
-        ("Recovered at", recovery_text(m), "smoothed sentiment back within 1 SD of baseline"),
+        recovered,
         recover,
         ("Sentiment-hours lost", fmt_number(m.sentiment_hours_lost, 1), "below baseline, start to recovery"),
+    ]
+    if shares:  # volume and posts are on the share family's cards; VADER's share would repeat it, worse
+        return [(f"Tone: {t}" if not t.startswith("Tone") else t, v, n) for t, v, n in tone]
+    return [
+        *tone,
         ("Volume lift", fmt_ratio(m.volume_lift),
          f"{fmt_number(m.posts_per_h_during, 1)} posts/h vs {fmt_number(m.baseline_posts_per_h, 1)}"),
         ("Negative share", f"{fmt_share(m.negative_share_baseline)} {ARROW} "
          f"{fmt_share(m.negative_share_during)}", f"baseline {ARROW} during"),
         ("Posts during", fmt_count(m.posts_during), f"baseline: {fmt_count(m.baseline_posts)} posts"),
     ]
-    if shares:  # the tone's share by VADER's label would say the classifier's figure again, worse
-        tone = [card for card in tone if card[0] not in shown and card[0] != "Negative share"]
-    return shares + tone
+
+
+def overview_cards(m, interval: dict | None = None
+                   ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(plain cards, analyst cards) of one outage's :class:`OutageMetrics`: with the share family
+    measured, its plain cards lead and the tone's figures, SDs and intervals go to the details;
+    without it, the tone's cards are the plain ones.
+
+    :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
+        shown under dip depth, trough and time to recover.
+    """
+    plain = share_cards(m)
+    if not plain:
+        return tone_cards(m, interval), []
+    return plain, share_details(m) + tone_cards(m, interval, shares=True)
+
+
+def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
+    """Every card of :func:`overview_cards`, plain first (the report's and the tests' flat list)."""
+    plain, details = overview_cards(m, interval)
+    return plain + details
 
 
 def sparse_warning(m) -> str | None:
@@ -363,6 +400,57 @@ def period_window(period: str, outage: Outage | None, now: datetime,
         end = (outage.end + timedelta(hours=params.trough_horizon_h)) if outage.end else now
         return outage.start - timedelta(days=params.baseline_days), min(end, now)
     return None
+
+
+def overview_window(outage: Outage, now: datetime, recovered_at: datetime | None = None,
+                    last_post: datetime | None = None) -> tuple[datetime, datetime]:
+    """The time the Overview's chart shows: enough before the start to see normal (two days, or the
+    outage's length up to two weeks), and after the end until two days past recovery (or past the
+    end when it has not recovered), never beyond ``now`` nor far past the ``last_post``'s bucket (an
+    ongoing outage whose posts stopped months ago would be a sliver of empty months). A 3-hour
+    outage is not a sliver of 50 days."""
+    limit = now if last_post is None else min(now, last_post + DATA_MARGIN)
+    end = min(outage.end or now, limit)
+    length = max(end - outage.start, timedelta(0))
+    before = min(max(timedelta(days=2), length), timedelta(days=14))
+    after = (recovered_at or end) + timedelta(days=2)
+    return outage.start - before, max(min(after, limit), outage.start + DATA_MARGIN)
+
+
+DATA_MARGIN = timedelta(hours=6)
+
+
+# compare ------------------------------------------------------------------------------------
+def compare_summary(brand_name: str, m, comparisons: Sequence, names: Mapping[str, str]) -> str:
+    """What the comparison says in plain words, in the share of negative posts: how the brand's rose,
+    whether each competitor's rose over the same time, and what that means. The method (difference
+    in differences, on the tone) is for the details."""
+    if m is None or m.share_baseline is None or m.share_during is None:
+        return f"Not enough posts to say how {brand_name}'s share of negative posts moved in this outage."
+    parts = [f"{brand_name}: {fmt_share(m.share_during)} of posts negative during the outage "
+             f"(normal {fmt_share(m.share_baseline)})."]
+    if not comparisons:
+        return parts[0] + " No competitor with posts to compare with: add `competitors` to the brand."
+    for c in comparisons:
+        name, other = names.get(c.competitor, c.competitor), c.metrics
+        if other.share_baseline is None or other.share_during is None:
+            parts.append(f"{name}: too few posts over the same time to compare.")
+            continue
+        # Pooled over the whole window, not the peak: a competitor's smoothed share of a few posts
+        # an hour jumps to 40-70% now and then at normal times (Shopwell in the demo).
+        rose = other.share_during - other.share_baseline >= SHARED_RISE
+        mine = m.share_during - m.share_baseline >= SHARED_RISE
+        if mine:
+            verdict = (f"so {name}'s customers were unhappy too: part of this may be a shared cause"
+                       if rose else f"so the rise is {brand_name}'s own, not the market's")
+        else:
+            verdict = f"so {name}'s rose more" if rose else "so neither moved much"
+        parts.append(f"{name} over the same time: {fmt_share(other.share_during)} "
+                     f"(normal {fmt_share(other.share_baseline)}), {verdict}.")
+    return " ".join(parts)
+
+
+SHARED_RISE = 0.10  # ten points above normal over the whole window is a rise a reader would call one
 
 
 # clicked bucket -----------------------------------------------------------------------------

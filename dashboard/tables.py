@@ -71,9 +71,11 @@ def series_rows(series: pd.DataFrame) -> list[dict]:
                 series["smoothed_hi"], series["negative_share"], strict=True)]
 
 
-def comparison_rows(comparisons: Sequence) -> list[dict]:
+def comparison_rows(comparisons: Sequence, names: Mapping[str, str] | None = None) -> list[dict]:
+    """Table rows of the comparisons; ``names``: competitor key -> display name (keys otherwise)."""
     rows = [{k: _round(v) for k, v in comparison_record(c).items() if k in COMPARE_COLUMNS}
             for c in comparisons]
+    rows = [{**row, "competitor": (names or {}).get(row["competitor"], row["competitor"])} for row in rows]
     return [{**row, "spillover": "yes" if row["spillover"] else "no"} for row in rows]
 
 

@@ -124,6 +124,13 @@ class ViewCache:
         return self._get(("series", brand_key, params, now, key),
                          lambda: brand_series(self.store, brand_key, params, now))
 
+    def competitor_series(self, view: BrandView) -> list[tuple[str, pd.DataFrame]]:
+        """(display name, series) of each of ``view``'s brand's competitors on its buckets, as of its
+        ``now``, for the Timeline's and Compare's competitor lines."""
+        brands = self.brands()
+        return [(brands[key].name, self.series(key, view.params, view.now)[1])
+                for key in view.brand.competitors if key in brands]
+
     def words(self, brand_key: str, window: tuple, sources: Sequence[str] | None, build):
         """``build()`` (the Voices tab's words of ``window``), kept like a view: changing the label
         or the search, which do not change the words, reads only the posts again."""

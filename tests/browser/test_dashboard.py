@@ -34,8 +34,10 @@ def open_page(p, served, query: str = ""):
 
 
 def card_values(page) -> dict[str, str]:
-    titles = page.locator(f"#{ids.CARDS} .card-title").all_inner_texts()
-    values = page.locator(f"#{ids.CARDS} .card-value").all_inner_texts()
+    """Every card's value by its title: the plain cards and the analyst details' (closed or open)."""
+    cards = f"#{ids.CARDS}, #{ids.DETAIL_CARDS}"
+    titles = page.locator(cards).locator(".card-title").all_text_contents()
+    values = page.locator(cards).locator(".card-value").all_text_contents()
     return dict(zip(titles, values, strict=True))
 
 
@@ -67,24 +69,25 @@ def chart(page, graph_id: str = ids.TIMELINE) -> dict:
 
 def test_headline_cards_and_intervals(server, page):
     p = open_page(page, server)
-    expect(p.locator(f"#{ids.CARDS} .metric-card")).to_have_count(12)
+    expect(p.locator(f"#{ids.CARDS} .metric-card")).to_have_count(4)
     headline = p.locator(f"#{ids.HEADLINE}")
-    # Brightmart opens on its most recent outage: the cyberattack, still ongoing. The headline reads
-    # in the share of negative posts, in plain units.
+    # Brightmart opens on its most recent outage: the cyberattack, still ongoing. The status line
+    # reads in the share of negative posts, in plain units (issue 18: status first).
     expect(headline).to_contain_text(re.compile(
-        r"^Up to \d+% of posts negative \(normal \d+%\), \d\.\dx the usual volume; "
-        r"the outage is still ongoing"))
-    # The share family's cards come first; the tone's follow.
+        r"ONGOING · day \d+ · up to \d+% of posts negative \(normal \d+%\) · \d\.\dx volume"))
+    # The share family's plain cards come first; the analyst figures (the tone's among them) follow
+    # in the details.
     titles = p.locator(f"#{ids.CARDS} .card-title").all_inner_texts()
-    assert titles[:4] == ["Negative posts", "Rise", "Back to normal", "Excess negative posts"]
-    assert "Dip depth" in titles[4:]
+    assert titles == ["Negative posts", "Volume", "Back to normal", "Excess negative posts"]
+    assert "Tone: Dip depth" in card_values(p)
     expect(p.locator(f"#{ids.OUTAGE}")).to_contain_text(CYBERATTACK)
     expect(p.locator(f"#{ids.DEMO_NOTE}")).to_have_text("Demo data: these posts are simulated")
     expect(p.locator(f"#{ids.FRESHNESS}")).to_contain_text("Posts imported from files")
     expect(p.locator(f"#{ids.LIVE_NOTE}")).to_contain_text("ongoing")  # live refresh is on
     # The cards come with their bootstrap intervals.
-    expect(p.locator(f"#{ids.CARDS} .metric-card", has_text="Dip depth")).to_contain_text("95% interval")
-    assert card_values(p)["Recovered at"] == "ongoing"
+    dip = p.locator(f"#{ids.DETAIL_CARDS} .metric-card", has_text="Dip depth")
+    expect(dip).to_contain_text("95% interval")
+    assert card_values(p)["Back to normal"] == "ongoing"
     assert query(p) == {"brand": "brightmart", "outage": "3"}
     screenshot(p, "overview")
     page.assert_clean(server)
@@ -92,15 +95,16 @@ def test_headline_cards_and_intervals(server, page):
 
 def test_another_outage_changes_headline_cards_and_url(server, page):
     p = open_page(page, server)
-    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text("still ongoing")
+    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text("ONGOING")
     before = card_values(p)
     choose(p, ids.OUTAGE, CHECKOUT)
-    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text(re.compile(r"back to normal \d+ h after the fix"))
-    recovered = p.locator(f"#{ids.CARDS} .metric-card", has_text="Recovered at").locator(".card-value")
-    expect(recovered).to_have_text(re.compile(r"\d{4} \d\d:\d\d UTC"))
+    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text(re.compile(r"RECOVERED \d+ h after the fix"))
+    # One recovery story on the cards, the share's: when, and how long after the fix.
+    recovered = p.locator(f"#{ids.CARDS} .metric-card", has_text="Back to normal")
+    expect(recovered.locator(".card-note")).to_have_text(re.compile(r"\d{4} \d\d:\d\d UTC"))
     after = card_values(p)
     assert after != before
-    assert after["Time to recover"].endswith(" h")
+    assert after["Back to normal"].endswith(" h after the fix")
     expect(p.locator(f"#{ids.LIVE_NOTE}")).to_have_text("")  # a finished outage needs no live refresh
     assert query(p)["outage"] == "2"
     page.assert_clean(server)
@@ -109,7 +113,8 @@ def test_another_outage_changes_headline_cards_and_url(server, page):
 def overview_at(page, served, brand: str, outage: int, bucket: str) -> tuple[str, dict[str, str]]:
     p = open_page(page, served, f"?brand={brand}&outage={outage}&bucket={bucket}")
     expect(p.locator(f"#{ids.BUCKET} input[value='{bucket}']")).to_be_checked()
-    expect(p.locator(f"#{ids.CARDS} .metric-card", has_text="Dip depth")).to_contain_text("95% interval")
+    dip = p.locator(f"#{ids.DETAIL_CARDS} .metric-card", has_text="Dip depth")
+    expect(dip).to_contain_text("95% interval")
     return p.locator(f"#{ids.HEADLINE}").inner_text(), card_values(p)
 
 
@@ -119,7 +124,8 @@ def test_headline_and_cards_do_not_move_with_the_charts_time_step(server, page, 
     # The same 3-hour outage once read "recovered 12 h after the fix" at 1 hour and "5.1 days" at 1 day.
     for outage in outages:
         hourly = overview_at(page, server, brand, outage, "1h")
-        assert hourly[0].startswith("Up to ")
+        assert re.search(r"^(ONGOING|RECOVERED|NOT RECOVERED|NO DATA) .* of posts negative", hourly[0], re.M)
+        assert len(hourly[1]) > 10  # the plain cards and the analyst details
         for bucket in ("15min", "1d"):
             assert overview_at(page, server, brand, outage, bucket) == hourly, (brand, outage, bucket)
     page.assert_clean(server)
@@ -130,7 +136,8 @@ def test_shared_url_opens_the_same_view(server, page):
     expect(p.locator(f"#{ids.BRAND}")).to_contain_text("Shopwell")
     expect(p.locator(f"#{ids.OUTAGE}")).to_contain_text("Website not loading")
     title = p.locator(f"#{ids.TIMELINE} .gtitle")
-    expect(title).to_contain_text("Shopwell: customer sentiment and posts per day")
+    expect(title).to_contain_text("Shopwell: % of posts negative")
+    expect(p.locator(f"#{ids.TIMELINE} .y2title")).to_have_text("posts/day")
     expect(p.locator(f"#{ids.BUCKET} input[value='1d']")).to_be_checked()
     expect(p.locator(f"#{ids.PERIOD}")).to_contain_text("All data")
     assert query(p) == {"brand": "shopwell", "outage": "4", "bucket": "1d", "period": "all",
@@ -141,20 +148,23 @@ def test_shared_url_opens_the_same_view(server, page):
     page.assert_clean(server)
 
 
-def test_click_the_trough_and_read_its_posts(server, page):
+def test_click_the_peak_and_read_its_posts(server, page):
     p = open_page(page, server)
     open_tab(p, "Timeline")
     graph = p.locator(f"#{ids.TIMELINE}")
     expect(graph.locator(".gtitle")).to_contain_text("Brightmart")
     drawn = chart(p)
-    assert {"Sentiment (smoothed)", "Bucket mean", "Posts", "Trough"} <= set(drawn["traces"])
+    # The share leads (issue 18); the tone (its trough among it) and the competitor are there to
+    # switch on from the legend.
+    assert {"% of posts negative (smoothed)", "Peak", "Posts", "Tone (VADER, -1 to +1)", "Bucket mean",
+            "Trough", "Shopwell (competitor)"} <= set(drawn["traces"])
     assert f"{CYBERATTACK} (ongoing)" in drawn["annotations"]
     screenshot(p, "timeline")
-    # Where plotly drew the trough marker, in page pixels.
+    # Where plotly drew the peak marker, in page pixels.
     x, y, when = p.evaluate(
         """id => {
             const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            const t = plot._fullData.find(d => d.name === 'Trough');
+            const t = plot._fullData.find(d => d.name === 'Peak');
             const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
             const box = plot.getBoundingClientRect();
             return [box.left + xa._offset + xa.d2p(t.x[0]), box.top + ya._offset + ya.d2p(t.y[0]), t.x[0]];
@@ -217,8 +227,15 @@ def test_script_post_is_text_and_csv_reads_back(server, page):
 
 def test_compare_tab_shows_competitor_and_event_study(server, page):
     p = open_page(page, server, "?tab=compare")
+    # The main sentence in plain words and both brands' negative share on one time axis; the method
+    # (difference in differences) in the details, competitors by display name, not key.
+    expect(p.locator(f"#{ids.COMPARE_SUMMARY}")).to_contain_text(re.compile(
+        r"^Brightmart: \d+% of posts negative during the outage \(normal \d+%\)\. "
+        r"Shopwell over the same time: \d+% \(normal \d+%\), so the rise is Brightmart's own"))
+    expect(p.locator(f"#{ids.COMPARE_SHARE_GRAPH} .legendtext")).to_have_text(["Brightmart", "Shopwell"])
+    p.locator(f"#{ids.COMPARE_DETAILS} summary").click()
     expect(p.locator(f"#{ids.COMPARE_NOTE}")).to_contain_text("difference in differences")
-    expect(p.locator(f"#{ids.COMPARE_TABLE} td[data-dash-column='competitor']")).to_have_text("shopwell")
+    expect(p.locator(f"#{ids.COMPARE_TABLE} td[data-dash-column='competitor']")).to_have_text("Shopwell")
     expect(p.locator(f"#{ids.EVENT_GRAPH} .gtitle")).to_contain_text("hours after each outage started")
     screenshot(p, "compare")
     page.assert_clean(server)
@@ -244,7 +261,7 @@ def test_add_an_outage_window_and_see_it_shaded(writable_server, page):
     # It is measured, selectable and shaded on the chart.
     choose(p, ids.OUTAGE, "App login failing")
     open_tab(p, "Timeline")
-    expect(p.locator(f"#{ids.TIMELINE} .gtitle")).to_contain_text("selected: App login failing")
+    expect(p.locator(f"#{ids.TIMELINE} .annotation-text", has_text="App login failing")).to_be_visible()
     assert "outage-5" in chart(p)["shapes"]
     assert "App login failing" in chart(p)["annotations"]
     # Edit it (the form fills from the selected row), then remove it.

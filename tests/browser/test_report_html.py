@@ -60,8 +60,26 @@ def test_report_renders_its_chart_offline_and_shows_posts_as_text(cli_run, write
         sync_api.expect(page.locator("td.text", has_text="<script>")).to_have_text(SCRIPT_POST)
         assert page.evaluate("window.pwned") is None  # the post's script never ran
         # The report leads with the share of negative posts, as the dashboard does.
+        # The posts stopped at hour 96 (months before the clock's now), and the status says so.
+        assert page.locator(".status").inner_text().startswith("NO DATA · day ")
         assert page.locator(".headline").inner_text().startswith("Up to ")
         assert "of posts negative (normal" in page.locator(".headline").inner_text()
+        # The chart shows the outage (hours 90-96) with two days before it, not all four days.
+        shown = page.evaluate("""() => { const l = document.querySelector('.js-plotly-plot').layout;
+                                         return [l.xaxis.range[0], l.xaxis.range[1],
+                                                 l.shapes.find(s => s.name.startsWith('outage')).x0]; }""")
+        first, last, outage_start = (datetime.fromisoformat(t).replace(tzinfo=UTC) for t in shown)
+        assert first == t0 + timedelta(hours=90 - 48)
+        assert t0 + timedelta(hours=95) <= last <= t0 + timedelta(hours=96 + 6)
+        assert first < outage_start < last
+        # Labels do not collide: one annotation (the outage's) and no chart title to run into.
+        assert page.evaluate("document.querySelectorAll('.js-plotly-plot .annotation').length") == 1
+        # Readable on a phone: nothing wider than the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         browser.close()
     assert outside == []
     assert errors == []
+    # Smaller while still opening offline: plotly.js gzipped inline, 2.0 MB instead of 4.8 MB.
+    assert report.stat().st_size < 2_300_000

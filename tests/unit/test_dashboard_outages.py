@@ -8,7 +8,7 @@ import pytest
 
 from analysis.windows import WindowError
 from dashboard import ids
-from dashboard.callbacks_outages import apply_change
+from dashboard.callbacks.outages import apply_change
 from dashboard.views import ViewCache
 from dipwatch.config import Settings
 

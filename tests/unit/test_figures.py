@@ -132,18 +132,51 @@ def test_smoothed_line_has_its_interval_band_underneath():
     series["smoothed_hi"] = series["smoothed"] + 0.1
     fig = figure(build_timeline_figure(series, OUTAGES, [metrics()], 1, "Brightmart"))
     band = trace(fig, INTERVAL_TRACE)
-    lower = trace(fig, INTERVAL_TRACE + " (lower edge)")
-    assert values(band.y) == pytest.approx([v + 0.1 for v in series["smoothed"]])
-    assert values(lower.y) == pytest.approx([v - 0.1 for v in series["smoothed"]])
-    assert band.fill == "tonexty"
+    # One closed outline: along the upper edge, back along the lower (fill "toself").
+    upper = [v + 0.1 for v in series["smoothed"]]
+    lower = [v - 0.1 for v in series["smoothed"]]
+    assert values(band.y) == pytest.approx(upper + lower[::-1])
+    assert band.fill == "toself"
     assert band.yaxis == "y"
-    names = [t.name for t in fig.data]  # filled down to the lower edge drawn just before it
-    assert names.index(INTERVAL_TRACE) == names.index(INTERVAL_TRACE + " (lower edge)") + 1
+    names = [t.name for t in fig.data]
     assert names.index(INTERVAL_TRACE) < names.index(SENTIMENT_TRACE)  # the line stays on top
     assert "95%" in trace(fig, SENTIMENT_TRACE).hovertemplate
     # The hover's interval: one (lower, upper) pair per bucket.
     assert values(trace(fig, SENTIMENT_TRACE).customdata) == [
         [lo, hi] for lo, hi in zip(series["smoothed_lo"], series["smoothed_hi"], strict=True)]
+
+
+def test_the_band_and_the_lines_break_where_the_data_breaks():
+    """At 15 minutes the band was drawn as wedges spanning days: two edge traces filled "tonexty"
+    join across empty buckets, and a missing bucket joined the line too."""
+    from dashboard.figures import SHARE_BAND_TRACE, SHARE_TRACE, band_outline
+
+    index = pd.date_range(T0, periods=8, freq="15min", tz="UTC", name="bucket")
+    keep = [0, 1, 2, 5, 6, 7]  # buckets 3 and 4 are missing from the series altogether
+    share = np.array([0.1, 0.2, 0.3, np.nan, np.nan, 0.5, 0.6, np.nan])  # bucket 7: posts, no estimate
+    series = pd.DataFrame({
+        "posts": 10, "mean": 0.1, "negatives": 1, "negative_share": 0.1, "smoothed": 0.1,
+        "smoothed_lo": 0.0, "smoothed_hi": 0.2, "post_count": 10, "called_negative": 1,
+        "share": share, "share_smoothed": share, "share_lo": share - 0.05, "share_hi": share + 0.05,
+    }, index=index).iloc[keep]
+    fig = figure(build_timeline_figure(series, [], [], None, "Brightmart", bucket="15min"))
+    line = trace(fig, SHARE_TRACE)
+    assert len(line.x) == 8  # the missing buckets are back, as gaps
+    assert [math.isnan(v) for v in values(line.y)] == [False] * 3 + [True] * 2 + [False] * 2 + [True]
+    assert line.connectgaps is False
+    band = trace(fig, SHARE_BAND_TRACE)
+    assert band.fill == "toself"
+    # Two closed runs split by None: buckets 0-2 and 5-6, each out along the top and back along the bottom.
+    assert list(band.x).count(None) == 1
+    first, second = " ".join(map(str, band.x)).split(" None ")
+    assert len(first.split()) == 6
+    assert len(second.split()) == 4
+    assert values(band.y)[:6] == pytest.approx([15, 25, 35, 25, 15, 5])
+    assert math.isnan(values(band.y)[6])  # the break, sent as NaN in the typed array
+    # The tone's band breaks the same way; a lone bucket is a tick, not a wedge across the gap.
+    xs, ys = band_outline(["a", "b", "c"], [0.0, np.nan, 1.0], [0.5, np.nan, 1.5])
+    assert xs == ["a", "a", None, "c", "c"]
+    assert np.array_equal(ys, [0.5, 0.0, np.nan, 1.5, 1.0], equal_nan=True)
 
 
 def test_one_labelled_rect_per_outage_and_the_ongoing_one_runs_to_the_series_end():
@@ -193,7 +226,7 @@ def test_long_series_is_bounded_around_the_selected_outage():
     assert pd.Timestamp(x[0]) < pd.Timestamp(late.start.replace(tzinfo=None)) < pd.Timestamp(x[-1])
     # Outage 1 ended before the window; the ongoing outage 2 still covers it.
     assert [r.name for r in outage_rects(fig)] == ["outage-2", "outage-7"]
-    assert "longer bucket" in fig.layout.title.text
+    assert "1 day shows all" in fig.layout.title.subtitle.text
 
 
 def test_empty_series_gives_a_message_instead_of_a_chart():
@@ -330,8 +363,8 @@ def test_bucket_means_are_sized_by_volume_and_axes_name_the_bucket():
     sizes = values(trace(fig, MEAN_TRACE).marker.size)
     assert sizes[2] == max(sizes) == 12.0  # the busiest bucket (40 posts)
     assert sizes[0] < sizes[1] < sizes[2]
-    assert "posts per 15 minutes" in fig.layout.title.text
-    assert fig.layout.yaxis2.title.text == "posts per 15 minutes"
+    # Short: on a phone "posts per 15 minutes" ran into the top row's title, and the title off the chart.
+    assert fig.layout.yaxis2.title.text == "posts/15 min"
     assert fig.layout.yaxis.title.text == "sentiment (-1 to +1)"
 
 
@@ -405,7 +438,39 @@ def test_labels_and_names_are_shown_as_text_never_as_plotly_markup():
         assert json.dumps(escaped)[1:-1] in text
     timeline = figure(built[0])
     assert [a.text for a in timeline.layout.annotations][:3] == [escaped, f"{escaped} (ongoing)", escaped]
-    assert f"(selected: {escaped})" in timeline.layout.title.text
+    assert timeline.layout.title.text.startswith(escaped)
     compare = figure(built[1])
     assert list(compare.data[0].x) == [escaped]
     assert compare.layout.annotations[0].x == escaped  # still on its bar
+
+
+def test_compare_says_in_plain_words_whose_rise_it_was():
+    from analysis.compare import Comparison
+
+    brand = metrics(share_baseline=0.12, share_during=0.93)
+    calm = Comparison("shopwell", metrics(share_baseline=0.14, share_during=0.09), -0.7, 0.0, -0.7,
+                      False, None)
+    upset = Comparison("shopwell", metrics(share_baseline=0.14, share_during=0.40), -0.7, -0.3, -0.4,
+                       True, None)
+    names = {"shopwell": "Shopwell"}
+    assert model.compare_summary("Brightmart", brand, [calm], names) == (
+        "Brightmart: 93% of posts negative during the outage (normal 12%). Shopwell over the same time: "
+        "9% (normal 14%), so the rise is Brightmart's own, not the market's.")
+    shared = model.compare_summary("Brightmart", brand, [upset], names)
+    assert "Shopwell's customers were unhappy too" in shared
+    assert "No competitor" in model.compare_summary("Brightmart", brand, [], names)
+
+
+def test_status_line_reads_in_plain_units_and_rounds_as_the_cards():
+    from analysis.headline import status_line
+
+    now = at(24 * 9 + 5)
+    ongoing = metrics(end=None, share_status="ongoing", share_baseline=0.13, share_peak=0.794,
+                      volume_lift=2.04)
+    assert status_line(ongoing, now) == (
+        "ONGOING · day 10 · up to 79% of posts negative (normal 13%) · 2.0x volume")
+    back = metrics(share_status="recovered", share_baseline=0.13, share_peak=0.5,
+                   share_time_to_recover_h=12.4, share_recovered_at=at(15))
+    assert status_line(back, now).startswith("RECOVERED 12 h after the fix · up to 50%")
+    card = {t: v for t, v, _ in model.share_cards(back)}
+    assert card["Back to normal"] == "12 h after the fix"

@@ -1,0 +1,103 @@
+"""The page around the tabs: the view's state in the URL and the controls, the sources filter, live
+refresh while the selected outage is open, and the freshness line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dash import Input, Output, ctx, no_update
+
+from dashboard import ids, model
+from dashboard.state import ViewState, build_search, parse_state, resolve_state
+from dashboard.views import ViewCache
+from dipwatch.measures import measured_windows
+from dipwatch.store import Store
+
+
+def selectable(store: Store, brand_key: str) -> list:
+    """The brand's outage windows that can be selected (measured ones)."""
+    return measured_windows(store.list_outages(brand_key))
+
+
+class Windows:
+    """The selectable windows of each brand, read once per state change."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._seen: dict[str, list] = {}
+
+    def of(self, brand_key: str) -> list:
+        if brand_key not in self._seen:
+            self._seen[brand_key] = selectable(self.store, brand_key)
+        return self._seen[brand_key]
+
+    def ids(self, brand_key: str) -> list[int]:
+        return [w.id for w in self.of(brand_key)]
+
+    def default(self, brand_key: str) -> int | None:
+        return model.default_outage(self.of(brand_key))
+
+
+def register_state(app, store: Store, views: ViewCache) -> None:
+    """The URL and the controls kept in step, and the sources of the chosen brand."""
+
+    @app.callback(
+        Output(ids.BRAND, "options"),
+        Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
+        Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
+        Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
+        Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
+        Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
+        Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
+    )
+    def sync_state(search, brand, outage, period, bucket, tab, _version, click):
+        trigger = ctx.triggered_id
+        if trigger in (None, ids.URL):
+            wanted = parse_state(search)
+        else:
+            wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
+                               "voices" if trigger == ids.TIMELINE and click else tab)
+        windows = Windows(store)
+        # The brands as they are now: one imported since start-up is listed, and its link opens it.
+        brands = model.ordered_brands(views.brands())
+        state = resolve_state(wanted, list(brands), windows.ids, windows.default)
+        chosen = windows.of(state.brand) if state.brand else []
+        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
+        changed = {k: (v if current[k] != v else no_update)
+                   for k, v in vars(state).items()}
+        new_search = build_search(state)
+        return (model.brand_options(brands), changed["brand"], model.outage_options(chosen),
+                changed["outage"], changed["period"], changed["bucket"], changed["tab"],
+                new_search if new_search != (search or "") else no_update,
+                model.unknown_brand_note(wanted.brand, brands, state.brand))
+
+    @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
+    def list_sources(brand_key):
+        return [{"label": s, "value": s} for s in views.sources(brand_key)] if brand_key else []
+
+
+def register_header(app, store: Store) -> None:
+    """Live refresh while the selected outage is open, and the freshness line."""
+
+    @app.callback(
+        Output(ids.LIVE, "disabled"), Output(ids.LIVE_NOTE, "children"),
+        Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"), Input(ids.DATA_VERSION, "data"),
+    )
+    def live_refresh(brand_key, outage_id, _version):
+        windows = selectable(store, brand_key) if brand_key else []
+        outage = next((w for w in windows if w.id == outage_id), None)
+        if outage is None or outage.end is not None:
+            return True, None
+        return False, "Live: this outage is ongoing; the figures refresh every minute."
+
+    @app.callback(
+        Output(ids.FRESHNESS, "children"), Output(ids.FRESHNESS, "className"),
+        Input(ids.BRAND, "value"), Input(ids.LIVE, "n_intervals"),
+    )
+    def show_freshness(brand_key, _tick):
+        if not brand_key:
+            return "", "freshness"
+        now = datetime.now(UTC)
+        span = store.time_range(brand_key)
+        text, stale = model.freshness(store.collect_status(now), brand_key, now, span[1] if span else None)
+        return text, "freshness stale" if stale else "freshness"
