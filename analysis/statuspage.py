@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from dipwatch.times import parse_time
+from dipwatch.core.times import parse_time
 
 # Statuspage impact -> our severity. "none" means the page set no impact level; we do not invent one.
 IMPACTS = {"minor": "minor", "major": "major", "critical": "critical", "maintenance": "maintenance",

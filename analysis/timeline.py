@@ -7,8 +7,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.quantify import Rates, adjusted_share, share_interval
+from dipwatch.core.params import MetricParams
 
 NEGATIVE = -0.05  # VADER's own convention: compound <= -0.05 is negative
 TONE_COLUMNS = ["posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo", "smoothed_hi"]

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.recovery import HOUR, baseline_mask, held_runs, hold_buckets
+from dipwatch.core.params import MetricParams
 
 INTERVAL_METRICS = ("dip_depth", "trough", "time_to_recover_h")
 DEFAULT_RESAMPLES = 200

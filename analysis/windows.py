@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from dipwatch.times import parse_time
+from dipwatch.core.times import parse_time
 
 SEVERITIES = ("minor", "major", "critical", "maintenance", "unknown")
 COLUMNS = ("brand", "start", "end", "label")

@@ -49,8 +49,8 @@ from collectors.base import (
 )
 from collectors.http import HttpClient, HttpRefusedError, HttpStatusError
 from collectors.session import SessionFile
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 

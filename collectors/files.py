@@ -20,9 +20,8 @@ from datetime import tzinfo
 from pathlib import Path
 
 from collectors.base import InputError
-from dipwatch.epoch import from_epoch
-from dipwatch.posts import Post
-from dipwatch.times import parse_epoch
+from dipwatch.core.records import Post
+from dipwatch.core.times import from_epoch, parse_epoch
 
 REQUIRED = ("id", "created_at", "text")
 OPTIONAL = ("author", "url", "engagement")

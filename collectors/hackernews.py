@@ -30,8 +30,8 @@ from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, parse_options
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 

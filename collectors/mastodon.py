@@ -58,8 +58,8 @@ from collectors.base import (
     skip_too_new,
 )
 from collectors.http import HttpClient
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 

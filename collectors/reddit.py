@@ -1,6 +1,6 @@
 """Reddit: submissions and comments that mention a brand, read with praw (read-only OAuth).
 
-No praw object leaves this module: each item becomes a :class:`~dipwatch.posts.Post` at the boundary,
+No praw object leaves this module: each item becomes a :class:`~dipwatch.core.records.Post` at the boundary,
 in :func:`submission_to_post` and :func:`comment_to_post`, from the item's own JSON fields (never through
 praw's lazy attributes, which fetch on first read).
 
@@ -45,8 +45,8 @@ from collectors.base import (
     skip_too_new,
 )
 from collectors.redaction import redact, secret_forms
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dashboard.layout import chart_config, render_cards, render_warning
 from dashboard.state import ViewState, build_search, parse_state, resolve_state
 from dashboard.tables import SERIES_COLUMNS, series_rows
 from dashboard.views import ViewCache
-from dipwatch.config import Settings, SettingsWatch
+from dipwatch.core.config import Settings, SettingsWatch
 from dipwatch.measures import measured_windows
 from dipwatch.store import Store
 

@@ -10,10 +10,11 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from analysis.sentiment import classify, scorer_id
-from dashboard.words import Term, distinctive_terms
-from dipwatch.brands import Brand
+from analysis.words import Term, distinctive_terms
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Outage
 from dipwatch.measures import BrandOutline, BrandView, as_of
-from dipwatch.store import Outage, Store
+from dipwatch.store import Store
 
 POST_COLUMNS = ["time", "source", "sentiment", "label", "stars", "engagement", "text", "link"]
 WINDOW_TAIL = timedelta(hours=24)  # posts keep coming after the fix: show the day after the end too
@@ -171,7 +172,7 @@ def cards(m, interval: dict | None = None) -> list[tuple[str, str, str]]:
     """(title, value, note) of each metric card for one outage's :class:`OutageMetrics`: the share
     family first (``share_cards``) when measured, then the tone figures, without repeating a card.
 
-    :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
+    :param interval: the outage's bootstrap record (``dipwatch.measures.interval_records``),
         shown under dip depth, trough and time to recover.
     """
     depth_note = (f"{m.dip_depth_sd:.1f} SD below baseline {fmt_number(m.baseline_mean)}"

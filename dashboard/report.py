@@ -141,7 +141,7 @@ def incident_report(settings, store, brand, outage_id: int | None = None, now: d
     if resamples:
         from dataclasses import replace
 
-        from dipwatch.measures_extra import interval_records
+        from dipwatch.measures import interval_records
 
         only = replace(view, metrics=[metrics])
         interval = interval_records(only, store, settings, resamples=resamples, seed=seed,

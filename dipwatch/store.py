@@ -24,8 +24,8 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dipwatch.epoch import from_epoch, to_epoch
-from dipwatch.posts import Post
+from dipwatch.core.records import Checkpoint, Outage, Post
+from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store_lite import run_warnings
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
@@ -281,28 +281,6 @@ ROW_SOURCE, ROW_POST_ID, ROW_CREATED_AT, ROW_TEXT, ROW_AUTHOR_HASH, ROW_MENTIONS
     for name in ("source", "post_id", "created_at", "text", "author_hash", "mentions", "score"))
 
 
-@dataclass(frozen=True)
-class Outage:
-    id: int
-    brand: str
-    start: datetime
-    end: datetime | None
-    label: str
-    severity: str
-    origin: str
-    external_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a collector got for one (source, brand, query); ``cursor`` is the source's own."""
-
-    source: str
-    brand: str
-    query: str
-    cursor: str
-
-
 @dataclass
 class SaveResult:
     new: int = 0
@@ -470,7 +448,7 @@ class Store:
             return
         version = int(version)
         if version > SCHEMA_VERSION:  # never write with older code into a newer schema
-            from dipwatch.install import upgrade_command
+            from dipwatch.core.install import upgrade_command
 
             raise StoreError(
                 f"database schema version {version} is newer than this dipwatch understands "

@@ -25,8 +25,8 @@ from collectors.reddit import (
     search_query,
     submission_to_post,
 )
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 SENTINEL = "sekrit-SENTINEL-123"
 ACME = Brand(key="acme", name="Acme", terms=("Acme", "Acme Retail"),

@@ -14,9 +14,9 @@ from itertools import islice
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from dipwatch.brands import Brand
-from dipwatch.demo import FILLERS, TEMPLATES, Scenario, generate_posts, load_scenario
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
+from dipwatch.jobs.demo import FILLERS, TEMPLATES, Scenario, generate_posts, load_scenario
 
 BUNDLED = files("dipwatch.resources.demo").joinpath("scenario.toml").read_text("utf-8")
 

@@ -38,7 +38,7 @@ from dashboard.figures import (
     build_empty_figure,
     build_timeline_figure,
 )
-from dipwatch.store import Outage
+from dipwatch.core.records import Outage
 
 T0 = datetime(2026, 9, 10, 18, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(cli, outages) -> None:
-    from dipwatch.cli import UsageFailure, handle_errors, open_store, store_options
+    from dipwatch.cli.main import UsageFailure, handle_errors, open_store, store_options
 
     group = cli.commands.get("backfill")
     if group is None:
@@ -42,7 +42,7 @@ def register(cli, outages) -> None:
         skips the parts of files already done. Lines that are not Reddit items are counted and shown.
 
         Exit code 0: done; 1: a part of a file failed (run again to retry it); 2: bad input."""
-        from dipwatch.backfill_dask import backfill_dumps, open_client, plan
+        from dipwatch.jobs.backfill_dask import backfill_dumps, open_client, plan
         from dipwatch.measures import resolve_brand
 
         settings, store = open_store(db, config)

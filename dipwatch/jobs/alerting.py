@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from analysis.alerts import AlertRules, outage_conditions, sentiment_condition, volume_condition
-from dipwatch.config import Settings
+from dipwatch.core.config import Settings
+from dipwatch.core.delivery import Delivery, delivery_from
+from dipwatch.jobs.notify import send
 from dipwatch.measures import as_of, brand_view
-from dipwatch.notify import Delivery, delivery_from, send
 from dipwatch.store import Store
 
 NO_CHANNEL = ("set DIPWATCH_WEBHOOK_URL (or the variable named by alerts.webhook_url_env) or "

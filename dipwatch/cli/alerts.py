@@ -9,7 +9,7 @@ import click
 
 
 def register(cli, outages) -> None:
-    from dipwatch.cli import handle_errors, open_store, store_options
+    from dipwatch.cli.main import handle_errors, open_store, store_options
 
     @cli.group()
     def alerts():
@@ -25,10 +25,10 @@ def register(cli, outages) -> None:
         runs while their episode lasts. Exit 1 when a delivery failed or no channel is set."""
         import os
 
-        from dipwatch.alerting import NO_CHANNEL, check_alerts
+        from dipwatch.core.delivery import delivery_from
+        from dipwatch.core.text import printable
+        from dipwatch.jobs.alerting import NO_CHANNEL, check_alerts
         from dipwatch.measures import resolve_brand
-        from dipwatch.notify import delivery_from
-        from dipwatch.text import printable
 
         settings, store = open_store(db, config)
         keys = [resolve_brand(settings, store, k).key for k in brand_keys] or None
@@ -56,7 +56,7 @@ def register(cli, outages) -> None:
     @handle_errors
     def alerts_test(db, config, brand):
         """Send a test message on every configured channel."""
-        from dipwatch.alerting import send_test
+        from dipwatch.jobs.alerting import send_test
         from dipwatch.measures import resolve_brand
 
         settings, store = open_store(db, config)
@@ -74,8 +74,8 @@ def register(cli, outages) -> None:
     @handle_errors
     def alerts_list(db, config, brand, as_json):
         """List alert episodes, newest first, with what was delivered."""
-        from dipwatch.text import printable
-        from dipwatch.times import plain
+        from dipwatch.core.text import printable
+        from dipwatch.core.times import plain
 
         _, store = open_store(db, config)
         rows = store.list_alerts(brand.lower() if brand else None)

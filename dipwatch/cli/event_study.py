@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dipwatch.cli import UsageFailure, handle_errors, interval_options, open_store, store_options
-from dipwatch.text import printable
+from dipwatch.cli.main import UsageFailure, handle_errors, interval_options, open_store, store_options
+from dipwatch.core.text import printable
 
 
 def register(cli, outages) -> None:

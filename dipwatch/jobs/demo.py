@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
-from dipwatch.brands import normalise_brand_name
-from dipwatch.posts import Post
+from dipwatch.core.brands import normalise_brand_name
+from dipwatch.core.records import Post
 
 SOURCE = "demo"
 URL_PREFIX = "https://example.invalid/demo/"

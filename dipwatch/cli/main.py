@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from dipwatch.text import printable
+from dipwatch.core.text import printable
 
 EXPORT_KINDS = ("posts", "timeline", "outages")
 POST_COLUMNS = ["source", "post_id", "kind", "created_at", "brand", "term", "text", "url", "author_hash",
@@ -66,15 +66,16 @@ def usage_errors() -> tuple[type[Exception], ...]:
     SQLAlchemy (~0.5 s), which ``dipwatch status`` on SQLite does not otherwise need."""
     from analysis.windows import WindowError
     from collectors.base import CollectorError
-    from dipwatch.config import ConfigError
-    from dipwatch.output import OutputError
+    from dipwatch.core.config import ConfigError
+    from dipwatch.jobs.output import OutputError
     from dipwatch.store import StoreError
 
     return ConfigError, CollectorError, WindowError, StoreError, OutputError, ValueError
 
 
 def open_store(db, config, demo: bool = False):
-    from dipwatch.config import apply_scorer, load_settings
+    from analysis.scorers import apply_scorer
+    from dipwatch.core.config import load_settings
     from dipwatch.store import Store
 
     settings = load_settings(db=db, config=config)
@@ -84,7 +85,7 @@ def open_store(db, config, demo: bool = False):
 
 def parse_when(value: str | None, name: str, tz=None) -> datetime | None:
     """A --from/--to style option: ISO 8601 (a bare date means midnight UTC) or epoch seconds."""
-    from dipwatch.times import parse_time
+    from dipwatch.core.times import parse_time
 
     if value is None:
         return None
@@ -114,8 +115,8 @@ def cli():
 @handle_errors
 def demo(host, port, db, rebuild, no_serve):
     """Build the demo database (simulated posts) and serve the dashboard on it."""
-    from dipwatch.config import Settings, db_url_from
-    from dipwatch.jobs import build_demo
+    from dipwatch.core.config import Settings, db_url_from
+    from dipwatch.jobs.ingest import build_demo
     from dipwatch.store import Store
 
     path = Path(db)
@@ -153,7 +154,7 @@ def _score_stale(store) -> None:
     """Score posts the current scorer has not scored (after an upgrade changed the lexicon), so the
     dashboard never shows an empty chart over a full database."""
     from analysis.sentiment import scorer_id
-    from dipwatch.jobs import score_missing
+    from dipwatch.jobs.ingest import score_missing
 
     if store.unscored(scorer_id(), limit=1):
         click.echo(f"Scoring stored posts with the current scorer {scorer_id()} (once)...")
@@ -192,9 +193,9 @@ def import_(db, config, file, brand, source, match, tz, skip_bad):
     """Import posts from a CSV or JSON Lines FILE (columns id, created_at, text; optional author,
     url, engagement). FILE may be a pipe or FIFO; ``-`` reads standard input."""
     from collectors.files import input_name
-    from dipwatch.brands import brand_from_name, known_brands, normalise_brand_name
-    from dipwatch.jobs import import_file
-    from dipwatch.times import parse_zone
+    from dipwatch.core.brands import brand_from_name, known_brands, normalise_brand_name
+    from dipwatch.core.times import parse_zone
+    from dipwatch.jobs.ingest import import_file
 
     settings, store = open_store(db, config)
     zone = parse_zone(tz) if tz else None
@@ -230,7 +231,7 @@ def import_(db, config, file, brand, source, match, tz, skip_bad):
 def score(db, config):
     """Score stored posts that the current scorer (VADER + lexicon version) has not scored."""
     from analysis.sentiment import scorer_id
-    from dipwatch.jobs import score_missing
+    from dipwatch.jobs.ingest import score_missing
 
     _, store = open_store(db, config)
     click.echo(f"Scored {score_missing(store)} posts with {scorer_id()}.")
@@ -241,7 +242,7 @@ def score(db, config):
 @handle_errors
 def brands(db, config):
     """List the known brands, their terms and post counts."""
-    from dipwatch.brands import known_brands
+    from dipwatch.core.brands import known_brands
 
     settings, store = open_store(db, config)
     for key, brand in sorted(known_brands(settings, store).items()):
@@ -294,7 +295,7 @@ def collect(db, config, brand_keys, source_names, since, max_seconds, wait, log_
 
     Exit code 0: all sources ok; 1: some failed (the rest were stored); 2: bad config or missing
     credentials for a source (the other sources still ran)."""
-    from dipwatch.collect import run_collect
+    from dipwatch.jobs.collect import run_collect
 
     setup_logging(log_format, verbose)
     settings, store = open_store(db, config)
@@ -311,9 +312,9 @@ def status(db, config, as_json):
     """Freshness of collection: per brand and source the last successful run and the last error."""
     import json
 
-    from dipwatch.config import load_settings
+    from dipwatch.core.config import load_settings
+    from dipwatch.core.times import plain
     from dipwatch.store_lite import collect_status_lite, flock_holder, sqlite_file
-    from dipwatch.times import plain
 
     # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the
     # time this command takes. Anything else (PostgreSQL, a new file, another schema version, a
@@ -371,8 +372,8 @@ def outages():
 def outages_add(db, config, brand, start, end, label, severity, tz):
     """Add one outage window."""
     from analysis.windows import make_window
-    from dipwatch.brands import known_brands
-    from dipwatch.times import parse_zone
+    from dipwatch.core.brands import known_brands
+    from dipwatch.core.times import parse_zone
 
     settings, store = open_store(db, config)
     known = known_brands(settings, store)
@@ -390,8 +391,8 @@ def outages_add(db, config, brand, start, end, label, severity, tz):
 def outages_import(db, config, file, tz):
     """Import outage windows from a CSV FILE (brand,start,end,label[,severity]); all or nothing."""
     from analysis.windows import WindowError, read_windows_csv
-    from dipwatch.brands import known_brands
-    from dipwatch.times import parse_zone
+    from dipwatch.core.brands import known_brands
+    from dipwatch.core.times import parse_zone
 
     settings, store = open_store(db, config)
     try:
@@ -468,8 +469,8 @@ def _intervals(view, store, settings, chosen, resamples: int, seed: int) -> dict
     """Bootstrap intervals of the ``chosen`` outages, as plain values, by outage id."""
     from dataclasses import replace
 
-    from dipwatch.measures_extra import interval_records
-    from dipwatch.times import plain
+    from dipwatch.core.times import plain
+    from dipwatch.measures import interval_records
 
     if not resamples or not chosen:
         return {}
@@ -524,7 +525,7 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
     settings, store = open_store(db, config)
     if as_html:
         from dashboard.report import incident_report
-        from dipwatch.output import atomic_output
+        from dipwatch.jobs.output import atomic_output
 
         name, text = incident_report(settings, store, resolve_brand(settings, store, brand), outage_id,
                                      resamples=resamples, seed=seed)
@@ -576,7 +577,7 @@ def report(db, config, brand, outage_id, as_json, as_html, output, resamples, se
 def export(db, config, kind, brand, start, end, bucket, fmt, output, resamples, seed):
     """Export a brand's posts, timeline or outage metrics as CSV or Parquet."""
     from analysis.export import write_csv, write_parquet
-    from dipwatch.output import STDOUT, atomic_output
+    from dipwatch.jobs.output import STDOUT, atomic_output
 
     start_at, end_at = parse_when(start, "--from"), parse_when(end, "--to")
     if start_at and end_at and end_at <= start_at:
@@ -631,7 +632,7 @@ def _export_rows(db, config, kind, brand, start, end, bucket, resamples=0, seed=
                 for ts, row in series.iterrows())
         return TIMELINE_COLUMNS, rows
     from analysis.recovery import OutageMetrics
-    from dipwatch.measures_extra import INTERVAL_FIELDS
+    from dipwatch.measures import INTERVAL_FIELDS
 
     settings, store = open_store(db, config)
     store, view = _view(db, config, brand, bucket)
@@ -677,7 +678,7 @@ def _number(value):
 
 
 def _register_more() -> None:
-    from dipwatch.commands import register_all
+    from dipwatch.cli.registry import register_all
 
     register_all(cli, outages)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from analysis.params import YEAR_H, check_range
+from dipwatch.core.params import YEAR_H, check_range
 
 
 def _rule(default, help_text: str, allowed: tuple[float, float] | None = None):

@@ -1,4 +1,5 @@
-"""The Post record: what every collector yields and the store keeps."""
+"""The records every layer shares: a Post (what every collector yields and the store keeps), an
+Outage window, a collector's Checkpoint."""
 
 from __future__ import annotations
 
@@ -48,3 +49,28 @@ class Post:
         if self.kind not in KINDS:
             raise ValueError(f"post {self.post_id!r}: kind must be one of {KINDS}, not {self.kind!r}")
         object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Outage:
+    """One outage window of a brand; ``end`` is None while it is ongoing; ``origin`` is manual,
+    statuspage or detected."""
+
+    id: int
+    brand: str
+    start: datetime
+    end: datetime | None
+    label: str
+    severity: str
+    origin: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a collector got for one (source, brand, query); ``cursor`` is the source's own."""
+
+    source: str
+    brand: str
+    query: str
+    cursor: str

@@ -23,10 +23,11 @@ from collectors.base import (
     CollectorError,
     SourceUnavailableError,
 )
-from dipwatch.brands import Brand
-from dipwatch.config import CONFIG_FILE, ConfigError, Settings
-from dipwatch.jobs import save_batch
-from dipwatch.store import Checkpoint, Store
+from dipwatch.core.brands import Brand
+from dipwatch.core.config import CONFIG_FILE, ConfigError, Settings
+from dipwatch.core.records import Checkpoint
+from dipwatch.jobs.ingest import save_batch
+from dipwatch.store import Store
 
 log = logging.getLogger("dipwatch.collect")
 

@@ -25,10 +25,10 @@ from typing import NamedTuple
 from distributed import Client, LocalCluster, as_completed
 
 from collectors.dumps import SOURCE, BadLine, Partition, partitions, scan_partition
-from dipwatch.brands import Brand
-from dipwatch.jobs import author_hash
-from dipwatch.posts import Post
-from dipwatch.store import Checkpoint, ScoredPost, Store
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Checkpoint, Post
+from dipwatch.jobs.ingest import author_hash
+from dipwatch.store import ScoredPost, Store
 
 DONE = "done"
 STORE_BATCH = 2000  # posts per transaction

@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 
 # Plain list, no discovery: add a module here when it gains commands.
-MODULES: list[str] = ["alerts", "analysis", "event_study", "prune", "sources", "dumps"]
+MODULES: list[str] = ["alerts", "outages", "event_study", "prune", "backfill", "dumps"]
 
 
 def register_all(cli, outages) -> None:
     """Attach every module's commands to the ``cli`` group and the ``outages`` subgroup."""
     for name in MODULES:
-        importlib.import_module(f"dipwatch.commands.{name}").register(cli, outages)
+        importlib.import_module(f"dipwatch.cli.{name}").register(cli, outages)

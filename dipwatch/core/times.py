@@ -1,4 +1,8 @@
-"""Parsing times the way every command accepts them: ISO 8601 with an offset, or epoch seconds."""
+"""Times: parsing them the way every command accepts them (ISO 8601 with an offset, or epoch seconds),
+and the store's form, integer seconds since the epoch, UTC.
+
+Free of SQLAlchemy and pandas, so that ``dipwatch.store_lite`` (``dipwatch status``) shares it.
+"""
 
 from __future__ import annotations
 
@@ -89,3 +93,14 @@ def plain(value):
     if isinstance(value, float):
         return round(value, 4)
     return value
+
+
+def to_epoch(when: datetime) -> int:
+    """``when`` as the store keeps it: whole seconds since the epoch."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given to the store; times must be timezone-aware")
+    return int(when.timestamp())
+
+
+def from_epoch(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

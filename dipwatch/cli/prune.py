@@ -26,7 +26,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def register(cli, outages) -> None:
-    from dipwatch.cli import handle_errors, open_store, store_options
+    from dipwatch.cli.main import handle_errors, open_store, store_options
 
     @cli.command()
     @store_options

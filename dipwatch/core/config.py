@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from analysis.alert_rules import AlertRules
-from analysis.params import MetricParams, check_range
-from dipwatch.brands import Brand, normalise_brand_name
+from dipwatch.core.alert_rules import AlertRules
+from dipwatch.core.brands import Brand, normalise_brand_name
+from dipwatch.core.params import MetricParams, check_range
 
 DEFAULT_DB = Path("data") / "dipwatch.db"
 CONFIG_FILE = "dipwatch.toml"
@@ -23,7 +23,7 @@ SCORERS = ("model", "vader")
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
-# The [alerts] settings checked here, before dipwatch.notify builds the delivery from them, so each
+# The [alerts] settings checked here, before dipwatch.jobs.notify builds the delivery from them, so each
 # mistake names its key: what each must be, and the range of a number.
 ALERT_TEXTS = ("webhook_url_env", "email_from", "smtp_host", "dashboard_url")
 ALERT_FLAGS = ("starttls",)
@@ -139,14 +139,6 @@ def _parse_scorer(table: dict, env: Mapping[str, str], where: str) -> str:
     return value
 
 
-def apply_scorer(settings: Settings) -> None:
-    """Make ``settings.scorer`` the scorer of this process (and the workers it starts)."""
-    if settings.scorer != SCORERS[0]:  # the default needs no import: `dipwatch status` stays fast
-        from analysis.sentiment import use_scorer
-
-        use_scorer(settings.scorer)
-
-
 def _check_alerts(table: dict, where: str) -> None:
     """Refuse an ``[alerts]`` section that cannot be used, naming the key and what was expected."""
     for key in ALERT_TEXTS:
@@ -162,7 +154,7 @@ def _check_alerts(table: dict, where: str) -> None:
             except ValueError as exc:
                 raise ConfigError(f"{where}: alerts.{exc}") from None
     try:
-        from dipwatch.notify import delivery_from
+        from dipwatch.core.delivery import delivery_from
 
         delivery_from(table, {}, where)
     except (ValueError, TypeError) as exc:

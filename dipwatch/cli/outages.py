@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from dipwatch.cli import UsageFailure, handle_errors, open_store, parse_when, store_options
-from dipwatch.text import printable
+from dipwatch.cli.main import UsageFailure, handle_errors, open_store, parse_when, store_options
+from dipwatch.core.text import printable
 
 
 def register(cli, outages) -> None:
@@ -31,7 +31,7 @@ def import_statuspage(db, config, file, brand):
     the severity; importing the same incident again updates its window. All or nothing."""
     from analysis.statuspage import StatuspageError, parse_statuspage
     from analysis.windows import make_window
-    from dipwatch.brands import known_brands
+    from dipwatch.core.brands import known_brands
 
     settings, store = open_store(db, config)
     try:
@@ -68,8 +68,7 @@ def detect(db, config, brand, start, end):
     Candidates are stored with origin 'detected' and count as outages only once confirmed
     (`dipwatch outages confirm ID`); running again updates them."""
     from analysis.detect import DetectParams
-    from dipwatch.measures import resolve_brand
-    from dipwatch.measures_extra import detect_candidates
+    from dipwatch.measures import detect_candidates, resolve_brand
 
     settings, store = open_store(db, config)
     chosen = resolve_brand(settings, store, brand)
@@ -122,6 +121,6 @@ def _label(candidate) -> str:
 
 
 def _plain(when) -> str:
-    from dipwatch.times import plain
+    from dipwatch.core.times import plain
 
     return plain(when)

@@ -39,8 +39,8 @@ def backfill(store, brand, subreddit: str, start: datetime, end: datetime, sourc
     """
     from collectors.arcticshift import make_arcticshift
     from collectors.base import BudgetExceededError, CollectorError, SourceUnavailableError
-    from dipwatch.jobs import save_batch
-    from dipwatch.store import Checkpoint
+    from dipwatch.core.records import Checkpoint
+    from dipwatch.jobs.ingest import save_batch
 
     collector = make_arcticshift(source_settings, env)
     report = BackfillReport(read=collector.read)
@@ -70,7 +70,7 @@ def backfill(store, brand, subreddit: str, start: datetime, end: datetime, sourc
 
 
 def register(cli, outages) -> None:
-    from dipwatch.cli import UsageFailure, handle_errors, open_store, parse_when, store_options
+    from dipwatch.cli.main import UsageFailure, handle_errors, open_store, parse_when, store_options
 
     group = cli.commands.get("backfill")
     if group is None:

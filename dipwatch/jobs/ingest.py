@@ -19,15 +19,13 @@ import sqlalchemy as sa
 
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, SeenIds, duplicate_rejection, input_name, post_fields, read_rows
-from dipwatch.brands import Brand
-from dipwatch.output import atomic_output  # noqa: F401 (its old home: callers import it from here)
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Checkpoint, Post
 from dipwatch.store import (
     ROW_POST_ID,
     ROW_SCORE,
     ROW_SOURCE,
     ROW_TEXT,
-    Checkpoint,
     ScoredPost,
     Store,
     StoreError,
@@ -306,7 +304,7 @@ def score_missing(store: Store, batch: int = 5000) -> int:
 
 def build_demo(store: Store) -> int:
     """Fill ``store`` with the bundled demo scenario (simulated posts); return the posts stored."""
-    from dipwatch.demo import generate_posts, load_scenario
+    from dipwatch.jobs.demo import generate_posts, load_scenario
 
     scenario = load_scenario()
     brands = {b.key: b for b in scenario.brands}
