@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Post
@@ -46,6 +46,34 @@ class SourceUnavailableError(CollectorError):
     def __init__(self, message: str, missing_config: bool = False):
         super().__init__(message)
         self.missing_config = missing_config
+
+
+def checked_settings(cls: type, source: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of a ``[sources.NAME]`` table for the options dataclass ``cls``, each checked
+    against the type of its default (a setting whose default is None takes a string).
+
+    An int is accepted where a float is expected; nothing else is converted, and ``true``/``false``
+    only where the default is a bool (Python counts a bool as an int: ``timeout = true`` would be 1).
+
+    :raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key.
+    """
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, given in settings.items():
+        value = given
+        if key not in known:
+            raise SourceUnavailableError(f"sources.{source}.{key}: unknown setting; expected one of "
+                                         f"{', '.join(sorted(known))}", missing_config=True)
+        spec = known[key]
+        default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+        expected = str if default is None else type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise SourceUnavailableError(f"sources.{source}.{key}: expected {expected.__name__}, "
+                                         f"got {value!r}", missing_config=True)
+        values[key] = value
+    return values
 
 
 class BudgetExceededError(CollectorError):

@@ -35,7 +35,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,7 @@ from collectors.base import (
     CollectorError,
     Page,
     SourceUnavailableError,
+    checked_settings,
     parse_iso_time,
     skip_too_new,
 )
@@ -98,25 +99,7 @@ class BlueskyOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BlueskyOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        return cls(**_checked(cls, settings, "sources.bluesky"))
-
-
-def _checked(cls: type, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, given in settings.items():
-        value = given
-        if key not in known:
-            raise SourceUnavailableError(f"{where}.{key}: unknown setting; expected one of "
-                                         f"{', '.join(sorted(known))}", missing_config=True)
-        expected = type(getattr(cls, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise SourceUnavailableError(f"{where}.{key}: expected {expected.__name__}, got {value!r}",
-                                         missing_config=True)
-        values[key] = value
-    return values
+        return cls(**checked_settings(cls, "bluesky", settings))
 
 
 @dataclass

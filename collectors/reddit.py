@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from collectors.base import (
     CollectorError,
     Page,
     SourceUnavailableError,
+    checked_settings,
     skip_too_new,
 )
 from collectors.redaction import redact, secret_forms
@@ -99,23 +100,7 @@ class RedditOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RedditOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, given in settings.items():
-            value = given
-            if key not in known:
-                raise SourceUnavailableError(
-                    f"sources.reddit.{key}: unknown setting; expected one of {', '.join(sorted(known))}",
-                    missing_config=True)
-            default = getattr(cls, key)
-            expected = type(default) if default is not None else str
-            ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                ok, value = True, float(value)
-            if not ok:
-                raise SourceUnavailableError(
-                    f"sources.reddit.{key}: expected {expected.__name__}, got {value!r}", missing_config=True)
-            values[key] = value
+        values = checked_settings(cls, "reddit", settings)
         return cls(**values)
 
 
