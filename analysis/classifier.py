@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+
 MODEL_PACKAGE = "dipwatch.resources.model"
 MODEL_FILE = "classifier.json.gz"  # gzip-compressed JSON
 LEXICON_PACKAGE = "dipwatch.resources.lexicon"
@@ -96,7 +98,8 @@ def word_features(words: list[str]) -> set[str]:
 def dense_features(compound: float, pos: float, neu: float, neg: float) -> tuple[float, ...]:
     """VADER's scores as the model's dense features, in ``DENSE_FEATURES`` order."""
     return tuple(DENSE_SCALE * value for value in (
-        compound, pos, neg, neu, float(compound >= 0.05), float(compound <= -0.05)))
+        compound, pos, neg, neu, float(compound >= POSITIVE_THRESHOLD),
+        float(compound <= NEGATIVE_THRESHOLD)))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dipwatch.core.config import SCORERS, Settings
+from dipwatch.core.config import Settings
+from dipwatch.core.conventions import SCORERS
 
 
 def apply_scorer(settings: Settings) -> None:

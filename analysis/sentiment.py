@@ -43,17 +43,13 @@ from typing import Protocol
 from analysis.classifier import Model, label_of, load_model
 from analysis.quantify import Rates
 from analysis.vader_fast import Analyzer
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, SCORERS
 
 LEXICON_PACKAGE = "dipwatch.resources.lexicon"
 LEXICON_FILE = "outage.tsv"
 
-SCORERS = ("model", "vader")  # what ``[sentiment] scorer`` may name; the first is the default
 SCORE_WIDTH = 8  # numbers per score row: compound, pos, neu, neg, p_negative, p_neutral, p_positive, counted
 _selected = {"scorer": SCORERS[0]}
-
-# VADER's own convention for three-way labels (vaderSentiment README, "About the Scoring").
-POSITIVE_THRESHOLD = 0.05
-NEGATIVE_THRESHOLD = -0.05
 
 # VADER recognises negations ("isn't", "n't") only with the ASCII apostrophe, so plain VADER scores
 # "isn\u2019t good" (typed on a phone with smart punctuation) as positive, 0.44. Folding the

@@ -50,6 +50,7 @@ from typing import Any
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, HttpStatusError, parse_options
 from dipwatch.core.brands import Brand
+from dipwatch.core.errors import BadValueError
 from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def normalise_subreddit(name: str) -> str:
     bare = name.strip().strip("/")
     bare = bare[2:] if bare.lower().startswith("r/") else bare
     if not SUBREDDIT_NAME.match(bare):
-        raise ValueError(f"--subreddit: {name!r} is not a subreddit name; expected 2-21 letters, digits "
+        raise BadValueError(f"--subreddit: {name!r} is not a subreddit name; expected 2-21 letters, digits "
                          "or '_' (e.g. unitedkingdom or r/unitedkingdom)")
     return bare
 

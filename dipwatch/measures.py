@@ -16,7 +16,6 @@ from analysis.detect import Candidate, DetectParams, detect_outages
 from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id, scorer_rates
 from analysis.timeline import (
-    NEGATIVE,
     bucket_index,
     bucket_series,
     series_from_sums,
@@ -26,6 +25,8 @@ from analysis.timeline import (
 from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_from_sums, one_voice
 from dipwatch.core.brands import Brand, known_brands
 from dipwatch.core.config import Settings
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD
+from dipwatch.core.errors import BadValueError
 from dipwatch.core.params import MetricParams
 from dipwatch.core.records import Outage
 from dipwatch.core.times import plain, to_epoch
@@ -37,7 +38,7 @@ def measured_windows(outages: list) -> list:
     return [w for w in outages if w.origin != "detected"]
 
 
-class UnknownBrandError(ValueError):
+class UnknownBrandError(BadValueError):
     """A brand that is neither in the config nor in the store."""
 
 
@@ -107,7 +108,7 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
     step = int(delta.total_seconds())
     rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
-                               step, params.one_author_one_voice, NEGATIVE, shares=True)
+                               step, params.one_author_one_voice, NEGATIVE_THRESHOLD, shares=True)
     # Straight to arrays (a DataFrame of the rows and its reindexing cost more than the sums): the
     # rollup's buckets are whole multiples of the bucket from ``first``, one row each.
     index = bucket_index(params, first, last)
@@ -264,7 +265,7 @@ def interval_records(view, store: Store, settings: Settings, resamples: int = DE
     since = max(first, min(leads, default=first).floor(delta))
     stop = pd.Timestamp(view.now).floor(delta) + delta
     rows = store.bucket_totals(view.brand.key, scorer_id(), since.to_pydatetime(), stop.to_pydatetime(),
-                               int(delta.total_seconds()), voice, NEGATIVE)
+                               int(delta.total_seconds()), voice, NEGATIVE_THRESHOLD)
     buckets, posts, total, _, squares = bucket_columns(rows)
     sums = pd.DataFrame({"posts": posts, "total": total, "squares": squares},
                         index=pd.to_datetime(buckets.astype(np.int64), unit="s", utc=True))

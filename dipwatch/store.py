@@ -24,6 +24,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from dipwatch.core.conventions import BUCKET_SECONDS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
 from dipwatch.core.records import Checkpoint, Outage, Post
 from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store_lite import run_warnings
@@ -40,10 +41,10 @@ ID_CHUNK = 500
 WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores on PostgreSQL
 # The series rollup keeps, per brand, scorer and bucket of these sizes (the dashboard's 15 min, 1 h
 # and 1 day), the sums a series needs, with and without one author one voice; a vote is negative
-# at or below ROLLUP_NEGATIVE (VADER's convention, analysis.timeline.NEGATIVE).
-ROLLUP_SIZES = (900, 3600, 86400)
-ROLLUP_NEGATIVE = -0.05
-LABEL_POSITIVE = 0.05  # and positive at or above this (analysis.sentiment.classify)
+# at or below ROLLUP_NEGATIVE (VADER's convention, dipwatch.core.conventions).
+ROLLUP_SIZES = BUCKET_SECONDS
+ROLLUP_NEGATIVE = NEGATIVE_THRESHOLD
+LABEL_POSITIVE = POSITIVE_THRESHOLD  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 # An author's vote is their mean rounded to this many places (analysis.uncertainty.VOTE_DIGITS):
 # sums in another order differ in the last bit, and a mean of exactly -0.05 must count as negative

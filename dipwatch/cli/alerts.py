@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from dipwatch.core.errors import BadValueError
+
 
 def register(cli, outages) -> None:
     from dipwatch.cli.main import handle_errors, open_store, store_options
@@ -34,7 +36,8 @@ def register(cli, outages) -> None:
         keys = [resolve_brand(settings, store, k).key for k in brand_keys] or None
         unknown = [k for k in keys or [] if k not in settings.brands]
         if unknown:
-            raise ValueError(f"--brand: {unknown[0]!r} has no rules: alerts need the brand in dipwatch.toml")
+            raise BadValueError(f"--brand: {unknown[0]!r} has no rules: alerts need the brand in "
+                                "dipwatch.toml")
         no_channel = not delivery_from(settings.alerts, os.environ).channels
         failed = no_channel
         for action in check_alerts(settings, store, keys):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from dipwatch.core.errors import BadValueError
+
 DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -16,11 +18,11 @@ UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def parse_duration(text: str) -> timedelta:
     """``30m``, ``12h``, ``1d``, ``2w``.
 
-    :raises ValueError: naming the option and what was expected.
+    :raises BadValueError: naming the option and what was expected.
     """
     found = DURATION.match(text.strip().lower())
     if not found:
-        raise ValueError(f"--older-than: {text!r} is not a duration; expected a number and m, h, d or w "
+        raise BadValueError(f"--older-than: {text!r} is not a duration; expected a number and m, h, d or w "
                          "(e.g. 1d)")
     return timedelta(**{UNITS[found.group(2)]: int(found.group(1))})
 

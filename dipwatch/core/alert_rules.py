@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from dipwatch.core.errors import BadValueError
 from dipwatch.core.params import YEAR_H, check_range
 
 
@@ -40,7 +41,7 @@ class AlertRules:
             value = getattr(self, f.name)
             if isinstance(f.default, bool):
                 if not isinstance(value, bool):
-                    raise ValueError(f"{f.name}: expected true or false, got {value!r}")
+                    raise BadValueError(f"{f.name}: expected true or false, got {value!r}")
             else:
                 check_range(f.name, value, f.metadata["range"])
 

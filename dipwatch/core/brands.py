@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from dipwatch.core.errors import BadValueError
+
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -16,7 +18,7 @@ def normalise_brand_name(name: str) -> str:
     """
     key = name.strip().lower()
     if not NAME_PATTERN.match(key):
-        raise ValueError(
+        raise BadValueError(
             f"brand name {name!r} is not valid: expected 1-64 characters of a-z, 0-9, '_' or '-', "
             "starting with a letter or digit"
         )

@@ -12,14 +12,13 @@ from pathlib import Path
 
 from dipwatch.core.alert_rules import AlertRules
 from dipwatch.core.brands import Brand, normalise_brand_name
+from dipwatch.core.conventions import SCORERS
+from dipwatch.core.errors import UserError
 from dipwatch.core.params import MetricParams, check_range
 
 DEFAULT_DB = Path("data") / "dipwatch.db"
 CONFIG_FILE = "dipwatch.toml"
 TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts", "sentiment"}
-# [sentiment] scorer: "model" (VADER and the classifier trained on human labels, the default) or
-# "vader" (VADER alone, for comparability with earlier figures); analysis.sentiment.SCORERS.
-SCORERS = ("model", "vader")
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
@@ -30,7 +29,7 @@ ALERT_FLAGS = ("starttls",)
 ALERT_NUMBERS = {"timeout": (0.1, 600)}  # seconds
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A setting or config file that cannot be used; the message names the file and key."""
 
 

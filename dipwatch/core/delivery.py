@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dipwatch.core.errors import BadValueError
+
 DELIVERY_KEYS = {"webhook_url_env", "email_to", "email_from", "smtp_host", "smtp_port", "starttls",
                  "retries", "timeout", "dashboard_url"}
 
@@ -37,23 +39,23 @@ class Delivery:
 def delivery_from(table: Mapping, env: Mapping[str, str], where: str = "dipwatch.toml") -> Delivery:
     """Build the delivery settings from ``[alerts]`` and the environment.
 
-    :raises ValueError: naming the key and what was expected.
+    :raises BadValueError: naming the key and what was expected.
     """
     for key in table:
         if key not in DELIVERY_KEYS:
-            raise ValueError(
+            raise BadValueError(
                 f"{where}: alerts.{key}: unknown setting; expected one of {sorted(DELIVERY_KEYS)}")
     to = table.get("email_to", [])
     if isinstance(to, str):
         to = [to]
     if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
-        raise ValueError(f"{where}: alerts.email_to: expected a list of email addresses")
+        raise BadValueError(f"{where}: alerts.email_to: expected a list of email addresses")
     port = table.get("smtp_port", 587)
     if not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"{where}: alerts.smtp_port: expected a port number, got {port!r}")
+        raise BadValueError(f"{where}: alerts.smtp_port: expected a port number, got {port!r}")
     retries = table.get("retries", 3)
     if not isinstance(retries, int) or not 1 <= retries <= 10:
-        raise ValueError(f"{where}: alerts.retries: expected 1-10 attempts, got {retries!r}")
+        raise BadValueError(f"{where}: alerts.retries: expected 1-10 attempts, got {retries!r}")
     webhook_env = table.get("webhook_url_env", "DIPWATCH_WEBHOOK_URL")
     return Delivery(
         webhook_url=env.get(webhook_env) or None,

@@ -6,8 +6,8 @@ import functools
 import math
 from dataclasses import dataclass, field, fields
 
-BUCKETS = {"15min": "15 minutes", "1h": "1 hour", "1d": "1 day"}
-_MINUTES = {"15min": 15, "1h": 60, "1d": 24 * 60}
+from dipwatch.core.conventions import BUCKET_MINUTES, BUCKETS
+from dipwatch.core.errors import BadValueError
 
 
 @functools.cache
@@ -15,7 +15,7 @@ def _delta(bucket: str):
     # pandas is imported here, not at the top: the CLI reads settings without paying ~0.8 s for it.
     import pandas as pd
 
-    return pd.Timedelta(minutes=_MINUTES[bucket])
+    return pd.Timedelta(minutes=BUCKET_MINUTES[bucket])
 
 
 def _param(default, help_text: str, allowed: tuple[float, float] | None = None):
@@ -31,12 +31,12 @@ YEAR_H = 366 * 24
 def check_range(name: str, value, allowed: tuple[float, float]) -> None:
     """Refuse ``value`` unless it is a number within ``allowed`` (NaN and infinity never are).
 
-    :raises ValueError: ``"name: expected a number from LOW to HIGH, got VALUE"``.
+    :raises BadValueError: ``"name: expected a number from LOW to HIGH, got VALUE"``.
     """
     low, high = allowed
     if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
             or not low <= value <= high):
-        raise ValueError(f"{name}: expected a number from {low:g} to {high:g}, got {value!r}")
+        raise BadValueError(f"{name}: expected a number from {low:g} to {high:g}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,12 @@ class MetricParams:
 
     def __post_init__(self) -> None:
         if self.bucket not in BUCKETS:
-            raise ValueError(f"bucket: expected one of {', '.join(BUCKETS)}, got {self.bucket!r}")
+            raise BadValueError(f"bucket: expected one of {', '.join(BUCKETS)}, got {self.bucket!r}")
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "one_author_one_voice":
                 if not isinstance(value, bool):
-                    raise ValueError(f"{f.name}: expected true or false, got {value!r}")
+                    raise BadValueError(f"{f.name}: expected true or false, got {value!r}")
             elif f.metadata["range"] is not None:
                 check_range(f.name, value, f.metadata["range"])
 
@@ -86,7 +86,7 @@ class MetricParams:
 
     @property
     def bucket_hours(self) -> float:
-        return _MINUTES[self.bucket] / 60
+        return BUCKET_MINUTES[self.bucket] / 60
 
     def with_bucket(self, bucket: str) -> MetricParams:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -10,6 +10,8 @@ import math
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dipwatch.core.errors import BadValueError
+
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -17,55 +19,55 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 def parse_zone(name: str) -> tzinfo:
     """Return the IANA zone ``name`` (``Europe/London``, ``UTC``).
 
-    :raises ValueError: naming the zone and what was expected.
+    :raises BadValueError: naming the zone and what was expected.
     """
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}; expected an IANA name like Europe/London") from None
+        raise BadValueError(f"unknown time zone {name!r}; expected an IANA name like Europe/London") from None
 
 
 def parse_time(value, tz: tzinfo | None = None, field: str = "created_at") -> datetime:
     """Parse ISO 8601 (with offset or Z) or integer epoch seconds into an aware UTC datetime.
 
-    :raises ValueError: naming ``field`` and what was expected.
+    :raises BadValueError: naming ``field`` and what was expected.
     """
     expected = "ISO 8601 with offset (2026-03-01T18:30:00Z) or integer epoch seconds"
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field}: missing; expected {expected}")
+        raise BadValueError(f"{field}: missing; expected {expected}")
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"{field}: {value!r} is not a whole number of seconds; expected {expected}")
+            raise BadValueError(f"{field}: {value!r} is not a whole number of seconds; expected {expected}")
         value = int(value)
     if isinstance(value, str):
         value = value.strip()
         if not value:
-            raise ValueError(f"{field}: empty; expected {expected}")
+            raise BadValueError(f"{field}: empty; expected {expected}")
         if value.lstrip("-").isdigit():
             value = int(value)
     if isinstance(value, int):
         if not -(10**12) < value < 10**12:
-            raise ValueError(f"{field}: {value} is out of range; expected {expected}")
+            raise BadValueError(f"{field}: {value} is out of range; expected {expected}")
         when = datetime.fromtimestamp(value, UTC)
     elif isinstance(value, str):
         try:
             when = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{field}: {value[:40]!r} is not a date; expected {expected}") from None
+            raise BadValueError(f"{field}: {value[:40]!r} is not a date; expected {expected}") from None
         if when.tzinfo is None:
             if tz is None:
-                raise ValueError(
+                raise BadValueError(
                     f"{field}: {value[:40]!r} has no UTC offset; add one (Z, +01:00) or pass --tz ZONE"
                 )
             when = when.replace(tzinfo=tz)
         try:
             when = when.astimezone(UTC)
         except OverflowError:
-            raise ValueError(f"{field}: {value[:40]!r} is outside 1970-2099") from None
+            raise BadValueError(f"{field}: {value[:40]!r} is outside 1970-2099") from None
     else:
-        raise ValueError(f"{field}: {type(value).__name__} value; expected {expected}")
+        raise BadValueError(f"{field}: {type(value).__name__} value; expected {expected}")
     if not EARLIEST <= when < LATEST:
-        raise ValueError(f"{field}: {when:%Y-%m-%d} is outside 1970-2099")
+        raise BadValueError(f"{field}: {when:%Y-%m-%d} is outside 1970-2099")
     return when
 
 
@@ -77,7 +79,7 @@ def parse_epoch(value, tz: tzinfo | None = None, field: str = "created_at") -> i
     a second is dropped). Whole seconds in range, as most files give them, are taken as they are:
     making a datetime of each and back took an import's checking worker a sixth of its time.
 
-    :raises ValueError: as :func:`parse_time`.
+    :raises BadValueError: as :func:`parse_time`.
     """
     if type(value) is str and value.isascii() and value.isdigit():
         value = int(value)
@@ -98,7 +100,7 @@ def plain(value):
 def to_epoch(when: datetime) -> int:
     """``when`` as the store keeps it: whole seconds since the epoch."""
     if when.tzinfo is None:
-        raise ValueError("naive datetime given to the store; times must be timezone-aware")
+        raise BadValueError("naive datetime given to the store; times must be timezone-aware")
     return int(when.timestamp())
 
 

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from analysis.alerts import AlertRules, outage_conditions, sentiment_condition, volume_condition
 from dipwatch.core.config import Settings
 from dipwatch.core.delivery import Delivery, delivery_from
+from dipwatch.core.errors import BadValueError
 from dipwatch.jobs.notify import send
 from dipwatch.measures import as_of, brand_view
 from dipwatch.store import Store
@@ -145,6 +146,6 @@ def send_test(settings: Settings, brand: str, env: Mapping[str, str] | None = No
     """Send a test message for ``brand`` on every configured channel."""
     delivery = delivery_from(settings.alerts, os.environ if env is None else env)
     if not delivery.channels:
-        raise ValueError(f"alerts: no channel configured: {NO_CHANNEL}")
+        raise BadValueError(f"alerts: no channel configured: {NO_CHANNEL}")
     return sender(delivery, f"dipwatch test alert: {brand}",
                   f"This is a test of dipwatch alerts for {brand}.", dashboard_link(delivery, brand))

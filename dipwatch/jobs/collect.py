@@ -25,13 +25,13 @@ from collectors.base import (
 )
 from dipwatch.core.brands import Brand
 from dipwatch.core.config import CONFIG_FILE, ConfigError, Settings
+from dipwatch.core.conventions import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from dipwatch.core.records import Checkpoint
 from dipwatch.jobs.ingest import save_batch
 from dipwatch.store import Store
 
 log = logging.getLogger("dipwatch.collect")
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
 
 
 def _reddit(source_settings: dict, env: Mapping[str, str]) -> Collector:
@@ -178,7 +178,7 @@ def _collect_source(settings: Settings, store: Store, source: str, brands: list[
         log.error("%s: %s", source, exc)
         for brand in brands:
             _record(store, Outcome(source, brand.key, "failed", error=str(exc)), started)
-        return EXIT_BAD_CONFIG if exc.missing_config else EXIT_SOME_FAILED
+        return EXIT_BAD_INPUT if exc.missing_config else EXIT_FAILED
     code = EXIT_OK
     for position, brand in enumerate(brands):
         outcome = Outcome(source, brand.key)
@@ -194,13 +194,13 @@ def _collect_source(settings: Settings, store: Store, source: str, brands: list[
             log.error("%s: %s; skipping it for the other brands", source, exc)
             for other in brands[position + 1:]:
                 _record(store, Outcome(source, other.key, "failed", error=str(exc)), started)
-            return EXIT_BAD_CONFIG if exc.missing_config else EXIT_SOME_FAILED
+            return EXIT_BAD_INPUT if exc.missing_config else EXIT_FAILED
         except CollectorError as exc:
             outcome.status, outcome.error = "failed", str(exc)
         _record(store, outcome, started)
         if outcome.status != "ok":
             log.error("%s/%s: %s (%s)", source, brand.key, outcome.status, outcome.error)
-            code = EXIT_SOME_FAILED
+            code = EXIT_FAILED
         else:
             log.info("%s/%s: %d fetched, %d new", source, brand.key, outcome.fetched, outcome.new)
         if outcome.status == "partial":

@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dipwatch.core.errors import BadValueError
+
 STDOUT = "-"
 
 
-class OutputError(ValueError):
+class OutputError(BadValueError):
     """An output that cannot be written; the message names the path and why (exit code 2)."""
 
 
