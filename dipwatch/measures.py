@@ -295,3 +295,26 @@ def detect_candidates(store: Store, brand: str, detect: DetectParams | None = No
     votes = load_votes(store, brand, hourly, span[0], last, voice)
     series = bucket_series(votes, hourly, span[0], last - pd.Timedelta(seconds=1))
     return detect_outages(series, detect, start, end)
+
+
+def event_items(settings, store, brand_keys, now=None) -> tuple[list[tuple], list[dict]]:
+    """The event study's inputs from the store: ``(window, series, baseline_mean)`` for every
+    confirmed outage of the brands (detected candidates do not count), on 1-hour buckets.
+
+    :returns: the items, and a record for each outage left out because it has no baseline mean
+        (keys outage_id, brand, label, reason).
+    """
+    brands = known_brands(settings, store)
+    params = settings.metrics.with_bucket("1h")  # the study is by hour from start
+    items, skipped = [], []
+    for key in brand_keys:
+        view = brand_view(settings, store, brands[key], params, now)
+        by_id = {m.outage_id: m for m in view.metrics}
+        for window in view.outages:
+            metrics = by_id[window.id]
+            if metrics.baseline_mean is None:
+                skipped.append({"outage_id": window.id, "brand": key, "label": window.label,
+                                "reason": "no baseline (no posts in the baseline days before its start)"})
+                continue
+            items.append((window, view.series, metrics.baseline_mean))
+    return items, skipped

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from analysis.sentiment import scorer_id
-from dipwatch.cli.main import _score_stale
+from dipwatch.cli.serve import score_stale as _score_stale
 from dipwatch.core.records import Post
 from dipwatch.store import ScoredPost
 

@@ -1,130 +1,118 @@
-"""`dipwatch backfill reddit`: fill a subreddit's history for a brand from the Arctic Shift archive."""
+"""``dipwatch backfill reddit | dump``: history that no scheduled collection saw, from the Arctic
+Shift archive or from Reddit dump files (read and scored on a Dask cluster)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from dipwatch.cli.options import UsageFailure, handle_errors, open_store, parse_when, store_options
+from dipwatch.core.conventions import EXIT_FAILED, EXIT_OK
 
 
-@dataclass
-class BackfillReport:
-    """What a backfill did: items read per kind, matched (kept), new, and how it ended."""
-
-    status: str = "ok"  # ok | partial | failed
-    read: dict[str, int] = field(default_factory=lambda: {"posts": 0, "comments": 0})
-    kept: int = 0
-    new: int = 0
-    error: str | None = None
-
-    def counts(self) -> dict:
-        return {"posts_read": self.read["posts"], "comments_read": self.read["comments"], "kept": self.kept,
-                "new": self.new}
+@click.group()
+def backfill():
+    """Fill history that no scheduled collection saw, from archives."""
 
 
-def backfill(store, brand, subreddit: str, start: datetime, end: datetime, source_settings: Mapping,
-             budget, env: Mapping[str, str]) -> BackfillReport:
-    """Store ``brand``'s posts and comments in ``subreddit`` created in ``[start, end)``, from Arctic Shift.
+@backfill.command("reddit")
+@store_options
+@click.option("--brand", required=True, help="a brand in dipwatch.toml (its terms decide what is kept)")
+@click.option("--subreddit", required=True, help="the subreddit, e.g. unitedkingdom or r/unitedkingdom")
+@click.option("--from", "start", required=True, help="start (ISO 8601 or a date, UTC), inclusive")
+@click.option("--to", "end", required=True, help="end (ISO 8601 or a date, UTC), exclusive")
+@click.option("--max-seconds", default=3600.0, show_default=True, type=click.FloatRange(1),
+              help="time budget; run the same command again to continue where it stopped")
+@handle_errors
+def backfill_reddit(db, config, brand, subreddit, start, end, max_seconds):
+    """Store a brand's Reddit posts and comments in a subreddit between two times, from the Arctic
+    Shift archive (no Reddit credentials). Posts that mention the brand are kept with all their
+    comments; other comments only if they mention it. Items join the live `reddit` source under the
+    same ids, so nothing is stored twice; an interrupted run resumes where it stopped.
 
-    Resumable: each page is stored with the checkpoint ``backfill:<subreddit>:<start>:<end>`` in one
-    transaction, so a run killed or out of budget continues where it stopped; items land in source
-    ``reddit`` under the live collector's ids, so nothing already collected is stored twice.
+    Exit code 0: done; 1: the archive failed or the time budget ran out (run it again to continue);
+    2: bad input or config."""
+    import os
 
-    :raises SourceUnavailableError: for bad ``[sources.arcticshift]`` settings or a refusing service.
-    """
-    from collectors.arcticshift import make_arcticshift
-    from collectors.base import BudgetExceededError, CollectorError, SourceUnavailableError
-    from dipwatch.core.records import Checkpoint
-    from dipwatch.jobs.ingest import save_batch
+    from collectors.arcticshift import normalise_subreddit
+    from collectors.base import Budget, SourceUnavailableError
+    from dipwatch.jobs.backfill import backfill as backfill_subreddit
 
-    collector = make_arcticshift(source_settings, env)
-    report = BackfillReport(read=collector.read)
-    started = datetime.now(UTC)
-    salt = store.get_meta("author_salt")
-    checkpoints = store.get_checkpoints(collector.name, brand.key)
-    first, last = int(start.timestamp()), int(end.timestamp())
+    first, last = parse_when(start, "--from"), parse_when(end, "--to")
+    if first >= last:
+        raise UsageFailure(f"--from {start} is not before --to {end}: expected a non-empty time range")
+    name = normalise_subreddit(subreddit)
+    settings, store = open_store(db, config)
+    chosen = settings.brands.get(brand.strip().lower())
+    if chosen is None:
+        where = settings.config_path or "dipwatch.toml"
+        raise UsageFailure(f"--brand: {brand!r} is not a brand in {where} (a backfill needs its terms)")
     try:
-        for page in collector.backfill_pages(brand, subreddit, first, last, checkpoints, budget):
-            checkpoint = Checkpoint(collector.name, brand.key, *page.checkpoint) if page.checkpoint else None
-            result = save_batch(store, [(post, [(brand.key, term)]) for post, term in page.posts], salt,
-                                checkpoint)
-            report.kept += len(page.posts)
-            report.new += result.new
-    except BudgetExceededError as exc:
-        report.status, report.error = "partial", str(exc)
+        with store.exclusive(f"backfill-reddit-{chosen.key}") as acquired:
+            if not acquired:
+                click.echo(f"another backfill for {chosen.key} is running; this one exits", err=True)
+                sys.exit(EXIT_FAILED)
+            report = backfill_subreddit(store, chosen, name, first, last,
+                                        settings.sources.get("arcticshift", {}), Budget.seconds(max_seconds),
+                                        os.environ)
     except SourceUnavailableError as exc:
-        if exc.missing_config:
+        raise UsageFailure(str(exc)) from None
+    click.echo(f"r/{name} {first:%Y-%m-%d %H:%M}..{last:%Y-%m-%d %H:%M} UTC for {chosen.key}: "
+               f"{report.read['posts']} posts and {report.read['comments']} comments read, "
+               f"{report.kept} kept, {report.new} new")
+    if report.status != "ok":
+        hint = "; run the same command again to continue" if report.status == "partial" else ""
+        click.echo(f"Error: {report.status}: {report.error}{hint}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(EXIT_OK)
+
+
+@backfill.command("dump")
+@store_options
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--brand", required=True, help="the brand whose terms decide which lines are kept")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="run on this Dask cluster (its workers must see FILES at the same paths) "
+                   "[default: a local cluster]")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="worker processes of the local cluster (ignored with --scheduler)")
+@click.option("--partition-mb", default=64.0, show_default=True, type=click.FloatRange(0, min_open=True),
+              help="size of the byte ranges an uncompressed file is split into (a .zst file is read "
+                   "whole: zstd cannot be entered in the middle)")
+@handle_errors
+def backfill_dump(db, config, files, brand, scheduler, workers, partition_mb):
+    """Store a brand's posts and comments from Reddit dump FILES (Pushshift or Arctic Shift monthly
+    files: newline-delimited JSON, .zst or uncompressed), read, matched and scored on a Dask cluster.
+    Items join the live `reddit` source under the same ids, so nothing is stored twice; a re-run
+    skips the parts of files already done. Lines that are not Reddit items are counted and shown.
+
+    Exit code 0: done; 1: a part of a file failed (run again to retry it); 2: bad input."""
+    from dipwatch.jobs.backfill_dask import backfill_dumps, open_client, plan
+    from dipwatch.measures import resolve_brand
+
+    settings, store = open_store(db, config)
+    chosen = resolve_brand(settings, store, brand)
+    if not chosen.terms:
+        raise UsageFailure(f"--brand: {chosen.key} has no terms to match")
+    partition_bytes = max(1, int(partition_mb * 2**20))
+    plan(files, partition_bytes)  # a file that is not a dump ends the command before a cluster starts
+    try:
+        with open_client(scheduler, workers) as client:
+            report = backfill_dumps(store, client, chosen, files, partition_bytes)
+    except OSError as exc:  # distributed's "Timed out trying to connect to tcp://..."
+        if not scheduler:
             raise
-        report.status, report.error = "failed", str(exc)
-    except CollectorError as exc:
-        report.status, report.error = "failed", str(exc)
-    span = f"arcticshift r/{subreddit} {start.isoformat()}..{end.isoformat()}"
-    store.record_run("backfill", collector.name, brand.key, started, report.status, report.counts(),
-                     message=report.error or span)
-    return report
-
-
-def register(cli, outages) -> None:
-    from dipwatch.cli.main import UsageFailure, handle_errors, open_store, parse_when, store_options
-
-    group = cli.commands.get("backfill")
-    if group is None:
-        @cli.group("backfill")
-        def backfill_group():
-            """Fill history that no scheduled collection saw, from archives."""
-
-        group = backfill_group
-
-    @group.command("reddit")
-    @store_options
-    @click.option("--brand", required=True, help="a brand in dipwatch.toml (its terms decide what is kept)")
-    @click.option("--subreddit", required=True, help="the subreddit, e.g. unitedkingdom or r/unitedkingdom")
-    @click.option("--from", "start", required=True, help="start (ISO 8601 or a date, UTC), inclusive")
-    @click.option("--to", "end", required=True, help="end (ISO 8601 or a date, UTC), exclusive")
-    @click.option("--max-seconds", default=3600.0, show_default=True, type=click.FloatRange(1),
-                  help="time budget; run the same command again to continue where it stopped")
-    @handle_errors
-    def backfill_reddit(db, config, brand, subreddit, start, end, max_seconds):
-        """Store a brand's Reddit posts and comments in a subreddit between two times, from the Arctic
-        Shift archive (no Reddit credentials). Posts that mention the brand are kept with all their
-        comments; other comments only if they mention it. Items join the live `reddit` source under the
-        same ids, so nothing is stored twice; an interrupted run resumes where it stopped.
-
-        Exit code 0: done; 1: the archive failed or the time budget ran out (run it again to continue);
-        2: bad input or config."""
-        import os
-
-        from collectors.arcticshift import normalise_subreddit
-        from collectors.base import Budget, SourceUnavailableError
-
-        first, last = parse_when(start, "--from"), parse_when(end, "--to")
-        if first >= last:
-            raise UsageFailure(f"--from {start} is not before --to {end}: expected a non-empty time range")
-        name = normalise_subreddit(subreddit)
-        settings, store = open_store(db, config)
-        chosen = settings.brands.get(brand.strip().lower())
-        if chosen is None:
-            where = settings.config_path or "dipwatch.toml"
-            raise UsageFailure(f"--brand: {brand!r} is not a brand in {where} (a backfill needs its terms)")
-        try:
-            with store.exclusive(f"backfill-reddit-{chosen.key}") as acquired:
-                if not acquired:
-                    click.echo(f"another backfill for {chosen.key} is running; this one exits", err=True)
-                    sys.exit(EXIT_FAILED)
-                report = backfill(store, chosen, name, first, last, settings.sources.get("arcticshift", {}),
-                                  Budget.seconds(max_seconds), os.environ)
-        except SourceUnavailableError as exc:
-            raise UsageFailure(str(exc)) from None
-        click.echo(f"r/{name} {first:%Y-%m-%d %H:%M}..{last:%Y-%m-%d %H:%M} UTC for {chosen.key}: "
-                   f"{report.read['posts']} posts and {report.read['comments']} comments read, "
-                   f"{report.kept} kept, {report.new} new")
-        if report.status != "ok":
-            hint = "; run the same command again to continue" if report.status == "partial" else ""
-            click.echo(f"Error: {report.status}: {report.error}{hint}", err=True)
-            sys.exit(EXIT_FAILED)
-        sys.exit(EXIT_OK)
+        raise UsageFailure(f"--scheduler: cannot reach {scheduler}: {exc}") from None
+    done = f" ({report.skipped} done before)" if report.skipped else ""
+    click.echo(f"{chosen.key}: {report.lines} lines read, {report.matched} matched, {report.new} new, "
+               f"{report.bad} bad lines; {report.partitions} partitions{done}")
+    for bad in report.bad_lines:
+        click.echo(f"bad line: {bad.where()}: {bad.reason}", err=True)
+    if report.bad > len(report.bad_lines):
+        click.echo(f"... and {report.bad - len(report.bad_lines)} more bad lines", err=True)
+    for error in report.errors:
+        click.echo(f"Error: {error}", err=True)
+    sys.exit(EXIT_FAILED if report.errors else EXIT_OK)

@@ -4,39 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dipwatch.cli.main import UsageFailure, handle_errors, interval_options, open_store, store_options
+from dipwatch.cli.options import UsageFailure, handle_errors, interval_options, open_store, store_options
 from dipwatch.core.text import printable
-
-
-def register(cli, outages) -> None:
-    """Attach this module's commands to the ``cli`` group."""
-    del outages
-    cli.add_command(event_study_command)
-
-
-def event_items(settings, store, brand_keys, now=None) -> tuple[list[tuple], list[dict]]:
-    """The event study's inputs from the store: ``(window, series, baseline_mean)`` for every
-    confirmed outage of the brands (detected candidates do not count), on 1-hour buckets.
-
-    :returns: the items, and a record for each outage left out because it has no baseline mean
-        (keys outage_id, brand, label, reason).
-    """
-    from dipwatch.measures import brand_view, known_brands
-
-    brands = known_brands(settings, store)
-    params = settings.metrics.with_bucket("1h")  # the study is by hour from start
-    items, skipped = [], []
-    for key in brand_keys:
-        view = brand_view(settings, store, brands[key], params, now)
-        by_id = {m.outage_id: m for m in view.metrics}
-        for window in view.outages:
-            metrics = by_id[window.id]
-            if metrics.baseline_mean is None:
-                skipped.append({"outage_id": window.id, "brand": key, "label": window.label,
-                                "reason": "no baseline (no posts in the baseline days before its start)"})
-                continue
-            items.append((window, view.series, metrics.baseline_mean))
-    return items, skipped
 
 
 @click.command("event-study")
@@ -61,7 +30,8 @@ def event_study_command(db, config, brand_names, hours, as_json, as_csv, resampl
     import sys
 
     from analysis.event_study import STUDY_COLUMNS, event_study
-    from dipwatch.measures import plain, resolve_brand
+    from dipwatch.core.times import plain
+    from dipwatch.measures import event_items, resolve_brand
 
     if as_json and as_csv:
         raise UsageFailure("--json and --csv: choose one")

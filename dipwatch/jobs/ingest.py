@@ -1,4 +1,5 @@
-"""Jobs: compose collectors, scoring and the store (import, score, demo build)."""
+"""Import and scoring: posts from files and collectors, scored in batches and saved with their
+mentions and checkpoint (one transaction per batch)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ import sqlalchemy as sa
 
 from analysis.sentiment import Score, ScoringPool, score_texts, scorer_id
 from collectors.files import Rejected, SeenIds, duplicate_rejection, input_name, post_fields, read_rows
-from dipwatch.core.brands import Brand
+from dipwatch.core.brands import Brand, brand_from_name, known_brands, normalise_brand_name
+from dipwatch.core.config import Settings
 from dipwatch.core.records import Checkpoint, Post
 from dipwatch.store import (
     ROW_POST_ID,
@@ -128,6 +130,24 @@ def import_file(store: Store, path: Path, brand: Brand, source: str = "file", ma
         stored = (f"; {report.new} new posts were stored before it, in whole blocks, and a re-run "
                   "skips them" if report.new else "; nothing was imported")
         raise StoreError(f"{where}: {what}{stored}") from None
+
+
+def import_for_brand(settings: Settings, store: Store, path: Path, brand: str, source: str = "file",
+                     match: bool = False, tz: tzinfo | None = None,
+                     skip_bad: bool = False) -> tuple[ImportReport, Brand, bool]:
+    """Import a file's posts for ``brand``, a known brand or a new one named so (then matched by its
+    name alone, and known from then on once a post is stored).
+
+    :returns: the report, the brand and whether it was made a new brand.
+    """
+    brands = known_brands(settings, store)
+    key = normalise_brand_name(brand)
+    chosen = brands.get(key) or brand_from_name(brand)
+    report = import_file(store, path, chosen, source=source, match=match, tz=tz, skip_bad=skip_bad)
+    new_brand = key not in brands and bool(report.written)
+    if new_brand:
+        store.ensure_brand(chosen.key, chosen.name, chosen.terms, origin="import")
+    return report, chosen, new_brand
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -300,32 +320,3 @@ def score_missing(store: Store, batch: int = 5000) -> int:
         ])
         done += len(rows)
     return done
-
-
-def build_demo(store: Store) -> int:
-    """Fill ``store`` with the bundled demo scenario (simulated posts); return the posts stored."""
-    from dipwatch.jobs.demo import generate_posts, load_scenario
-
-    scenario = load_scenario()
-    brands = {b.key: b for b in scenario.brands}
-    for b in scenario.brands:
-        store.ensure_brand(b.key, b.name, b.terms, origin="demo", competitors=b.competitors)
-    salt = store.get_meta("author_salt")
-    total = 0
-    batch: list[tuple[Post, list[tuple[str, str]]]] = []
-    for key, post in generate_posts(scenario):
-        brand = brands[key]
-        term = next((t for t in brand.terms if t.lower() in post.text.lower()), brand.name)
-        batch.append((post, [(key, term)]))
-        if len(batch) >= BATCH:
-            total += save_batch(store, batch, salt).new
-            batch = []
-    total += save_batch(store, batch, salt).new
-    store.add_outages([
-        {"brand": o.brand, "start": o.start, "end": o.end, "label": o.label, "severity": o.severity,
-         "origin": "demo"}
-        for o in scenario.outages
-    ])
-    store.set_meta("as_of", scenario.as_of.isoformat())
-    store.set_meta("demo", "simulated posts from the bundled demo scenario")
-    return total

@@ -586,7 +586,7 @@ class ArcticShift(_HttpScenario):
 
     def run(self, db_path: Path, max_seconds: float = 3.0) -> int:
         from collectors.base import Budget
-        from dipwatch.cli.backfill import backfill
+        from dipwatch.jobs.backfill import backfill
         from dipwatch.store import Store
 
         with Store(f"sqlite:///{db_path}") as store:

@@ -47,7 +47,7 @@ class Page:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo database, built once per session (about 8 s)."""
-    from dipwatch.jobs.ingest import build_demo
+    from dipwatch.jobs.demo import build_demo
     from dipwatch.store import Store
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"

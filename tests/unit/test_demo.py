@@ -16,7 +16,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Post
-from dipwatch.jobs.demo import FILLERS, TEMPLATES, Scenario, generate_posts, load_scenario
+from dipwatch.jobs.demo_posts import FILLERS, TEMPLATES, generate_posts
+from dipwatch.jobs.demo_scenario import Scenario, load_scenario
 
 BUNDLED = files("dipwatch.resources.demo").joinpath("scenario.toml").read_text("utf-8")
 
