@@ -24,11 +24,11 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 
+from analysis.lexicon import LEXICON_PACKAGE
 from dipwatch.core.conventions import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
 
 MODEL_PACKAGE = "dipwatch.resources.model"
 MODEL_FILE = "classifier.json.gz"  # gzip-compressed JSON
-LEXICON_PACKAGE = "dipwatch.resources.lexicon"
 COMPLAINT_FILE = "complaint.tsv"
 CLASSES = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
