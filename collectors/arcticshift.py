@@ -49,6 +49,7 @@ from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, HttpStatusError, parse_options
+from collectors.reddit_items import comment_to_post, submission_to_post
 from dipwatch.core.brands import Brand
 from dipwatch.core.errors import BadValueError
 from dipwatch.core.records import Post
@@ -305,8 +306,6 @@ def _in_span(fullname: str, created: int, span: tuple[int, int], now: datetime) 
 def _to_post(kind: str, data: Mapping[str, Any]) -> Post | None:
     """The live collector's mapping, so both sources agree on text, url, author and ids; None (logged)
     for an item whose text is not a string."""
-    from collectors.reddit import comment_to_post, submission_to_post
-
     try:
         return submission_to_post(data) if kind == "posts" else comment_to_post(data)
     except TypeError as exc:

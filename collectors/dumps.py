@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 import zstandard
 
 from collectors.base import CollectorError, InputError
-from collectors.reddit import comment_to_post, submission_to_post
+from collectors.reddit_items import comment_to_post, submission_to_post
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Post
 

@@ -1,8 +1,8 @@
 """Reddit: submissions and comments that mention a brand, read with praw (read-only OAuth).
 
-No praw object leaves this module: each item becomes a :class:`~dipwatch.core.records.Post` at the boundary,
-in :func:`submission_to_post` and :func:`comment_to_post`, from the item's own JSON fields (never through
-praw's lazy attributes, which fetch on first read).
+No praw object leaves this module: each item becomes a :class:`~dipwatch.core.records.Post` at the
+boundary, in :func:`collectors.reddit_items.submission_to_post` and ``comment_to_post``, from the item's own
+JSON fields (never through praw's lazy attributes, which fetch on first read).
 
 Per brand and run, the requests are: the search over the brand's subreddits (one per 100 results), one
 ``/comments/<id>`` per matched new submission that has comments, up to ``replace_more_limit``
@@ -46,20 +46,18 @@ from collectors.base import (
     skip_too_new,
 )
 from collectors.redaction import redact, secret_forms
+from collectors.reddit_items import DELETED_TEXTS, SOURCE, comment_to_post, submission_to_post
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
-SOURCE = "reddit"
-PERMALINK_BASE = "https://www.reddit.com"
 ENV_VARS = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT")
 SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 MAX_QUERY = 512  # Reddit rejects longer search queries
 # Lucene specials in Reddit's search syntax; a bare term containing one is escaped with a backslash.
 SEARCH_SPECIALS = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 RESERVED_WORDS = {"AND", "OR", "NOT"}
-DELETED_TEXTS = {"[deleted]", "[removed]"}
 MAX_SEEN = 2000  # ids a cursor keeps; beyond this the floor rises to the oldest id kept
 INFO_BATCH = 100  # /api/info answers at most 100 fullnames per request
 
@@ -508,59 +506,6 @@ class RedditCollector:
         return _snippet_text(self._redact(text or ""))
 
 
-# the boundary: Reddit JSON -> Post ----------------------------------------------------------------
-def submission_to_post(data: Mapping[str, Any]) -> Post:
-    """A submission (``t3``) as a Post; ``data`` is its JSON object (``vars()`` of a praw Submission).
-
-    :raises TypeError: when ``title`` or ``selftext`` is not a string (nor null).
-    """
-    title = _text(data, "title")
-    selftext = _text(data, "selftext")
-    return Post(
-        source=SOURCE,
-        post_id=data["name"],  # the fullname t3_..., as every Reddit source (and /api/info) names it
-        # created_utc, never "created": in t3_2gmzqe (2014) "created" is 8 hours off, in server time.
-        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        # Link posts have an empty selftext (t3_3hahrw, an imgur gif): their text is the title.
-        text=f"{title}\n\n{selftext}" if selftext else title,
-        kind="post",
-        author=_author(data.get("author")),
-        url=_permalink(data.get("permalink"), f"/comments/{data['id']}/"),
-        engagement=_int(data.get("score")),
-    )
-
-
-def comment_to_post(data: Mapping[str, Any]) -> Post:
-    """A comment (``t1``) as a Post; ``parent_id`` is the fullname of the comment or submission above.
-
-    :raises TypeError: when ``body`` is not a string (nor null).
-    """
-    link = str(data.get("link_id", ""))
-    return Post(
-        source=SOURCE,
-        post_id=data["name"],
-        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        text=_text(data, "body"),
-        kind="comment",
-        author=_author(data.get("author")),
-        # Comments from 2014 (t1_cklfmye) carry no permalink; Reddit resolves /comments/<link>/_/<id>/.
-        url=_permalink(data.get("permalink"), f"/comments/{link.removeprefix('t3_')}/_/{data['id']}/"),
-        parent_id=data.get("parent_id"),
-        engagement=_int(data.get("score")),
-    )
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    """A text field, "" when absent or null; anything else would end up stored as a Python repr."""
-    value = data.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError(f"{data.get('name') or data.get('id')}: '{key}' is a JSON "
-                        f"{type(value).__name__}, expected a string")
-    return value
-
-
 def _mapped(to_post: Callable[[Mapping[str, Any]], Post], data: Mapping[str, Any]) -> Post | None:
     """``to_post(data)``, or None (logged with the item's id) for an item whose text is not a string."""
     try:
@@ -568,24 +513,6 @@ def _mapped(to_post: Callable[[Mapping[str, Any]], Post], data: Mapping[str, Any
     except TypeError as exc:
         log.warning("reddit: skipping an item: %s", exc)
         return None
-
-
-def _author(value: Any) -> str | None:
-    # praw turns "[deleted]" into None and a name into a Redditor whose str() is the name.
-    if value is None:
-        return None
-    name = str(value)
-    return None if name in DELETED_TEXTS else name
-
-
-def _permalink(path: Any, fallback: str) -> str:
-    # Search results carry "?ref=search_posts" on their permalink (t3_3gpbiu): drop the query.
-    path = str(path or fallback).split("?", 1)[0]
-    return PERMALINK_BASE + path if path.startswith("/") else path
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def prune_deleted(collector: RedditCollector, fullnames: list[str], budget: Budget | None = None

@@ -23,7 +23,7 @@ from distributed import Client, LocalCluster
 from analysis.sentiment import score_texts, scorer_id
 from collectors.base import InputError
 from collectors.dumps import Partition, item_text, line_to_post, partitions, scan_partition
-from collectors.reddit import comment_to_post, submission_to_post
+from collectors.reddit_items import comment_to_post, submission_to_post
 from dipwatch.core.brands import Brand
 from dipwatch.jobs.backfill_dask import DONE, NO_DASHBOARD, backfill_dumps
 from dipwatch.store import Store, checkpoints, mentions, posts, runs, scores

@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("dipwatch", "collectors", "analysis", "dashboard")
 MAX_LINES = 600
 # The store engineer splits these two; remove them from here once that has landed.
-LONG_ALLOWED = {"dipwatch/store.py", "dipwatch/store_lite.py",
-                # split later on this branch (issue 17):
-                "collectors/reddit.py"}
+LONG_ALLOWED = {"dipwatch/store.py", "dipwatch/store_lite.py"}
 
 # Layers by dotted-name prefix, the longest prefix wins. ``dipwatch.store`` covers the module and
 # the package it is becoming (and ``dipwatch.store_lite``, its lightweight reader for `status`).

@@ -24,7 +24,7 @@ from fake_http import FakeServer, Reply, Request
 from collectors.arcticshift import Cursor, checkpoint_query, make_arcticshift
 from collectors.base import Budget, CollectorError
 from collectors.http import HttpClient
-from collectors.reddit import comment_to_post, submission_to_post
+from collectors.reddit_items import comment_to_post, submission_to_post
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Checkpoint
 from dipwatch.jobs.ingest import save_batch
