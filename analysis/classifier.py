@@ -21,6 +21,7 @@ import importlib.resources
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 
@@ -190,10 +191,11 @@ class Model:
         features = set(words)
         features.update(map(" ".join, pairwise(words)))
         low_base, high_base = self.intercept
+        kept: Iterable[str] = features
         if cues:
             low_base += self.cue_weight * sum(cues.values())
-            features = [f for f in features if COURTESY.isdisjoint(f.replace("~", "").split())]
-        low, high = unpack(sum(map(self.packed.get, features, repeat(0))))
+            kept = [f for f in features if COURTESY.isdisjoint(f.replace("~", "").split())]
+        low, high = unpack(sum(map(self.packed.get, kept, repeat(0))))
         for value, (w_neg, w_pos) in zip(dense_features(compound, pos, neu, neg), self.dense, strict=True):
             low_base += w_neg * value
             high_base += w_pos * value

@@ -5,7 +5,9 @@ from __future__ import annotations
 from analysis.recovery import OutageMetrics
 
 
-def _hours(value: float) -> str:
+def _hours(value: float | None) -> str:
+    if value is None:  # the status says there is a time; a figure without one says so
+        return "an unknown time"
     if value < 48:
         return f"{value:.0f} h" if value >= 10 else f"{value:.1f} h"
     return f"{value / 24:.1f} days"

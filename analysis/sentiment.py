@@ -34,7 +34,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import repeat
 from typing import Protocol
 
@@ -147,11 +147,6 @@ def use_scorer(name: str) -> None:
         _scorer.cache_clear()
 
 
-def selected_scorer() -> str:
-    """The name given to :func:`use_scorer` last ("model" until then)."""
-    return _selected["scorer"]
-
-
 def scorer_rates() -> Rates:
     """How often the selected scorer calls a post negative, of truly negative posts and of others,
     measured on human-labelled posts it was not trained on (``rates`` in the model file): what
@@ -203,10 +198,8 @@ def _scores_of(rows: Iterable[tuple[float, ...]]) -> list[Score]:
     """``[Score(*row) for row in rows]``, in half the time: ``Score.__init__`` (a frozen dataclass's)
     sets each field through ``object.__setattr__``; this sets the same slots directly."""
     new = object.__new__
-    setters = [field.__set__ for field in (Score.compound, Score.pos, Score.neu, Score.neg,
-                                           Score.p_negative, Score.p_neutral, Score.p_positive,
-                                           Score.counted)]
-    scores = []
+    setters = [vars(Score)[field.name].__set__ for field in fields(Score)]  # the slots, in field order
+    scores: list[Score] = []
     append = scores.append
     for row in rows:
         score = new(Score)
@@ -244,14 +237,14 @@ def _rows(scorer: _Scorer, texts: list[str]) -> list[tuple[float, ...]]:
     prepared = [_prepare(scorer, text) for text in texts]
     analyzer = scorer.analyzer
     if isinstance(analyzer, Analyzer):
-        tones = list(map(analyzer.polarity_row, prepared))
+        tones: list[tuple[float, ...]] = list(map(analyzer.polarity_row, prepared))
     else:
         tones = [_row(analyzer.polarity_scores(text)) for text in prepared]
     model = scorer.model
     if model is None:
         return [(*tone, *_CERTAIN[classify(tone[0])]) for tone in tones]
     probabilities, threshold = model.probabilities, model.count_threshold
-    rows = []
+    rows: list[tuple[float, ...]] = []
     for text, tone in zip(texts, tones, strict=True):
         p = probabilities(text, *tone)
         rows.append((*tone, *p, 1.0 if p[0] >= threshold else 0.0))

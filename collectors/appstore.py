@@ -39,6 +39,7 @@ from collectors.base import (
     Page,
     SourceUnavailableError,
     checked_settings,
+    json_object,
     skip_too_new,
 )
 from collectors.http import HttpClient, HttpStatusError
@@ -234,7 +235,7 @@ def review_to_post(country: str, entry: Mapping[str, Any]) -> Post | None:
         log.warning("appstore: review %s:%s has rating %s, outside 1-5; kept without it",
                     country, review_id, rating)
         rating = None
-    author = entry.get("author") if isinstance(entry.get("author"), dict) else {}
+    author = json_object(entry.get("author"))
     link = entry.get("link")
     href = None
     if isinstance(link, dict) and isinstance(link.get("attributes"), dict):

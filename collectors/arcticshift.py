@@ -183,7 +183,8 @@ class ArcticShiftCollector:
         now = datetime.now(UTC)
         while True:
             limit = self.limit
-            params = {"subreddit": subreddit, "after": after, "before": end, "limit": limit, "sort": "asc"}
+            params: dict[str, Any] = {"subreddit": subreddit, "after": after, "before": end, "limit": limit,
+                                      "sort": "asc"}
             items = self._search(kind, params, budget)
             limit = params["limit"]  # what was asked for, after any timeout retries
             self.read[kind] += len(items)

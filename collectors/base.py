@@ -48,6 +48,12 @@ class SourceUnavailableError(CollectorError):
         self.missing_config = missing_config
 
 
+def json_object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a field that is missing, null or of
+    another type reads as having no keys."""
+    return value if isinstance(value, dict) else {}
+
+
 def checked_settings(cls: type, source: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The values of a ``[sources.NAME]`` table for the options dataclass ``cls``, each checked
     against the type of its default (a setting whose default is None takes a string).
@@ -65,7 +71,12 @@ def checked_settings(cls: type, source: str, settings: Mapping[str, Any]) -> dic
             raise SourceUnavailableError(f"sources.{source}.{key}: unknown setting; expected one of "
                                          f"{', '.join(sorted(known))}", missing_config=True)
         spec = known[key]
-        default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+        if spec.default is not MISSING:
+            default = spec.default
+        elif spec.default_factory is not MISSING:
+            default = spec.default_factory()
+        else:
+            default = None
         expected = str if default is None else type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)

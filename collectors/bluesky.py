@@ -45,6 +45,7 @@ from collectors.base import (
     Page,
     SourceUnavailableError,
     checked_settings,
+    json_object,
     parse_iso_time,
     skip_too_new,
 )
@@ -212,13 +213,13 @@ class BlueskyCollector:
             cursor = self._advanced(cursor, high)
             yield Page([], (key, cursor.encode()))
             floor = cursor.floor or default_floor
-        high = None
+        newest: datetime | None = None
         for posts, page_low, walk_high in self._walk(brand, query, floor, None, cursor, budget):
-            high = walk_high
-            cursor = Cursor(cursor.floor, cursor.seen, (page_low, high))
+            newest = walk_high
+            cursor = Cursor(cursor.floor, cursor.seen, (page_low, newest))
             yield Page(posts, (key, cursor.encode()))
-        if high is not None:
-            yield Page([], (key, self._advanced(cursor, high).encode()))
+        if newest is not None:
+            yield Page([], (key, self._advanced(cursor, newest).encode()))
 
     def _advanced(self, cursor: Cursor, high: datetime) -> Cursor:
         """The cursor once everything from its floor up to ``high`` is stored."""
@@ -404,8 +405,8 @@ def post_from_view(view: Any) -> Post:
     if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
         raise CollectorError(f"{SEARCH}: expected post views with a 'uri', got {str(view)[:80]!r}")
     uri = view["uri"]
-    record = view.get("record") if isinstance(view.get("record"), dict) else {}
-    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    record = json_object(view.get("record"))
+    author = json_object(view.get("author"))
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
     # "handle.invalid" is what the AppView shows when a handle no longer resolves: link by DID instead.
     profile = handle if handle and handle != "handle.invalid" else author.get("did") or uri.split("/")[2]
@@ -417,9 +418,9 @@ def post_from_view(view: Any) -> Post:
         created = indexed
     if created is None:
         raise CollectorError(f"{SEARCH}: post {uri}: neither record.createdAt nor indexedAt is a time")
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    parent = reply.get("parent", {}).get("uri") if isinstance(reply.get("parent"), dict) else None
-    text = record.get("text") if isinstance(record.get("text"), str) else ""
+    reply = json_object(record.get("reply"))
+    parent = reply["parent"].get("uri") if isinstance(reply.get("parent"), dict) else None
+    text = record["text"] if isinstance(record.get("text"), str) else ""
     return Post(
         source=SOURCE,
         post_id=uri,

@@ -55,6 +55,7 @@ from collectors.base import (
     Page,
     SourceUnavailableError,
     checked_settings,
+    json_object,
     parse_iso_time,
     skip_too_new,
 )
@@ -371,7 +372,7 @@ def status_to_post(instance: str, status: Any) -> Post | None:
         log.warning("mastodon: skipping status %s:%s: its content is a JSON %s, expected HTML text",
                     instance, status_id, type(content).__name__)
         return None
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    account = json_object(status.get("account"))
     acct = account.get("acct") if isinstance(account.get("acct"), str) else None
     # Local accounts' acct has no domain ("Gargron"); add the instance so names are unique across them.
     author = acct if not acct or "@" in acct else f"{acct}@{instance}"

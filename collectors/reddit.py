@@ -19,6 +19,7 @@ only adds their own ids to ``seen``; the last page moves ``floor`` up to the new
 from __future__ import annotations
 
 import configparser
+import functools
 import hashlib
 import json
 import logging
@@ -153,7 +154,7 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
     # praw 8.0.3 reads its `timeout` setting but never hands it to prawcore, whose Session then asks
     # for 16 s on every request: the timeout is enforced by the HTTP session we give praw instead.
     session = _TimeoutSession(options.timeout)
-    endpoints = {"oauth_url": options.oauth_url, "reddit_url": options.reddit_url,
+    endpoints: dict[str, Any] = {"oauth_url": options.oauth_url, "reddit_url": options.reddit_url,
                  "check_for_updates": False, "timeout": options.timeout,
                  "requestor_kwargs": {"session": session, "timeout": options.timeout}}
     site = options.site or env.get("praw_site")
@@ -371,8 +372,7 @@ class RedditCollector:
         gone: list[str] = []
         names = iter(fullnames)
         while chunk := list(islice(names, INFO_BATCH)):
-            items = self._call(lambda c=chunk: list(self._reddit.info(fullnames=c)),
-                               "the deletion check (/api/info)", budget)
+            items = self._call(functools.partial(self._info, chunk), "the deletion check (/api/info)", budget)
             found = {vars(i).get("name"): vars(i) for i in items}
             for name in chunk:
                 data = found.get(name)
@@ -395,6 +395,9 @@ class RedditCollector:
             if stop is not None and int(vars(item)["created_utc"]) < stop:
                 return
             yield item
+
+    def _info(self, fullnames: list[str]) -> list[Any]:
+        return list(self._reddit.info(fullnames=fullnames))
 
     def _call(self, request: Callable[[], T], what: str, budget: Budget) -> T:
         """Run ``request`` (which may make praw requests), waiting out 429 answers a bounded number of

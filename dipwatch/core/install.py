@@ -33,10 +33,10 @@ def upgrade_command(origin: dict | None = None, python: str | None = None) -> st
     :param origin: a ``direct_url.json`` record (default: this installation's).
     :param python: the interpreter whose environment holds dipwatch (default: this one).
     """
-    origin = installed_from() if origin is None else origin
+    origin = (installed_from() if origin is None else origin) or {}
     pip = f"{shlex.quote(python or sys.executable)} -m pip install"
-    url = (origin or {}).get("url", "")
-    vcs = (origin or {}).get("vcs_info")
+    url = origin.get("url", "")
+    vcs = origin.get("vcs_info")
     if vcs:
         revision = vcs.get("requested_revision")
         source = f"{vcs.get('vcs', 'git')}+{url}" + (f"@{revision}" if revision else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, tzinfo
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dipwatch.core.errors import BadValueError
@@ -104,5 +105,9 @@ def to_epoch(when: datetime) -> int:
     return int(when.timestamp())
 
 
+@overload
+def from_epoch(seconds: int) -> datetime: ...
+@overload
+def from_epoch(seconds: None) -> None: ...
 def from_epoch(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
