@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from analysis.recovery import OutageMetrics, baseline_mask
-from dipwatch.core.alert_rules import AlertRules, describe_rules
+from dipwatch.core.alert_rules import AlertRules
 from dipwatch.core.params import MetricParams
 
 HOUR = pd.Timedelta("1h")
@@ -119,5 +119,4 @@ def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: It
     return found
 
 
-__all__ = ["AlertRules", "Condition", "describe_rules", "outage_conditions", "sentiment_condition",
-           "volume_condition"]
+__all__ = ["AlertRules", "Condition", "outage_conditions", "sentiment_condition", "volume_condition"]

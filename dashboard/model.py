@@ -293,17 +293,6 @@ def window_words(store: Store, brand: Brand, start: datetime, end: datetime, sin
     return distinctive_terms(texts, baseline, drop=[*brand.terms, brand.name, brand.key])
 
 
-def posts_caption(rows: list[dict], outage: Outage, now: datetime, contains: str | None = None,
-                  limit: int = 200) -> str:
-    """What the table shows: how many posts, from which window, in which order."""
-    start, end = post_window(outage, now)
-    what = f"{len(rows)} post{'' if len(rows) == 1 else 's'}"
-    if len(rows) >= limit:
-        what += f" (the first {limit})"
-    search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
-    return f"{what}{search} from {fmt_time(start)} to {fmt_time(end)}, most negative first."
-
-
 # freshness ----------------------------------------------------------------------------------
 STALE_AFTER = timedelta(hours=1)  # collection runs every 15 min in the ops guide: 1 h means 3+ missed
 

@@ -4,7 +4,6 @@ detection included; the arithmetic is in ``analysis``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,10 +156,6 @@ def brand_series(store: Store, brand_key: str, params: MetricParams, now: dateti
 def metrics_record(metrics: OutageMetrics) -> dict:
     """The report's JSON record: times ISO 8601 UTC, floats rounded to 4 places."""
     return {key: plain(value) for key, value in metrics.as_dict().items()}
-
-
-def metrics_json(metrics: list[OutageMetrics]) -> str:
-    return json.dumps([metrics_record(m) for m in metrics], indent=2)
 
 
 def competitor_comparisons(settings: Settings, store: Store, view: BrandView, outage,

@@ -44,8 +44,3 @@ class AlertRules:
                     raise BadValueError(f"{f.name}: expected true or false, got {value!r}")
             else:
                 check_range(f.name, value, f.metadata["range"])
-
-
-def describe_rules() -> list[tuple[str, object, str]]:
-    """(name, default, help) of every rule threshold, in declaration order."""
-    return [(f.name, f.default, f.metadata["help"]) for f in fields(AlertRules)]

@@ -92,8 +92,3 @@ class MetricParams:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["bucket"] = bucket
         return MetricParams(**values)
-
-
-def describe_params() -> list[tuple[str, object, str]]:
-    """(name, default, help) for every metric parameter, in declaration order."""
-    return [(f.name, f.default, f.metadata["help"]) for f in fields(MetricParams)]
