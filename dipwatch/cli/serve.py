@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dipwatch.cli.options import UsageFailure, handle_errors, open_store, store_options
+from dipwatch.cli.options import handle_errors, open_store, store_options
 
 
 @click.command()
@@ -19,19 +19,11 @@ from dipwatch.cli.options import UsageFailure, handle_errors, open_store, store_
 @handle_errors
 def demo(host, port, db, rebuild, no_serve):
     """Build the demo database (simulated posts) and serve the dashboard on it."""
-    from dipwatch.core.config import Settings, db_url_from
-    from dipwatch.jobs.demo import build_demo
-    from dipwatch.store import Store
+    from dipwatch.jobs.demo import build_demo, open_demo
 
     path = Path(db)
-    if rebuild:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    settings = Settings(db_url=db_url_from(path))
-    store = Store(settings.db_url)
-    if store.get_meta("demo") is None:
-        if store.count_posts():
-            raise UsageFailure(f"{path}: holds data that is not the demo's; choose another --db")
+    settings, store, empty = open_demo(path, rebuild)
+    if empty:
         click.echo(f"Building the demo database {path} (simulated posts; takes a few seconds)...")
         count = build_demo(store)
         click.echo(f"Stored {count} simulated posts.")

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dipwatch.core.config import Settings, db_url_from
+from dipwatch.core.errors import BadValueError
 from dipwatch.core.records import Post
 from dipwatch.jobs.demo_posts import generate_posts
 from dipwatch.jobs.demo_scenario import load_scenario
 from dipwatch.jobs.ingest import BATCH, save_batch
 from dipwatch.store import Store
+
+
+def open_demo(path: Path, rebuild: bool = False) -> tuple[Settings, Store, bool]:
+    """The demo database at ``path`` (its files removed first with ``rebuild``), and whether it is
+    still to be built.
+
+    :raises BadValueError: when ``path`` holds data that is not the demo's.
+    """
+    if rebuild:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    settings = Settings(db_url=db_url_from(path))
+    store = Store(settings.db_url)
+    if store.get_meta("demo") is not None:
+        return settings, store, False
+    if store.count_posts():
+        raise BadValueError(f"{path}: holds data that is not the demo's; choose another --db")
+    return settings, store, True
 
 
 def build_demo(store: Store) -> int:
