@@ -8,6 +8,7 @@ import sys
 import click
 
 from dipwatch.cli.options import handle_errors, open_store, store_options
+from dipwatch.core.conventions import EXIT_FAILED, EXIT_OK
 from dipwatch.core.errors import BadValueError
 
 
@@ -50,7 +51,7 @@ def alerts_check(db, config, brand_keys):
     if no_channel:
         click.echo(f"alerts: no channel is set: {NO_CHANNEL}; alerts are recorded as undelivered "
                    "and sent once one is", err=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @alerts.command("test")
@@ -68,7 +69,7 @@ def alerts_test(db, config, brand):
     for channel, result in results.items():
         click.echo(f"{channel}: {result['status']} after {result['attempts']} attempt(s)"
                    + (f" ({result['error']})" if result.get("error") else ""))
-    sys.exit(0 if all(r["status"] == "ok" for r in results.values()) else 1)
+    sys.exit(EXIT_OK if all(r["status"] == "ok" for r in results.values()) else EXIT_FAILED)
 
 
 @alerts.command("list")
