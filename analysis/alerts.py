@@ -1,6 +1,6 @@
 """Alert rules: which conditions hold for a brand right now (pure; delivery lives elsewhere).
 
-The thresholds are declared in :mod:`analysis.alert_rules` (no pandas: the config reads them).
+The thresholds are declared in :mod:`dipwatch.core.alert_rules` (no pandas: the config reads them).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from analysis.alert_rules import AlertRules, describe_rules
-from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, baseline_mask
+from dipwatch.core.alert_rules import AlertRules
+from dipwatch.core.params import MetricParams
 
 HOUR = pd.Timedelta("1h")
 
@@ -119,5 +119,4 @@ def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: It
     return found
 
 
-__all__ = ["AlertRules", "Condition", "describe_rules", "outage_conditions", "sentiment_condition",
-           "volume_condition"]
+__all__ = ["AlertRules", "Condition", "outage_conditions", "sentiment_condition", "volume_condition"]

@@ -21,12 +21,15 @@ import importlib.resources
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 
+from analysis.lexicon import LEXICON_PACKAGE
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+
 MODEL_PACKAGE = "dipwatch.resources.model"
 MODEL_FILE = "classifier.json.gz"  # gzip-compressed JSON
-LEXICON_PACKAGE = "dipwatch.resources.lexicon"
 COMPLAINT_FILE = "complaint.tsv"
 CLASSES = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
@@ -96,7 +99,8 @@ def word_features(words: list[str]) -> set[str]:
 def dense_features(compound: float, pos: float, neu: float, neg: float) -> tuple[float, ...]:
     """VADER's scores as the model's dense features, in ``DENSE_FEATURES`` order."""
     return tuple(DENSE_SCALE * value for value in (
-        compound, pos, neg, neu, float(compound >= 0.05), float(compound <= -0.05)))
+        compound, pos, neg, neu, float(compound >= POSITIVE_THRESHOLD),
+        float(compound <= NEGATIVE_THRESHOLD)))
 
 
 @dataclass(frozen=True)
@@ -187,10 +191,11 @@ class Model:
         features = set(words)
         features.update(map(" ".join, pairwise(words)))
         low_base, high_base = self.intercept
+        kept: Iterable[str] = features
         if cues:
             low_base += self.cue_weight * sum(cues.values())
-            features = [f for f in features if COURTESY.isdisjoint(f.replace("~", "").split())]
-        low, high = unpack(sum(map(self.packed.get, features, repeat(0))))
+            kept = [f for f in features if COURTESY.isdisjoint(f.replace("~", "").split())]
+        low, high = unpack(sum(map(self.packed.get, kept, repeat(0))))
         for value, (w_neg, w_pos) in zip(dense_features(compound, pos, neu, neg), self.dense, strict=True):
             low_base += w_neg * value
             high_base += w_pos * value

@@ -8,8 +8,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.recovery import OutageMetrics, baseline_mask, bucket_ticks, outage_metrics, time_tick
+from dipwatch.core.params import MetricParams
 
 SPILLOVER_SD = 2.0  # a competitor whose own dip is this many of its baseline SDs also dipped
 

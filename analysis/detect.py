@@ -202,8 +202,3 @@ def _lagged(values: np.ndarray, step: int, count: int, rows: int) -> np.ndarray:
         if lag < len(values):
             out[k - 1, lag:] = values[:-lag]
     return out
-
-
-def describe_detect_params() -> list[tuple[str, object, str]]:
-    """(name, default, help) for every detection parameter, in declaration order."""
-    return [(f.name, f.default, f.metadata["help"]) for f in fields(DetectParams)]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.recovery import bucket_ticks, time_tick
+from dipwatch.core.params import MetricParams
 
 HOUR = pd.Timedelta("1h")
 STUDY_COLUMNS = ["hour", "mean_abnormal", "lo", "hi", "outages"]

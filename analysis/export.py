@@ -1,6 +1,6 @@
 """Exports: CSV that spreadsheets cannot run as formulas, and Parquet; streamed row by row.
 
-Writers take a file object and never open files themselves (``dipwatch.jobs.atomic_output`` does).
+Writers take a file object and never open files themselves (``dipwatch.jobs.ingest.atomic_output`` does).
 """
 
 from __future__ import annotations

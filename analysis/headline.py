@@ -11,9 +11,12 @@ STATUS_WORDS = {"recovered": "RECOVERED", "not recovered": "NOT RECOVERED", "ong
 SEPARATOR = " \u00b7 "  # a middle dot between the status line's parts
 
 
-def duration(value: float) -> str:
+
+def duration(value: float | None) -> str:
     """Hours as people say them, the one rounding of the headline, status line and cards:
     ``4.5 h`` under 10 h, ``14 h`` under two days, then ``2.1 days``."""
+    if value is None:  # the status says there is a time; a figure without one says so
+        return "an unknown time"
     if value < 48:
         return f"{value:.0f} h" if value >= 10 else f"{value:.1f} h"
     return f"{value / 24:.1f} days"

@@ -13,8 +13,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.quantify import adjusted_share
+from dipwatch.core.params import MetricParams
 
 HOUR = pd.Timedelta("1h")
 

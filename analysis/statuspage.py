@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from dipwatch.times import parse_time
+from dipwatch.core.errors import BadValueError
+from dipwatch.core.times import parse_time
 
 # Statuspage impact -> our severity. "none" means the page set no impact level; we do not invent one.
 IMPACTS = {"minor": "minor", "major": "major", "critical": "critical", "maintenance": "maintenance",
@@ -19,7 +20,7 @@ IMPACTS = {"minor": "minor", "major": "major", "critical": "critical", "maintena
 RESOLVED = ("resolved", "postmortem")
 
 
-class StatuspageError(ValueError):
+class StatuspageError(BadValueError):
     """A file that is not Statuspage v2 JSON, or an incident that cannot be a window; names the field."""
 
 

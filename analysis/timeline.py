@@ -7,10 +7,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.quantify import Rates, adjusted_share, share_interval
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD
+from dipwatch.core.params import MetricParams
 
-NEGATIVE = -0.05  # VADER's own convention: compound <= -0.05 is negative
 TONE_COLUMNS = ["posts", "mean", "negatives", "negative_share", "smoothed", "smoothed_lo", "smoothed_hi"]
 # The share family, always per post (never per author's vote): posts, posts the classifier calls
 # negative, the estimated negative share of the bucket (analysis.quantify), and of the trailing
@@ -49,7 +49,8 @@ def bucket_series(scores: pd.DataFrame, params: MetricParams, start: datetime | 
     last = pd.Timestamp(end if end is not None else times.max()).floor(delta)
     bucket = times.dt.floor(delta)
     inside = (bucket >= first) & (bucket <= last)
-    parts = pd.DataFrame({"compound": scores["compound"], "negative": scores["compound"] <= NEGATIVE,
+    parts = pd.DataFrame({"compound": scores["compound"],
+                          "negative": scores["compound"] <= NEGATIVE_THRESHOLD,
                           "square": scores["compound"] ** 2, "called": scores.get("counted", 0)})
     counts = (
         parts[inside]

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
 from analysis.recovery import HOUR, baseline_mask, held_runs, hold_buckets
+from dipwatch.core.params import MetricParams
 
 INTERVAL_METRICS = ("dip_depth", "trough", "time_to_recover_h")
 DEFAULT_RESAMPLES = 200
@@ -199,7 +199,9 @@ def _resampled_values(index: pd.DatetimeIndex, posts: np.ndarray, total: np.ndar
         if found.baseline_mean is not None:
             values["dip_depth"] = found.baseline_mean - values["trough"]
     if recovering:
-        recovery = values["time_to_recover_h"] = found.time_to_recover_h
+        recovery = found.time_to_recover_h
+        assert recovery is not None  # the point estimate recovers, so it has an end and a baseline
+        values["time_to_recover_h"] = recovery
         while stop < len(index):
             waiting = np.flatnonzero(np.isinf(recovery))
             if not len(waiting):
@@ -272,7 +274,8 @@ def _resampled_metrics(index: pd.DatetimeIndex, posts: np.ndarray, totals: np.nd
     smoothed = rolling_total / np.where(heard, rolling_posts, np.nan)[:, None]
 
     in_base = np.asarray(baseline_mask(index, start, others, params, now), dtype=bool)
-    baseline_mean = baseline_sd = None
+    baseline_mean: np.ndarray | None = None
+    baseline_sd: np.ndarray | None = None
     if posts[in_base].sum():
         base = smoothed[in_base & heard]  # its NaNs left out, as pandas' mean and std do
         baseline_mean = base.mean(axis=0)
@@ -289,7 +292,7 @@ def _resampled_metrics(index: pd.DatetimeIndex, posts: np.ndarray, totals: np.nd
         trough = smoothed[trough_at, np.arange(columns)]
 
     time_to_recover = None
-    if end is not None and baseline_mean is not None:
+    if end is not None and baseline_mean is not None and baseline_sd is not None:  # set together
         threshold = baseline_mean - params.recovery_sd * baseline_sd
         after = np.flatnonzero(index >= end)
         time_to_recover = np.full(columns, np.inf)

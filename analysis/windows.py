@@ -8,7 +8,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from dipwatch.times import parse_time
+from dipwatch.core.errors import BadValueError
+from dipwatch.core.times import parse_time
 
 SEVERITIES = ("minor", "major", "critical", "maintenance", "unknown")
 COLUMNS = ("brand", "start", "end", "label")
@@ -25,7 +26,7 @@ class Window:
     severity: str = "unknown"
 
 
-class WindowError(ValueError):
+class WindowError(BadValueError):
     """An outage window that cannot be stored; the message names the line or field at fault."""
 
 

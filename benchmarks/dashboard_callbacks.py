@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from analysis.sentiment import scorer_id  # noqa: E402
-from dipwatch.posts import Post  # noqa: E402
+from dipwatch.core.records import Post  # noqa: E402
 from dipwatch.store import ScoredPost, Store  # noqa: E402
 
 BRANDS = ["alpha", "bravo", "charlie", "delta", "echo"]
@@ -220,7 +220,7 @@ def other_tabs(client: Client, views, targets: list) -> None:
 
 def series_alone(store: Store, baseline: float) -> None:
     """The series as the store reads it, one brand over its 90 days (the goal: under 50 ms)."""
-    from analysis.params import MetricParams
+    from dipwatch.core.params import MetricParams
     from dipwatch.measures import load_series
 
     params = MetricParams()
@@ -260,7 +260,7 @@ def run(store: Store, args) -> None:
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app, settle
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
     from dipwatch.measures import measured_windows
 
     settings = Settings(db_url=store.url)

@@ -62,7 +62,7 @@ def generate(directory: Path, lines: int) -> tuple[Path, list[Path], Path, int]:
     import zstandard
 
     from collectors.dumps import line_to_post
-    from dipwatch.brands import Brand
+    from dipwatch.core.brands import Brand
 
     brand = Brand(key="next", name="Next", terms=("Next",))
     rng = random.Random(7)
@@ -91,8 +91,8 @@ def run(directory: Path, workers: int, paths: list[Path], partition_bytes: int, 
     ``repeat`` backfills, each into a new store."""
     from distributed import Client, LocalCluster
 
-    from dipwatch.backfill_dask import NO_DASHBOARD, backfill_dumps
-    from dipwatch.brands import Brand
+    from dipwatch.core.brands import Brand
+    from dipwatch.jobs.backfill_dask import NO_DASHBOARD, backfill_dumps
     from dipwatch.store import Store
 
     brand = Brand(key="next", name="Next", terms=("Next",))

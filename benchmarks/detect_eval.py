@@ -25,10 +25,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.detect import DetectParams, detect_outages
-from analysis.params import MetricParams
 from analysis.sentiment import score_texts
 from analysis.timeline import bucket_series
 from analysis.uncertainty import one_voice
+from dipwatch.core.params import MetricParams
 
 DEFAULT_EVAL_DIR = Path("/work/shared/eval/outage_posts")
 HOURLY = MetricParams(bucket="1h", smoothing_buckets=1)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 import sqlalchemy as sa  # noqa: E402
 
-from dipwatch.posts import Post  # noqa: E402
+from dipwatch.core.records import Post  # noqa: E402
 from dipwatch.store import ScoredPost, Store, metadata, posts  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -24,7 +24,7 @@ from reddit_server import TOKEN, RateLimit, RedditServer, RedditState, populate
 
 from collectors.base import Budget
 from collectors.reddit import make_reddit
-from dipwatch.brands import Brand
+from dipwatch.core.brands import Brand
 
 WINDOW_REQUESTS = 1000  # Reddit: 100 queries per minute per OAuth client, averaged over 10 minutes
 BRAND = Brand(key="acme", name="Acme", terms=("Acme",), sources={"reddit": {"subreddits": ["all"]}})

@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    cli = [sys.executable, "-c", "from dipwatch.cli import main; main()"]
+    cli = [sys.executable, "-c", "from dipwatch.cli.main import main; main()"]
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "startup.db")
         subprocess.run([*cli, "status", "--db", db], check=True, stdout=subprocess.DEVNULL)

@@ -29,14 +29,22 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
+from collectors.base import (
+    Budget,
+    CollectorError,
+    Page,
+    SourceUnavailableError,
+    checked_settings,
+    json_object,
+    skip_too_new,
+)
 from collectors.http import HttpClient, HttpStatusError
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +78,7 @@ class AppStoreOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> AppStoreOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        known = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, given in settings.items():
-            value = given
-            if key not in known:
-                raise SourceUnavailableError(f"sources.appstore.{key}: unknown setting; expected one of "
-                                             f"{', '.join(sorted(known))}", missing_config=True)
-            expected = type(getattr(cls, key))
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise SourceUnavailableError(f"sources.appstore.{key}: expected {expected.__name__}, "
-                                             f"got {value!r}", missing_config=True)
-            values[key] = value
+        values = checked_settings(cls, "appstore", settings)
         if not 1 <= values.get("max_pages", MAX_PAGES) <= MAX_PAGES:
             raise SourceUnavailableError(f"sources.appstore.max_pages: expected 1 to {MAX_PAGES}",
                                          missing_config=True)
@@ -240,7 +235,7 @@ def review_to_post(country: str, entry: Mapping[str, Any]) -> Post | None:
         log.warning("appstore: review %s:%s has rating %s, outside 1-5; kept without it",
                     country, review_id, rating)
         rating = None
-    author = entry.get("author") if isinstance(entry.get("author"), dict) else {}
+    author = json_object(entry.get("author"))
     link = entry.get("link")
     href = None
     if isinstance(link, dict) and isinstance(link.get("attributes"), dict):

@@ -49,8 +49,10 @@ from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, HttpStatusError, parse_options
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from collectors.reddit_items import comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.core.errors import BadValueError
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def normalise_subreddit(name: str) -> str:
     bare = name.strip().strip("/")
     bare = bare[2:] if bare.lower().startswith("r/") else bare
     if not SUBREDDIT_NAME.match(bare):
-        raise ValueError(f"--subreddit: {name!r} is not a subreddit name; expected 2-21 letters, digits "
+        raise BadValueError(f"--subreddit: {name!r} is not a subreddit name; expected 2-21 letters, digits "
                          "or '_' (e.g. unitedkingdom or r/unitedkingdom)")
     return bare
 
@@ -181,7 +183,8 @@ class ArcticShiftCollector:
         now = datetime.now(UTC)
         while True:
             limit = self.limit
-            params = {"subreddit": subreddit, "after": after, "before": end, "limit": limit, "sort": "asc"}
+            params: dict[str, Any] = {"subreddit": subreddit, "after": after, "before": end, "limit": limit,
+                                      "sort": "asc"}
             items = self._search(kind, params, budget)
             limit = params["limit"]  # what was asked for, after any timeout retries
             self.read[kind] += len(items)
@@ -304,8 +307,6 @@ def _in_span(fullname: str, created: int, span: tuple[int, int], now: datetime) 
 def _to_post(kind: str, data: Mapping[str, Any]) -> Post | None:
     """The live collector's mapping, so both sources agree on text, url, author and ids; None (logged)
     for an item whose text is not a string."""
-    from collectors.reddit import comment_to_post, submission_to_post
-
     try:
         return submission_to_post(data) if kind == "posts" else comment_to_post(data)
     except TypeError as exc:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,45 @@ class SourceUnavailableError(CollectorError):
     def __init__(self, message: str, missing_config: bool = False):
         super().__init__(message)
         self.missing_config = missing_config
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a field that is missing, null or of
+    another type reads as having no keys."""
+    return value if isinstance(value, dict) else {}
+
+
+def checked_settings(cls: type, source: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of a ``[sources.NAME]`` table for the options dataclass ``cls``, each checked
+    against the type of its default (a setting whose default is None takes a string).
+
+    An int is accepted where a float is expected; nothing else is converted, and ``true``/``false``
+    only where the default is a bool (Python counts a bool as an int: ``timeout = true`` would be 1).
+
+    :raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key.
+    """
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, given in settings.items():
+        value = given
+        if key not in known:
+            raise SourceUnavailableError(f"sources.{source}.{key}: unknown setting; expected one of "
+                                         f"{', '.join(sorted(known))}", missing_config=True)
+        spec = known[key]
+        if spec.default is not MISSING:
+            default = spec.default
+        elif spec.default_factory is not MISSING:
+            default = spec.default_factory()
+        else:
+            default = None
+        expected = str if default is None else type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise SourceUnavailableError(f"sources.{source}.{key}: expected {expected.__name__}, "
+                                         f"got {value!r}", missing_config=True)
+        values[key] = value
+    return values
 
 
 class BudgetExceededError(CollectorError):

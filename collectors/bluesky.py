@@ -35,7 +35,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,13 +44,15 @@ from collectors.base import (
     CollectorError,
     Page,
     SourceUnavailableError,
+    checked_settings,
+    json_object,
     parse_iso_time,
     skip_too_new,
 )
 from collectors.http import HttpClient, HttpRefusedError, HttpStatusError
 from collectors.session import SessionFile
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -98,25 +100,7 @@ class BlueskyOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BlueskyOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        return cls(**_checked(cls, settings, "sources.bluesky"))
-
-
-def _checked(cls: type, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, given in settings.items():
-        value = given
-        if key not in known:
-            raise SourceUnavailableError(f"{where}.{key}: unknown setting; expected one of "
-                                         f"{', '.join(sorted(known))}", missing_config=True)
-        expected = type(getattr(cls, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise SourceUnavailableError(f"{where}.{key}: expected {expected.__name__}, got {value!r}",
-                                         missing_config=True)
-        values[key] = value
-    return values
+        return cls(**checked_settings(cls, "bluesky", settings))
 
 
 @dataclass
@@ -229,13 +213,13 @@ class BlueskyCollector:
             cursor = self._advanced(cursor, high)
             yield Page([], (key, cursor.encode()))
             floor = cursor.floor or default_floor
-        high = None
+        newest: datetime | None = None
         for posts, page_low, walk_high in self._walk(brand, query, floor, None, cursor, budget):
-            high = walk_high
-            cursor = Cursor(cursor.floor, cursor.seen, (page_low, high))
+            newest = walk_high
+            cursor = Cursor(cursor.floor, cursor.seen, (page_low, newest))
             yield Page(posts, (key, cursor.encode()))
-        if high is not None:
-            yield Page([], (key, self._advanced(cursor, high).encode()))
+        if newest is not None:
+            yield Page([], (key, self._advanced(cursor, newest).encode()))
 
     def _advanced(self, cursor: Cursor, high: datetime) -> Cursor:
         """The cursor once everything from its floor up to ``high`` is stored."""
@@ -421,8 +405,8 @@ def post_from_view(view: Any) -> Post:
     if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
         raise CollectorError(f"{SEARCH}: expected post views with a 'uri', got {str(view)[:80]!r}")
     uri = view["uri"]
-    record = view.get("record") if isinstance(view.get("record"), dict) else {}
-    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    record = json_object(view.get("record"))
+    author = json_object(view.get("author"))
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
     # "handle.invalid" is what the AppView shows when a handle no longer resolves: link by DID instead.
     profile = handle if handle and handle != "handle.invalid" else author.get("did") or uri.split("/")[2]
@@ -434,9 +418,9 @@ def post_from_view(view: Any) -> Post:
         created = indexed
     if created is None:
         raise CollectorError(f"{SEARCH}: post {uri}: neither record.createdAt nor indexedAt is a time")
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    parent = reply.get("parent", {}).get("uri") if isinstance(reply.get("parent"), dict) else None
-    text = record.get("text") if isinstance(record.get("text"), str) else ""
+    reply = json_object(record.get("reply"))
+    parent = reply["parent"].get("uri") if isinstance(reply.get("parent"), dict) else None
+    text = record["text"] if isinstance(record.get("text"), str) else ""
     return Post(
         source=SOURCE,
         post_id=uri,

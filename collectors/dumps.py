@@ -2,7 +2,8 @@
 
 The monthly files published by Pushshift and Arctic Shift (``RS_YYYY-MM.zst`` submissions,
 ``RC_YYYY-MM.zst`` comments) are Reddit's own JSON: ``id``, ``created_utc``, ``subreddit``, ``author``,
-``title``/``selftext`` or ``body``. Each line that mentions a brand becomes a :class:`~dipwatch.posts.Post`
+``title``/``selftext`` or ``body``. Each line that mentions a brand becomes a
+:class:`~dipwatch.core.records.Post`
 through the live collector's own mapping (:func:`collectors.reddit.submission_to_post`,
 :func:`collectors.reddit.comment_to_post`), in source ``reddit`` under the fullname ``t3_<id>`` /
 ``t1_<id>``: an item collected live and read from a dump is stored once. Unlike the live collector, a
@@ -33,9 +34,9 @@ from typing import Any, BinaryIO
 import zstandard
 
 from collectors.base import CollectorError, InputError
-from collectors.reddit import comment_to_post, submission_to_post
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from collectors.reddit_items import comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 SOURCE = "reddit"  # dump items join the live collector's, under the same ids
 # Pushshift's dumps from 2021 on are compressed with `zstd --long=31`: a 2 GiB window, more than the

@@ -18,11 +18,11 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import cast
 
 from collectors.base import InputError
-from dipwatch.epoch import from_epoch
-from dipwatch.posts import Post
-from dipwatch.times import parse_epoch
+from dipwatch.core.records import Post
+from dipwatch.core.times import from_epoch, parse_epoch
 
 REQUIRED = ("id", "created_at", "text")
 OPTIONAL = ("author", "url", "engagement")
@@ -226,7 +226,8 @@ class SeenIds:
     def resolve(self, batch: list[tuple[int, Post | Rejected]]) -> list[tuple[int, Post | Rejected]]:
         """Turn every post of ``batch`` whose id was seen before into a rejection; remember the rest."""
         repeated = self.repeats([(line, row.post_id) for line, row in batch if isinstance(row, Post)])
-        return [(line, duplicate_rejection(line, row.post_id, repeated[line]) if line in repeated else row)
+        return [(line, duplicate_rejection(line, row.post_id, repeated[line])
+                 if line in repeated and isinstance(row, Post) else row)
                 for line, row in batch]
 
 
@@ -268,7 +269,7 @@ def _check_header(path: Path, columns: list[str]) -> None:
 
 
 def _csv_rows(path: Path, lines: Iterator[tuple[int, str, str | None]]
-              ) -> Iterator[tuple[int, dict | Rejected]]:
+              ) -> Iterator[tuple[int, tuple | Rejected]]:
     problems: dict[int, str] = {}  # line number: what is wrong with it (bad UTF-8, overlong)
     state = {"line": 0}
 
@@ -321,12 +322,12 @@ def _csv_rows(path: Path, lines: Iterator[tuple[int, str, str | None]]
                 start, f"expected {len(columns)} fields as in the header, found {len(values)}"
             )
             continue
-        values.append(None)
+        cast("list[str | None]", values).append(None)  # the value of a column the file does not have
         yield start, pick(values)
 
 
 def _jsonl_rows(path: Path, lines: Iterator[tuple[int, str, str | None]]
-                ) -> Iterator[tuple[int, dict | Rejected]]:
+                ) -> Iterator[tuple[int, tuple | Rejected]]:
     checked = False
     for number, text, problem in lines:
         if problem:

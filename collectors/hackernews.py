@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -30,8 +30,8 @@ from typing import Any
 
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError, skip_too_new
 from collectors.http import HttpClient, HttpOptions, parse_options
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class HackerNewsCollector:
         return max(lower, since - 1) if since is not None else lower
 
     def _walk(self, brand: Brand, query: str, key: str, cursor: Cursor, since: int | None,
-              budget: Budget) -> Iterator[Page]:
+              budget: Budget) -> Generator[Page, None, Cursor]:
         """One newest-first walk down to the lower bound; returns the cursor once it is complete."""
         lower = self._lower_bound(cursor, since)
         upper, top = cursor.below, cursor.top  # both None for a fresh walk

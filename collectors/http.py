@@ -29,7 +29,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from collectors.base import (
     BudgetExceededError,
     CollectorError,
     SourceUnavailableError,
+    checked_settings,
     parse_iso_time,
 )
 from dipwatch import __version__
@@ -80,27 +81,12 @@ class HttpOptions:
 
 
 def parse_options(cls: type[OptionsT], source: str, settings: Mapping[str, Any]) -> OptionsT:
-    """Build ``cls`` (an :class:`HttpOptions` dataclass) from a ``[sources.NAME]`` table.
-
-    An int is accepted where a float is expected; nothing else is converted.
+    """Build ``cls`` (an :class:`HttpOptions` dataclass) from a ``[sources.NAME]`` table
+    (:func:`~collectors.base.checked_settings`), and check its ``base_url``.
 
     :raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key.
     """
-    known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, given in settings.items():
-        value = given
-        if key not in known:
-            raise SourceUnavailableError(f"sources.{source}.{key}: unknown setting; expected one of "
-                                         f"{', '.join(sorted(known))}", missing_config=True)
-        expected = type(getattr(cls, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise SourceUnavailableError(f"sources.{source}.{key}: expected {expected.__name__}, "
-                                         f"got {value!r}", missing_config=True)
-        values[key] = value
-    options = cls(**values)
+    options = cls(**checked_settings(cls, source, settings))
     parts = urlsplit(options.base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SourceUnavailableError(f"sources.{source}.base_url: expected an http(s) URL like "

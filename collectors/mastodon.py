@@ -42,7 +42,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -54,12 +54,14 @@ from collectors.base import (
     CollectorError,
     Page,
     SourceUnavailableError,
+    checked_settings,
+    json_object,
     parse_iso_time,
     skip_too_new,
 )
 from collectors.http import HttpClient
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -98,22 +100,7 @@ class MastodonOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MastodonOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, given in settings.items():
-            value = given
-            if key not in known:
-                raise SourceUnavailableError(f"sources.mastodon.{key}: unknown setting; expected one of "
-                                             f"{', '.join(sorted(known))}", missing_config=True)
-            spec = known[key]
-            default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
-            expected = type(default)
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise SourceUnavailableError(f"sources.mastodon.{key}: expected {expected.__name__}, "
-                                             f"got {value!r}", missing_config=True)
-            values[key] = value
+        values = checked_settings(cls, "mastodon", settings)
         if values.get("scheme", "https") not in {"https", "http"}:
             raise SourceUnavailableError("sources.mastodon.scheme: expected \"https\" or \"http\"",
                                          missing_config=True)
@@ -385,7 +372,7 @@ def status_to_post(instance: str, status: Any) -> Post | None:
         log.warning("mastodon: skipping status %s:%s: its content is a JSON %s, expected HTML text",
                     instance, status_id, type(content).__name__)
         return None
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    account = json_object(status.get("account"))
     acct = account.get("acct") if isinstance(account.get("acct"), str) else None
     # Local accounts' acct has no domain ("Gargron"); add the instance so names are unique across them.
     author = acct if not acct or "@" in acct else f"{acct}@{instance}"

@@ -1,8 +1,8 @@
 """Reddit: submissions and comments that mention a brand, read with praw (read-only OAuth).
 
-No praw object leaves this module: each item becomes a :class:`~dipwatch.posts.Post` at the boundary,
-in :func:`submission_to_post` and :func:`comment_to_post`, from the item's own JSON fields (never through
-praw's lazy attributes, which fetch on first read).
+No praw object leaves this module: each item becomes a :class:`~dipwatch.core.records.Post` at the
+boundary, in :func:`collectors.reddit_items.submission_to_post` and ``comment_to_post``, from the item's own
+JSON fields (never through praw's lazy attributes, which fetch on first read).
 
 Per brand and run, the requests are: the search over the brand's subreddits (one per 100 results), one
 ``/comments/<id>`` per matched new submission that has comments, up to ``replace_more_limit``
@@ -19,13 +19,14 @@ only adds their own ids to ``seen``; the last page moves ``floor`` up to the new
 from __future__ import annotations
 
 import configparser
+import functools
 import hashlib
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -42,23 +43,22 @@ from collectors.base import (
     CollectorError,
     Page,
     SourceUnavailableError,
+    checked_settings,
     skip_too_new,
 )
 from collectors.redaction import redact, secret_forms
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from collectors.reddit_items import DELETED_TEXTS, SOURCE, comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
 
-SOURCE = "reddit"
-PERMALINK_BASE = "https://www.reddit.com"
 ENV_VARS = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT")
 SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 MAX_QUERY = 512  # Reddit rejects longer search queries
 # Lucene specials in Reddit's search syntax; a bare term containing one is escaped with a backslash.
 SEARCH_SPECIALS = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 RESERVED_WORDS = {"AND", "OR", "NOT"}
-DELETED_TEXTS = {"[deleted]", "[removed]"}
 MAX_SEEN = 2000  # ids a cursor keeps; beyond this the floor rises to the oldest id kept
 INFO_BATCH = 100  # /api/info answers at most 100 fullnames per request
 
@@ -99,23 +99,7 @@ class RedditOptions:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RedditOptions:
         """:raises SourceUnavailableError: (``missing_config``) naming an unknown or mistyped key."""
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, given in settings.items():
-            value = given
-            if key not in known:
-                raise SourceUnavailableError(
-                    f"sources.reddit.{key}: unknown setting; expected one of {', '.join(sorted(known))}",
-                    missing_config=True)
-            default = getattr(cls, key)
-            expected = type(default) if default is not None else str
-            ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                ok, value = True, float(value)
-            if not ok:
-                raise SourceUnavailableError(
-                    f"sources.reddit.{key}: expected {expected.__name__}, got {value!r}", missing_config=True)
-            values[key] = value
+        values = checked_settings(cls, "reddit", settings)
         return cls(**values)
 
 
@@ -170,7 +154,7 @@ def make_reddit(source_settings: Mapping[str, Any], env: Mapping[str, str]) -> R
     # praw 8.0.3 reads its `timeout` setting but never hands it to prawcore, whose Session then asks
     # for 16 s on every request: the timeout is enforced by the HTTP session we give praw instead.
     session = _TimeoutSession(options.timeout)
-    endpoints = {"oauth_url": options.oauth_url, "reddit_url": options.reddit_url,
+    endpoints: dict[str, Any] = {"oauth_url": options.oauth_url, "reddit_url": options.reddit_url,
                  "check_for_updates": False, "timeout": options.timeout,
                  "requestor_kwargs": {"session": session, "timeout": options.timeout}}
     site = options.site or env.get("praw_site")
@@ -388,8 +372,7 @@ class RedditCollector:
         gone: list[str] = []
         names = iter(fullnames)
         while chunk := list(islice(names, INFO_BATCH)):
-            items = self._call(lambda c=chunk: list(self._reddit.info(fullnames=c)),
-                               "the deletion check (/api/info)", budget)
+            items = self._call(functools.partial(self._info, chunk), "the deletion check (/api/info)", budget)
             found = {vars(i).get("name"): vars(i) for i in items}
             for name in chunk:
                 data = found.get(name)
@@ -412,6 +395,9 @@ class RedditCollector:
             if stop is not None and int(vars(item)["created_utc"]) < stop:
                 return
             yield item
+
+    def _info(self, fullnames: list[str]) -> list[Any]:
+        return list(self._reddit.info(fullnames=fullnames))
 
     def _call(self, request: Callable[[], T], what: str, budget: Budget) -> T:
         """Run ``request`` (which may make praw requests), waiting out 429 answers a bounded number of
@@ -523,59 +509,6 @@ class RedditCollector:
         return _snippet_text(self._redact(text or ""))
 
 
-# the boundary: Reddit JSON -> Post ----------------------------------------------------------------
-def submission_to_post(data: Mapping[str, Any]) -> Post:
-    """A submission (``t3``) as a Post; ``data`` is its JSON object (``vars()`` of a praw Submission).
-
-    :raises TypeError: when ``title`` or ``selftext`` is not a string (nor null).
-    """
-    title = _text(data, "title")
-    selftext = _text(data, "selftext")
-    return Post(
-        source=SOURCE,
-        post_id=data["name"],  # the fullname t3_..., as every Reddit source (and /api/info) names it
-        # created_utc, never "created": in t3_2gmzqe (2014) "created" is 8 hours off, in server time.
-        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        # Link posts have an empty selftext (t3_3hahrw, an imgur gif): their text is the title.
-        text=f"{title}\n\n{selftext}" if selftext else title,
-        kind="post",
-        author=_author(data.get("author")),
-        url=_permalink(data.get("permalink"), f"/comments/{data['id']}/"),
-        engagement=_int(data.get("score")),
-    )
-
-
-def comment_to_post(data: Mapping[str, Any]) -> Post:
-    """A comment (``t1``) as a Post; ``parent_id`` is the fullname of the comment or submission above.
-
-    :raises TypeError: when ``body`` is not a string (nor null).
-    """
-    link = str(data.get("link_id", ""))
-    return Post(
-        source=SOURCE,
-        post_id=data["name"],
-        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        text=_text(data, "body"),
-        kind="comment",
-        author=_author(data.get("author")),
-        # Comments from 2014 (t1_cklfmye) carry no permalink; Reddit resolves /comments/<link>/_/<id>/.
-        url=_permalink(data.get("permalink"), f"/comments/{link.removeprefix('t3_')}/_/{data['id']}/"),
-        parent_id=data.get("parent_id"),
-        engagement=_int(data.get("score")),
-    )
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    """A text field, "" when absent or null; anything else would end up stored as a Python repr."""
-    value = data.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError(f"{data.get('name') or data.get('id')}: '{key}' is a JSON "
-                        f"{type(value).__name__}, expected a string")
-    return value
-
-
 def _mapped(to_post: Callable[[Mapping[str, Any]], Post], data: Mapping[str, Any]) -> Post | None:
     """``to_post(data)``, or None (logged with the item's id) for an item whose text is not a string."""
     try:
@@ -583,24 +516,6 @@ def _mapped(to_post: Callable[[Mapping[str, Any]], Post], data: Mapping[str, Any
     except TypeError as exc:
         log.warning("reddit: skipping an item: %s", exc)
         return None
-
-
-def _author(value: Any) -> str | None:
-    # praw turns "[deleted]" into None and a name into a Redditor whose str() is the name.
-    if value is None:
-        return None
-    name = str(value)
-    return None if name in DELETED_TEXTS else name
-
-
-def _permalink(path: Any, fallback: str) -> str:
-    # Search results carry "?ref=search_posts" on their permalink (t3_3gpbiu): drop the query.
-    path = str(path or fallback).split("?", 1)[0]
-    return PERMALINK_BASE + path if path.startswith("/") else path
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def prune_deleted(collector: RedditCollector, fullnames: list[str], budget: Budget | None = None

@@ -3,7 +3,7 @@
 Tokens are secrets: they never go in the store, whose rows anyone who can read the database reads (the
 dashboard's user, a PostgreSQL role with SELECT, a backup), and they are never logged. The collect job
 keeps each session in a file of its own beside the SQLite database (``<db>.bluesky-session``) or, for
-PostgreSQL, under the user's state directory (see :func:`dipwatch.collect.session_path`); a source's
+PostgreSQL, under the user's state directory (see :func:`dipwatch.jobs.collect.session_path`); a source's
 ``session_file`` setting names another place.
 
 The file is written to a temporary file created 0600 in the same directory and renamed over the old one,

@@ -13,7 +13,7 @@ from dashboard.callbacks import register_callbacks
 from dashboard.hosts import install_host_check
 from dashboard.layout import STYLESHEET, build_layout
 from dashboard.model import ordered_brands
-from dipwatch.config import Settings, SettingsWatch
+from dipwatch.core.config import Settings, SettingsWatch
 from dipwatch.measures import known_brands
 from dipwatch.store import Store
 

@@ -10,7 +10,7 @@ deep-copied on the way in and again on the way out: on the 1M-post benchmark, th
 brand's 2,161 hourly buckets took 280-430 ms to build (most of its callback) and 45-65 ms more for
 Dash to encode; as a dict it takes about 3 ms to build and 3 ms to encode. (The demo's 1,201 hourly
 buckets: 124 ms before, 1.7 ms now.) So plotly is not imported here, except once for the look's
-template (:func:`_template`).
+template (:func:`template`).
 
 The dicts hold what plotly.py 6+ sent for those figures: numeric columns as plotly.js typed arrays
 (base64 of the raw values), times as ISO text, the two rows' axes where ``make_subplots`` put them,
@@ -75,7 +75,7 @@ _TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "in
 
 
 @cache
-def _template() -> dict:
+def template() -> dict:
     """plotly.py's ``plotly_white`` template, spelt out: plotly.js knows no template names.
 
     plotly.py expanded ``template="plotly_white"`` like this in every figure. Loaded on first use (about
@@ -86,7 +86,7 @@ def _template() -> dict:
     return pio.templates[TEMPLATE].to_plotly_json()
 
 
-def _array(values) -> dict | list:
+def typed_array(values) -> dict | list:
     """A column of numbers as a plotly.js typed array: ``{"dtype": "f8", "bdata": <base64>}``.
 
     What plotly.py sends for a numpy array, and about half the JSON of a list of floats; NaN stays
@@ -113,13 +113,13 @@ def _array(values) -> dict | list:
     return spec
 
 
-def _times(index: pd.DatetimeIndex) -> list[str]:
+def iso_times(index: pd.DatetimeIndex) -> list[str]:
     """Bucket starts as naive-UTC ISO strings, as plotly.py writes a datetime64 array."""
     naive = index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
     return np.datetime_as_string(naive.to_numpy()).tolist()
 
 
-def _utc_naive(value) -> pd.Timestamp | None:
+def utc_naive(value) -> pd.Timestamp | None:
     if value is None:
         return None
     stamp = pd.Timestamp(value)
@@ -128,7 +128,7 @@ def _utc_naive(value) -> pd.Timestamp | None:
 
 def _iso(value) -> str | None:
     """One time as naive-UTC ISO text (plotly.py wrote a ``Timestamp`` the same way)."""
-    stamp = _utc_naive(value)
+    stamp = utc_naive(value)
     return None if stamp is None else stamp.isoformat()
 
 
@@ -136,13 +136,13 @@ def _series_end(series: pd.DataFrame) -> pd.Timestamp | None:
     """The end of the last bucket (its start plus one bucket width, inferred from the index)."""
     if series.empty:
         return None
-    last = _utc_naive(series.index[-1])
+    last = utc_naive(series.index[-1])
     if len(series.index) > 1:
         return last + (series.index[1] - series.index[0])
     return last
 
 
-def _stacked_domains(row_heights: Sequence[float], spacing: float) -> list[list[float]]:
+def stacked_domains(row_heights: Sequence[float], spacing: float) -> list[list[float]]:
     """Each row's ``[bottom, top]`` as a fraction of the plot's height, top row first.
 
     The same arithmetic as ``make_subplots(rows=len(row_heights), cols=1, vertical_spacing=spacing,
@@ -174,7 +174,7 @@ def build_empty_figure(message: str) -> Figure:
         "yaxis": {"visible": False},
         "annotations": [{"text": as_text(message), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                          "showarrow": False, "font": {"size": 16}}],
-        "template": _template(),
+        "template": template(),
         "height": 520,
         "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
     }}
@@ -215,7 +215,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     series, bounded = _bounded(series, selected.start if selected is not None else None)
     series = with_gaps(series)
     shares = "share_smoothed" in series and bool(series["share_smoothed"].notna().any())
-    x = _times(series.index)  # one list, shared by the traces: the JSON writes it out for each
+    x = iso_times(series.index)  # one list, shared by the traces: the JSON writes it out for each
     end = _series_end(series)
     data: list[dict] = []
     if shares:
@@ -223,21 +223,21 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     data += _tone_traces(x, series, shares)
     data += _competitor_traces(competitors, series.index) if shares else []
     data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["posts"].fillna(0)), "name": POSTS_TRACE,
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(series["posts"].fillna(0)), "name": POSTS_TRACE,
         "marker": {"color": VOLUME_COLOUR}, "hovertemplate": f"{HOVER_TIME}<br>%{{y}} posts<extra></extra>",
     })
     data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": _array(series["negatives"].fillna(0)),
+        "type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(series["negatives"].fillna(0)),
         "name": NEGATIVE_TRACE, "marker": {"color": NEGATIVE_COLOUR},
         "hovertemplate": f"{HOVER_TIME}<br>%{{y}} negative (VADER)<extra></extra>",
     })
 
-    first = _utc_naive(series.index[0])
+    first = utc_naive(series.index[0])
     shown = _shown_range(x_range, first, end)
     shapes: list[dict] = []
     annotations: list[dict] = []
     for outage in outages:
-        if (outage.end is not None and _utc_naive(outage.end) < first) or _utc_naive(outage.start) > end:
+        if (outage.end is not None and utc_naive(outage.end) < first) or utc_naive(outage.start) > end:
             continue  # outside a bounded window
         _add_outage(shapes, annotations, outage, end, outage.id == selected_outage_id, shown)
     if selected is not None:
@@ -249,7 +249,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
     # Short enough for a phone (390 px): the selected outage is named by its label on the chart,
     # the bucket by the volume's axis.
     title = f"{as_text(brand_name)}: {what}" if brand_name else f"Customer {what}"
-    top_domain, bottom_domain = _stacked_domains(ROW_HEIGHTS, ROW_SPACING)
+    top_domain, bottom_domain = stacked_domains(ROW_HEIGHTS, ROW_SPACING)
     layout = {
         "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
                   "hoverformat": HOVER_FORMAT},
@@ -263,7 +263,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
                    "title": {"text": f"posts/{PER_SHORT.get(bucket, per)}"}},
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container",
                   "yanchor": "top", "font": {"size": 15}},  # a <br><sub> second line was cut at the top
-        "template": _template(),
+        "template": template(),
         "font": dict(FONT),
         "barmode": "overlay",
         "bargap": 0,
@@ -309,9 +309,9 @@ def _shown_range(x_range, first, end) -> tuple | None:
     collection does not open on days with nothing to draw."""
     if x_range is None:
         return None
-    low, high = _utc_naive(x_range[0]), _utc_naive(x_range[1])
+    low, high = utc_naive(x_range[0]), utc_naive(x_range[1])
     low, high = max(low, first), min(high, end) if end is not None else high
-    return (low, high) if low < high else (_utc_naive(x_range[0]), _utc_naive(x_range[1]))
+    return (low, high) if low < high else (utc_naive(x_range[0]), utc_naive(x_range[1]))
 
 
 def _share_traces(x: list[str], series: pd.DataFrame) -> list[dict]:
@@ -319,13 +319,14 @@ def _share_traces(x: list[str], series: pd.DataFrame) -> list[dict]:
     band_x, band_y = band_outline(x, series["share_lo"].to_numpy(dtype=np.float64) * 100,
                                   series["share_hi"].to_numpy(dtype=np.float64) * 100)
     return [
-        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
+        {"type": "scatter", **TOP_ROW, "x": band_x, "y": typed_array(band_y), "mode": "lines",
+         "fill": "toself",
          "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE,
          "legendgroup": "share", "showlegend": False},
-        {"type": "scatter", **TOP_ROW, "x": x, "y": _array(series["share_smoothed"].to_numpy() * 100),
+        {"type": "scatter", **TOP_ROW, "x": x, "y": typed_array(series["share_smoothed"].to_numpy() * 100),
          "mode": "lines", "name": SHARE_TRACE, "legendgroup": "share", "connectgaps": False,
          "line": {"color": LINE_COLOUR, "width": 2},
-         "customdata": _array(np.column_stack((series["share_lo"].to_numpy() * 100,
+         "customdata": typed_array(np.column_stack((series["share_lo"].to_numpy() * 100,
                                                series["share_hi"].to_numpy() * 100))),
          "hovertemplate": ("%{y:.0f}% negative (95%: %{customdata[0]:.0f} to %{customdata[1]:.0f})"
                            "<extra></extra>")},
@@ -339,10 +340,11 @@ def _tone_traces(x: list[str], series: pd.DataFrame, secondary: bool) -> list[di
     extra = {"legendgroup": TONE_GROUP, "visible": "legendonly"} if secondary else {}
     colour = PHASE_COLOUR if secondary else LINE_COLOUR
     traces = [{
-        "type": "scatter", **axis, "x": x, "y": _array(series["mean"]), "mode": "markers", "name": MEAN_TRACE,
+        "type": "scatter", **axis, "x": x, "y": typed_array(series["mean"]), "mode": "markers",
+        "name": MEAN_TRACE,
         "marker": {"size": _volume_sizes(series["posts"].fillna(0)), "color": colour, "opacity": 0.25,
                    "line": {"width": 0}},
-        "customdata": _array(series["posts"].fillna(0)),
+        "customdata": typed_array(series["posts"].fillna(0)),
         "hovertemplate": "mean tone %{y:.2f} of %{customdata} posts<extra></extra>",
         **extra, **({"showlegend": False} if secondary else {}),
     }]
@@ -351,12 +353,12 @@ def _tone_traces(x: list[str], series: pd.DataFrame, secondary: bool) -> list[di
     band = "smoothed_lo" in series
     if band and not secondary:
         band_x, band_y = band_outline(x, series["smoothed_lo"], series["smoothed_hi"])
-        traces.append({"type": "scatter", **axis, "x": band_x, "y": _array(band_y), "mode": "lines",
+        traces.append({"type": "scatter", **axis, "x": band_x, "y": typed_array(band_y), "mode": "lines",
                        "fill": "toself",
                        "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip",
                        "name": INTERVAL_TRACE, **extra, **({"showlegend": False} if secondary else {})})
     smoothed = {
-        "type": "scatter", **axis, "x": x, "y": _array(series["smoothed"]), "mode": "lines",
+        "type": "scatter", **axis, "x": x, "y": typed_array(series["smoothed"]), "mode": "lines",
         "name": TONE_TRACE_NAME if secondary else SENTIMENT_TRACE,
         "line": {"color": colour, "width": 2}, "connectgaps": False,
         "hovertemplate": ("tone %{y:.2f}"
@@ -365,7 +367,7 @@ def _tone_traces(x: list[str], series: pd.DataFrame, secondary: bool) -> list[di
         **extra,
     }
     if band:
-        smoothed["customdata"] = _array(np.column_stack((series["smoothed_lo"], series["smoothed_hi"])))
+        smoothed["customdata"] = typed_array(np.column_stack((series["smoothed_lo"], series["smoothed_hi"])))
     traces.append(smoothed)
     return traces
 
@@ -379,7 +381,7 @@ def _competitor_traces(competitors: Sequence[tuple[str, pd.DataFrame]], index: p
             continue
         aligned = other["share_smoothed"].reindex(index)
         traces.append({
-            "type": "scatter", **TOP_ROW, "x": _times(index), "y": _array(aligned.to_numpy() * 100),
+            "type": "scatter", **TOP_ROW, "x": iso_times(index), "y": typed_array(aligned.to_numpy() * 100),
             "mode": "lines", "name": f"{as_text(name)} (competitor)", "visible": "legendonly",
             "connectgaps": False, "line": {"color": COMPETITOR_COLOUR, "width": 1.5, "dash": "dot"},
             "hovertemplate": f"{as_text(name)} %{{y:.0f}}% negative<extra></extra>",
@@ -403,7 +405,7 @@ def _add_phases(shapes: list[dict], annotations: list[dict], phases: Sequence[tu
                 end) -> None:
     """A dotted line and a label at each status-page phase (investigating, identified, ...)."""
     for status, at in phases:
-        when = _utc_naive(at)
+        when = utc_naive(at)
         if when is None or when < first or (end is not None and when > end):
             continue
         name, x = f"phase-{as_text(status)}", when.isoformat()
@@ -430,8 +432,8 @@ def _add_outage(shapes: list[dict], annotations: list[dict], outage, series_end:
     Only the selected outage is named above the plot, right-aligned when it starts in the right half
     of the time shown, so its label stays on the chart and clear of the title (several labels along
     the top ran into each other); the others are named inside the plot, turned on their side."""
-    start = _utc_naive(outage.start)
-    stop = _utc_naive(outage.end) if outage.end is not None else max(series_end, start)
+    start = utc_naive(outage.start)
+    stop = utc_naive(outage.end) if outage.end is not None else max(series_end, start)
     label = as_text(outage.label if outage.end is not None else f"{outage.label} (ongoing)")
     name = OUTAGE_SHAPE.format(id=outage.id)
     shapes.append({
@@ -519,73 +521,6 @@ def _value_at(series: pd.DataFrame, when: datetime, fallback: float | None) -> f
     return fallback
 
 
-def build_compare_figure(brand_name: str, comparisons: Sequence, names: dict | None = None) -> Figure:
-    """The change in mean sentiment during the window, for the brand and each competitor, side by side.
-
-    :param comparisons: :class:`analysis.compare.Comparison` (``brand_change``, ``competitor_change``).
-    :param names: competitor key -> display name (the keys otherwise).
-    """
-    if not comparisons:
-        return build_empty_figure("No competitors with posts to compare with")
-    names = [as_text((names or {}).get(c.competitor, c.competitor)) for c in comparisons]
-    brand = as_text(brand_name or "Brand")
-    data = [
-        {"type": "bar", "x": names, "y": [c.brand_change for c in comparisons], "name": brand,
-         "marker": {"color": LINE_COLOUR}, "hovertemplate": "%{y:.2f}<extra>" + brand + "</extra>"},
-        {"type": "bar", "x": names, "y": [c.competitor_change for c in comparisons], "name": "Competitor",
-         "marker": {"color": COMPETITOR_COLOUR}, "hovertemplate": "%{y:.2f}<extra>%{x}</extra>"},
-    ]
-    annotations = [{"x": name, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "bottom",
-                    "text": f"difference in differences {c.did:+.2f}", "font": {"size": 12}}
-                   for name, c in zip(names, comparisons, strict=True) if c.did is not None]
-    layout = {
-        # Short enough for a phone; the method's name is in the note above it.
-        "title": {"text": "Change in tone vs own baseline", "x": 0.01},
-        "template": _template(), "font": dict(FONT), "barmode": "group", "height": 380,
-        "yaxis": {"title": {"text": "change in tone"}, "zeroline": True},
-        "xaxis": {"title": {"text": "competitor (same window)"}},
-        "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
-    }
-    if annotations:
-        layout["annotations"] = annotations
-    return {"data": data, "layout": layout}
-
-
-def build_event_study_figure(frame: pd.DataFrame, brand_name: str = "") -> Figure:
-    """All outages of a brand aligned at their start: mean abnormal sentiment per hour with its band.
-
-    :param frame: columns ``hour``, ``mean_abnormal``, ``lo``, ``hi``, ``outages``
-        (:func:`analysis.event_study.event_study`).
-    """
-    if frame is None or frame.empty:
-        return build_empty_figure("Not enough outages to align")
-    hours = frame["hour"].tolist()
-    data = [
-        # The band as one closed outline: along the upper edge, then back along the lower one.
-        {"type": "scatter", "x": hours + hours[::-1], "y": frame["hi"].tolist() + frame["lo"].tolist()[::-1],
-         "fill": "toself", "mode": "lines", "line": {"width": 0}, "fillcolor": "rgba(0,114,178,0.18)",
-         "name": "95% interval", "hoverinfo": "skip"},
-        {"type": "scatter", "x": _array(frame["hour"]), "y": _array(frame["mean_abnormal"]), "mode": "lines",
-         "name": f"Mean across {as_text(brand_name)}'s outages" if brand_name else "Mean across outages",
-         "line": {"color": LINE_COLOUR, "width": 2},
-         "customdata": _array(frame["outages"]),
-         "hovertemplate": "hour %{x}<br>%{y:.2f} (%{customdata} outages)<extra></extra>"},
-    ]
-    # The brand is named on the page; the title stays short enough for a phone.
-    title = "Tone vs normal, hours after each outage started"
-    layout = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 14}},
-        "template": _template(), "font": dict(FONT), "height": 380,
-        "xaxis": {"title": {"text": "hours since the outage started"}},
-        "yaxis": {"title": {"text": "sentiment minus normal"}},
-        "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 60, "b": 70},
-        # Zero (normal) across the full width.
-        "shapes": [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
-                    "line": {"color": PHASE_COLOUR, "dash": "dot", "width": 1}}],
-    }
-    return {"data": data, "layout": layout}
-
-
 def band_outline(x: Sequence[str], low, high) -> tuple[list, np.ndarray]:
     """A band's outline for ``fill: "toself"``: each run of buckets where both edges are known goes
     along the upper edge and back along the lower, and runs are split by a gap (x ``None``, y NaN),
@@ -632,123 +567,3 @@ def share_baseline_shapes(m, recovery_sd: float, name: str) -> list[dict]:
 
 SHARE_TRACE = "% of posts negative (smoothed)"
 SHARE_BAND_TRACE = "95% interval of the share"
-SHARE_BASELINE = "share-baseline"
-OVERVIEW_HEIGHT = 420
-
-
-def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recovery_sd: float = 1.0
-                          ) -> Figure:
-    """The Overview's one chart: the selected outage's window, its smoothed negative share with the
-    share's 95% interval above the volume of posts, against the baseline's normal band, the outage shaded.
-
-    :param series: the brand's series at the configured bucket (columns ``share_smoothed``,
-        ``share_lo``, ``share_hi``, ``posts``).
-    :param outage: the window (``start``, ``end`` or None while ongoing).
-    :param m: the outage's :class:`OutageMetrics` (``share_baseline``, ``share_baseline_sd``).
-    :param window: ``(start, end)`` of the time shown.
-    :param recovery_sd: baseline SDs above normal that still count as normal (the recovery band).
-    """
-    start, end = _utc_naive(window[0]), _utc_naive(window[1])
-    if series.empty or "share_smoothed" not in series:
-        return build_empty_figure("No scored posts in this window")
-    index = series.index.tz_convert("UTC").tz_localize(None) if series.index.tz is not None else series.index
-    shown = series[(index >= start) & (index <= end)]
-    if shown.empty:
-        return build_empty_figure("No scored posts in this window")
-    shown = with_gaps(shown)
-    x = _times(shown.index)
-    share = shown["share_smoothed"].to_numpy(dtype=np.float64) * 100
-    band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
-                                  shown["share_hi"].to_numpy(dtype=np.float64) * 100)
-    data = [
-        {"type": "scatter", **TOP_ROW, "x": band_x, "y": _array(band_y), "mode": "lines", "fill": "toself",
-         "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE},
-        {"type": "scatter", **TOP_ROW, "x": x, "y": _array(share), "mode": "lines", "name": SHARE_TRACE,
-         "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
-         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y:.0f}% of posts negative<extra></extra>"},
-        {"type": "bar", **BOTTOM_ROW, "x": x, "y": _array(shown["posts"].fillna(0)), "name": POSTS_TRACE,
-         "marker": {"color": VOLUME_COLOUR},
-         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y} posts<extra></extra>"},
-    ]
-    shapes: list[dict] = []
-    stop = _utc_naive(outage.end) if outage.end is not None else end
-    shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
-                   "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
-                   "opacity": 0.18, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)})
-    if m is not None and m.share_baseline is not None:
-        shapes += share_baseline_shapes(m, recovery_sd, SHARE_BASELINE)
-    top = float(np.nanmax(np.concatenate([[0.0], share[~np.isnan(share)],
-                                          band_y[~np.isnan(band_y)]])))
-    top_domain, bottom_domain = _stacked_domains((0.72, 0.28), 0.08)
-    # One label, above the plot where no line runs through it; the key under the chart names the rest.
-    annotations = [
-        {"text": "outage" if outage.end is not None else "outage (ongoing)",
-         "x": _utc_naive(outage.start).isoformat(), "xref": "x", "xanchor": "left", "y": 1, "yref": "paper",
-         "yanchor": "bottom", "showarrow": False, "font": {"size": 12, "color": OUTAGE_COLOUR},
-         "name": OUTAGE_SHAPE.format(id=outage.id)},
-    ]
-    layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False,
-                  "range": [start.isoformat(), end.isoformat()]},
-        "yaxis": {"anchor": "x", "domain": top_domain, "title": {"text": "% negative"},
-                  "range": [0, min(100.0, max(10.0, top * 1.1))], "ticksuffix": "%"},
-        "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "range": [start.isoformat(), end.isoformat()],
-                   "tickformat": "%d %b" if end - start > pd.Timedelta(days=3) else "%H:%M\n%d %b"},
-        "yaxis2": {"anchor": "x2", "domain": bottom_domain, "title": {"text": "posts"}, "nticks": 3},
-        "template": _template(), "font": dict(FONT), "bargap": 0, "height": OVERVIEW_HEIGHT,
-        "hovermode": "x unified", "showlegend": False, "shapes": shapes, "annotations": annotations,
-        "margin": {"l": 52, "r": 12, "t": 24, "b": 40},
-    }
-    return {"data": data, "layout": layout}
-
-
-COMPARE_COLOURS = (COMPETITOR_COLOUR, NEGATIVE_COLOUR, BAND_COLOUR, PHASE_COLOUR)
-
-
-def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage, window: tuple) -> Figure:
-    """Each brand's smoothed negative share (%) on one time axis over the outage's window, the outage
-    shaded: the brand first (blue, with its 95% interval), then its competitors.
-
-    :param lines: ``(display name, series)``, the brand first; a series without the share is skipped.
-    :param window: ``(start, end)`` of the time shown (:func:`dashboard.model.overview_window`).
-    """
-    start, end = _utc_naive(window[0]), _utc_naive(window[1])
-    data: list[dict] = []
-    for number, (name, series) in enumerate(lines):
-        if series is None or series.empty or "share_smoothed" not in series:
-            continue
-        index = series.index
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        shown = with_gaps(series[(index >= start) & (index <= end)])
-        if shown.empty:
-            continue
-        x = _times(shown.index)
-        colour = LINE_COLOUR if number == 0 else COMPARE_COLOURS[(number - 1) % len(COMPARE_COLOURS)]
-        if number == 0:
-            band_x, band_y = band_outline(x, shown["share_lo"].to_numpy(dtype=np.float64) * 100,
-                                          shown["share_hi"].to_numpy(dtype=np.float64) * 100)
-            data.append({"type": "scatter", "x": band_x, "y": _array(band_y), "mode": "lines",
-                         "fill": "toself",
-                         "fillcolor": SHARE_BAND_COLOUR, "line": {"width": 0}, "hoverinfo": "skip",
-                         "name": f"{as_text(name)}: 95% interval", "showlegend": False})
-        data.append({"type": "scatter", "x": x, "y": _array(shown["share_smoothed"].to_numpy() * 100),
-                     "mode": "lines", "name": as_text(name), "connectgaps": False,
-                     "line": {"color": colour, "width": 2.5 if number == 0 else 2,
-                              "dash": "solid" if number == 0 else "dot"},
-                     "hovertemplate": f"{as_text(name)} %{{y:.0f}}% negative<extra></extra>"})
-    if not data:
-        return build_empty_figure("No negative share to compare in this window")
-    stop = _utc_naive(outage.end) if outage.end is not None else end
-    layout = {
-        "template": _template(), "font": dict(FONT), "height": 380, "hovermode": "x unified",
-        "xaxis": {"range": [start.isoformat(), end.isoformat()], "tickformatstops": TICK_FORMATS,
-                  "hoverformat": HOVER_FORMAT},
-        "yaxis": {"title": {"text": "% negative"}, "ticksuffix": "%", "rangemode": "tozero"},
-        "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": _utc_naive(outage.start).isoformat(),
-                    "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
-                    "opacity": 0.15, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)}],
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        "margin": {"l": 52, "r": 12, "t": 36, "b": 36},
-    }
-    return {"data": data, "layout": layout}

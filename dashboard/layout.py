@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 from dash import dash_table, dcc, html
 
-from analysis.params import BUCKETS
 from dashboard import ids
 from dashboard.figures import build_empty_figure
 from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS
 from dashboard.tables import OUTAGE_COLUMNS
+from dipwatch.core.conventions import BUCKETS
 
 BUCKET_LABELS = {"15min": "15 min", "1h": "1 hour", "1d": "1 day"}
 LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # URL characters kept as they are; ( ) [ ] < > and spaces are encoded

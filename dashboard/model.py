@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from analysis.headline import duration
 from analysis.sentiment import classify, scorer_id
-from dashboard.words import Term, distinctive_terms
-from dipwatch.brands import Brand
+from analysis.words import Term, distinctive_terms
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Outage
 from dipwatch.measures import BrandOutline, BrandView, as_of
-from dipwatch.store import Outage, Store
+from dipwatch.store import Store
 
 POST_COLUMNS = ["time", "source", "sentiment", "label", "stars", "engagement", "text", "link"]
 WINDOW_TAIL = timedelta(hours=24)  # posts keep coming after the fix: show the day after the end too
@@ -231,7 +232,7 @@ def overview_cards(m, interval: dict | None = None
     measured, its plain cards lead and the tone's figures, SDs and intervals go to the details;
     without it, the tone's cards are the plain ones.
 
-    :param interval: the outage's bootstrap record (``dipwatch.measures_extra.interval_records``),
+    :param interval: the outage's bootstrap record (``dipwatch.measures.interval_records``),
         shown under dip depth, trough and time to recover.
     """
     plain = share_cards(m)
@@ -327,17 +328,6 @@ def window_words(store: Store, brand: Brand, start: datetime, end: datetime, sin
     baseline = store.load_texts(brand.key, since, before, BASELINE_SAMPLE, sources)
     texts = store.load_texts(brand.key, start, end, WINDOW_SAMPLE, sources)
     return distinctive_terms(texts, baseline, drop=[*brand.terms, brand.name, brand.key])
-
-
-def posts_caption(rows: list[dict], outage: Outage, now: datetime, contains: str | None = None,
-                  limit: int = 200) -> str:
-    """What the table shows: how many posts, from which window, in which order."""
-    start, end = post_window(outage, now)
-    what = f"{len(rows)} post{'' if len(rows) == 1 else 's'}"
-    if len(rows) >= limit:
-        what += f" (the first {limit})"
-    search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
-    return f"{what}{search} from {fmt_time(start)} to {fmt_time(end)}, most negative first."
 
 
 # freshness ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from functools import cache
 
 from analysis.headline import headline, status_line
 from dashboard import model
-from dashboard.figures import build_overview_figure
+from dashboard.window_figures import build_overview_figure
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933; margin: 2rem auto;
@@ -200,7 +200,7 @@ def incident_report(settings, store, brand, outage_id: int | None = None, now: d
     if resamples:
         from dataclasses import replace
 
-        from dipwatch.measures_extra import interval_records
+        from dipwatch.measures import interval_records
 
         only = replace(view, metrics=[metrics])
         interval = interval_records(only, store, settings, resamples=resamples, seed=seed,

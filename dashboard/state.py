@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
-from analysis.params import BUCKETS
+from dipwatch.core.conventions import BUCKETS
 
 TABS = {"overview": "Overview", "timeline": "Timeline", "voices": "Voices", "outages": "Outages",
         "compare": "Compare"}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from analysis.sentiment import scorer_id
 from analysis.uncertainty import DEFAULT_RESAMPLES
-from dipwatch.config import Settings, SettingsWatch
+from dipwatch.core.config import Settings, SettingsWatch
 from dipwatch.measures import BrandOutline, BrandView, brand_outline, brand_series, brand_view, known_brands
 from dipwatch.store import Store
 
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from analysis.params import MetricParams
-    from dipwatch.store import Outage
+    from dipwatch.core.params import MetricParams
+    from dipwatch.core.records import Outage
 
 # As many as the report and exports draw, so the cards show their intervals: the rollup's sums
 # resampled all at once take 10-40 ms for the selected outage (1,000,000 posts, hourly buckets).
@@ -139,7 +139,7 @@ class ViewCache:
 
     def intervals(self, view: BrandView, outage_id: int, sources: Sequence[str] | None = None) -> dict | None:
         """The bootstrap record of one outage of ``view`` (None when it was not measured)."""
-        from dipwatch.measures_extra import interval_records
+        from dipwatch.measures import interval_records
 
         metrics = [m for m in view.metrics if m.outage_id == outage_id]
         if sources or not metrics or metrics[0].baseline_mean is None or not metrics[0].posts_during:

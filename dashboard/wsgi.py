@@ -6,8 +6,9 @@ DIPWATCH_DASHBOARD_USERS_FILE is set (see :mod:`dashboard.auth`).
 
 from __future__ import annotations
 
+from analysis.scorers import apply_scorer
 from dashboard.app import create_app, settle
-from dipwatch.config import apply_scorer, load_settings
+from dipwatch.core.config import load_settings
 from dipwatch.store import Store
 
 _settings = load_settings()

@@ -1,8 +1,9 @@
-"""Reads scored posts and outage windows from the store and measures them (for CLI, exports, dashboard)."""
+"""The read model: reads scored posts and outage windows from the store and measures them, for the
+CLI, the exports, the alerts and the dashboard (one author one voice, bootstrap intervals and
+detection included; the arithmetic is in ``analysis``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,15 +11,25 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from analysis.params import MetricParams
+from analysis.detect import Candidate, DetectParams, detect_outages
 from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id, scorer_rates
-from analysis.timeline import NEGATIVE, bucket_index, series_from_sums
-from dipwatch.brands import Brand, known_brands
-from dipwatch.config import Settings
-from dipwatch.epoch import to_epoch
-from dipwatch.store import Outage, Store
-from dipwatch.times import plain
+from analysis.timeline import (
+    bucket_index,
+    bucket_series,
+    series_from_sums,
+    share_counts,
+    with_shares,
+)
+from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_from_sums, one_voice
+from dipwatch.core.brands import Brand, known_brands
+from dipwatch.core.config import Settings
+from dipwatch.core.conventions import NEGATIVE_THRESHOLD
+from dipwatch.core.errors import BadValueError
+from dipwatch.core.params import MetricParams
+from dipwatch.core.records import Outage
+from dipwatch.core.times import plain, to_epoch
+from dipwatch.store import Store
 
 
 def measured_windows(outages: list) -> list:
@@ -26,7 +37,7 @@ def measured_windows(outages: list) -> list:
     return [w for w in outages if w.origin != "detected"]
 
 
-class UnknownBrandError(ValueError):
+class UnknownBrandError(BadValueError):
     """A brand that is neither in the config nor in the store."""
 
 
@@ -89,8 +100,6 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     the sums: a brand's posts never travel to Python. Over ``sources`` only (the rollup does not
     keep sources apart) or without bounds, the series is bucketed from the posts."""
     if start is None or end is None or sources:
-        from dipwatch.measures_extra import load_series_voiced
-
         return load_series_voiced(store, brand, params, start, end, voice=params.one_author_one_voice,
                                   sources=sources)
     delta = params.bucket_delta
@@ -98,7 +107,7 @@ def load_series(store: Store, brand: str, params: MetricParams, start: datetime 
     first, last = pd.Timestamp(start).floor(delta), pd.Timestamp(end).floor(delta)
     step = int(delta.total_seconds())
     rows = store.bucket_totals(brand, scorer_id(), first.to_pydatetime(), (last + delta).to_pydatetime(),
-                               step, params.one_author_one_voice, NEGATIVE, shares=True)
+                               step, params.one_author_one_voice, NEGATIVE_THRESHOLD, shares=True)
     # Straight to arrays (a DataFrame of the rows and its reindexing cost more than the sums): the
     # rollup's buckets are whole multiples of the bucket from ``first``, one row each.
     index = bucket_index(params, first, last)
@@ -149,10 +158,6 @@ def metrics_record(metrics: OutageMetrics) -> dict:
     return {key: plain(value) for key, value in metrics.as_dict().items()}
 
 
-def metrics_json(metrics: list[OutageMetrics]) -> str:
-    return json.dumps([metrics_record(m) for m in metrics], indent=2)
-
-
 def competitor_comparisons(settings: Settings, store: Store, view: BrandView, outage,
                            series_of: Callable[[str], tuple[list[Outage], pd.DataFrame]] | None = None
                            ) -> list:
@@ -185,3 +190,126 @@ def comparison_record(comparison) -> dict:
         "competitor_dip_depth": m.dip_depth, "competitor_dip_depth_sd": m.dip_depth_sd,
         "competitor_volume_lift": m.volume_lift, "competitor_posts_during": m.posts_during,
     }.items()}
+
+
+INTERVAL_FIELDS = ("dip_depth_lo", "dip_depth_hi", "trough_lo", "trough_hi", "time_to_recover_h_lo",
+                   "time_to_recover_h_hi", "recovered_share", "interval_level", "resamples")
+
+
+def load_votes(store: Store, brand: str, params: MetricParams, start: datetime | None = None,
+               end: datetime | None = None, voice: bool = True,
+               sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash; with
+    ``voice`` (the metrics' default) each author counts once per bucket (raw exports pass False);
+    from ``sources`` only (all when empty)."""
+    frame = load_scored(store, brand, start, end, sources)
+    return one_voice(frame, params) if voice else frame
+
+
+def load_scored(store: Store, brand: str, start: datetime | None = None, end: datetime | None = None,
+                sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Scored posts of ``brand`` in [start, end) as columns created_at, compound, author_hash and
+    counted (1 where the post counts as negative in the share), one row per post."""
+    rows = store.load_scored_authors(brand, scorer_id(), start, end, sources)
+    frame = pd.DataFrame(rows, columns=["created_at", "compound", "author_hash", "counted"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
+    frame["compound"] = frame["compound"].astype(float)
+    frame["author_hash"] = frame["author_hash"].astype(object).where(frame["author_hash"].notna(), None)
+    frame["counted"] = frame["counted"].astype("int64")
+    return frame
+
+
+def load_series_voiced(store: Store, brand: str, params: MetricParams, start: datetime | None,
+                       end: datetime | None, voice: bool = True,
+                       sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`dipwatch.measures.load_series` bucketed in pandas from the posts (of ``sources`` only
+    when given), with one author, one voice (default on)."""
+    delta = params.bucket_delta
+    # Whole buckets, as load_series reads them from the rollup.
+    first = pd.Timestamp(start).floor(delta).to_pydatetime() if start is not None else None
+    stop = (pd.Timestamp(end).floor(delta) + delta).to_pydatetime() if end is not None else None
+    frame = load_scored(store, brand, first, stop, sources)
+    series = bucket_series(one_voice(frame, params) if voice else frame, params, start, end)
+    return with_shares(series, share_counts(frame, params), params, scorer_rates())
+
+
+def interval_records(view, store: Store, settings: Settings, resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0, voice: bool = True) -> dict[int, dict]:
+    """Bootstrap intervals of every measured outage in ``view``, by outage id: the per-bucket sums
+    its series was built from, read from the store's rollup (milliseconds, whatever the number of
+    posts), resampled by :func:`analysis.uncertainty.bootstrap_from_sums`.
+
+    :param view: a :class:`dipwatch.measures.BrandView` over all the brand's sources (the rollup
+        does not keep sources apart); ``voice`` must match how its series was built (one author,
+        one voice by default), so the intervals surround its point estimates.
+    :param settings: unused today; kept so callers need not change when intervals gain settings.
+    :returns: for each outage id a dict with the keys of :data:`INTERVAL_FIELDS` (None where the
+        figure cannot be computed).
+    """
+    del settings
+    params = view.params
+    if view.series.empty:
+        return {}
+    delta = params.bucket_delta
+    first = view.series.index[0]
+    # Only the buckets the metrics read: from the earliest measured outage's baseline (with the
+    # smoothing lead-in, as bootstrap_from_sums cuts them) to now, not the brand's whole history.
+    leads = [pd.Timestamp(w.start) - pd.Timedelta(days=params.baseline_days)
+             - delta * (params.smoothing_buckets - 1)
+             for w in view.outages if any(m.outage_id == w.id for m in view.metrics)]
+    since = max(first, min(leads, default=first).floor(delta))
+    stop = pd.Timestamp(view.now).floor(delta) + delta
+    rows = store.bucket_totals(view.brand.key, scorer_id(), since.to_pydatetime(), stop.to_pydatetime(),
+                               int(delta.total_seconds()), voice, NEGATIVE_THRESHOLD)
+    buckets, posts, total, _, squares = bucket_columns(rows)
+    sums = pd.DataFrame({"posts": posts, "total": total, "squares": squares},
+                        index=pd.to_datetime(buckets.astype(np.int64), unit="s", utc=True))
+    records = {}
+    for metrics in view.metrics:
+        window = next(w for w in view.outages if w.id == metrics.outage_id)
+        others = [w for w in view.outages if w.id != window.id]
+        records[metrics.outage_id] = bootstrap_from_sums(
+            sums, window, others, params, view.now, resamples=resamples, seed=seed, start=first)
+    return records
+
+
+def detect_candidates(store: Store, brand: str, detect: DetectParams | None = None,
+                      start: datetime | None = None, end: datetime | None = None,
+                      voice: bool = True) -> list[Candidate]:
+    """Candidate outage windows of ``brand`` between ``start`` and ``end`` (default: all data),
+    scored against all the brand's hourly history before each hour.
+
+    :raises ValueError: when the brand has too little history (under 7 days by default).
+    """
+    hourly = MetricParams(bucket="1h", smoothing_buckets=1)
+    span = store.time_range(brand)
+    if span is None:
+        raise ValueError(f"brand {brand!r} has no posts yet; outage detection needs at least "
+                         f"{(detect or DetectParams()).min_history_days:g} days of them")
+    last = min(end, span[1] + hourly.bucket_delta) if end is not None else span[1] + hourly.bucket_delta
+    votes = load_votes(store, brand, hourly, span[0], last, voice)
+    series = bucket_series(votes, hourly, span[0], last - pd.Timedelta(seconds=1))
+    return detect_outages(series, detect, start, end)
+
+
+def event_items(settings, store, brand_keys, now=None) -> tuple[list[tuple], list[dict]]:
+    """The event study's inputs from the store: ``(window, series, baseline_mean)`` for every
+    confirmed outage of the brands (detected candidates do not count), on 1-hour buckets.
+
+    :returns: the items, and a record for each outage left out because it has no baseline mean
+        (keys outage_id, brand, label, reason).
+    """
+    brands = known_brands(settings, store)
+    params = settings.metrics.with_bucket("1h")  # the study is by hour from start
+    items, skipped = [], []
+    for key in brand_keys:
+        view = brand_view(settings, store, brands[key], params, now)
+        by_id = {m.outage_id: m for m in view.metrics}
+        for window in view.outages:
+            metrics = by_id[window.id]
+            if metrics.baseline_mean is None:
+                skipped.append({"outage_id": window.id, "brand": key, "label": window.label,
+                                "reason": "no baseline (no posts in the baseline days before its start)"})
+                continue
+            items.append((window, view.series, metrics.baseline_mean))
+    return items, skipped

@@ -24,8 +24,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dipwatch.epoch import from_epoch, to_epoch
-from dipwatch.posts import Post
+from dipwatch.core.conventions import BUCKET_SECONDS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+from dipwatch.core.records import Checkpoint, Outage, Post
+from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store_lite import run_warnings
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
@@ -40,10 +41,10 @@ ID_CHUNK = 500
 WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores on PostgreSQL
 # The series rollup keeps, per brand, scorer and bucket of these sizes (the dashboard's 15 min, 1 h
 # and 1 day), the sums a series needs, with and without one author one voice; a vote is negative
-# at or below ROLLUP_NEGATIVE (VADER's convention, analysis.timeline.NEGATIVE).
-ROLLUP_SIZES = (900, 3600, 86400)
-ROLLUP_NEGATIVE = -0.05
-LABEL_POSITIVE = 0.05  # and positive at or above this (analysis.sentiment.classify)
+# at or below ROLLUP_NEGATIVE (VADER's convention, dipwatch.core.conventions).
+ROLLUP_SIZES = BUCKET_SECONDS
+ROLLUP_NEGATIVE = NEGATIVE_THRESHOLD
+LABEL_POSITIVE = POSITIVE_THRESHOLD  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 # An author's vote is their mean rounded to this many places (analysis.uncertainty.VOTE_DIGITS):
 # sums in another order differ in the last bit, and a mean of exactly -0.05 must count as negative
@@ -281,28 +282,6 @@ ROW_SOURCE, ROW_POST_ID, ROW_CREATED_AT, ROW_TEXT, ROW_AUTHOR_HASH, ROW_MENTIONS
     for name in ("source", "post_id", "created_at", "text", "author_hash", "mentions", "score"))
 
 
-@dataclass(frozen=True)
-class Outage:
-    id: int
-    brand: str
-    start: datetime
-    end: datetime | None
-    label: str
-    severity: str
-    origin: str
-    external_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a collector got for one (source, brand, query); ``cursor`` is the source's own."""
-
-    source: str
-    brand: str
-    query: str
-    cursor: str
-
-
 @dataclass
 class SaveResult:
     new: int = 0
@@ -470,7 +449,7 @@ class Store:
             return
         version = int(version)
         if version > SCHEMA_VERSION:  # never write with older code into a newer schema
-            from dipwatch.install import upgrade_command
+            from dipwatch.core.install import upgrade_command
 
             raise StoreError(
                 f"database schema version {version} is newer than this dipwatch understands "

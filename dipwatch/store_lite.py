@@ -25,7 +25,7 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
-from dipwatch.epoch import from_epoch, to_epoch
+from dipwatch.core.times import from_epoch, to_epoch
 
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
 # here; versions 2 and 3 only added tables and re-keyed the rollup's voices. A new version must be

@@ -85,7 +85,7 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
 @pytest.fixture
 def cli_run(tmp_path: Path, db_path: Path, monkeypatch) -> Callable[[list[str]], Result]:
     """Run ``dipwatch ARGS`` in tmp_path on the tmp database, with no config but ./dipwatch.toml."""
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     monkeypatch.chdir(tmp_path)
 

@@ -23,9 +23,9 @@ from distributed import Client, LocalCluster
 from analysis.sentiment import score_texts, scorer_id, use_scorer
 from collectors.base import InputError
 from collectors.dumps import Partition, item_text, line_to_post, partitions, scan_partition
-from collectors.reddit import comment_to_post, submission_to_post
-from dipwatch.backfill_dask import DONE, NO_DASHBOARD, backfill_dumps
-from dipwatch.brands import Brand
+from collectors.reddit_items import comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.jobs.backfill_dask import DONE, NO_DASHBOARD, backfill_dumps
 from dipwatch.store import Store, checkpoints, mentions, posts, runs, scores
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reddit"
@@ -172,7 +172,7 @@ def test_a_rerun_skips_the_done_partitions_and_adds_nothing(sqlite_store, client
 
 
 def test_items_collected_live_are_not_stored_twice(sqlite_store, client, dumps):
-    from dipwatch.jobs import save_batch
+    from dipwatch.jobs.ingest import save_batch
 
     save_batch(sqlite_store, [(comment_to_post(COMMENTS[0]), [("next", "Next")])], "salt")
     report = backfill_dumps(sqlite_store, client, NEXT, dumps)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis.sentiment import score_text, scorer_id
-from dipwatch.jobs import atomic_output
+from dipwatch.jobs.output import atomic_output
 from dipwatch.store import Store
 
 GOOD = (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.alerts import AlertRules
-from analysis.params import MetricParams
-from dipwatch.notify import DELIVERY_KEYS
+from dipwatch.core.delivery import DELIVERY_KEYS
+from dipwatch.core.params import MetricParams
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

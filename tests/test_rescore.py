@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from analysis.sentiment import scorer_id
-from dipwatch.cli import _score_stale
-from dipwatch.posts import Post
+from dipwatch.cli.serve import score_stale as _score_stale
+from dipwatch.core.records import Post
 from dipwatch.store import ScoredPost
 
 
@@ -29,7 +29,7 @@ def test_the_scorer_chosen_in_the_config_scores_and_measures(tmp_path, monkeypat
     from click.testing import CliRunner
 
     from analysis import sentiment
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
     from dipwatch.store import Store
 
     posts = tmp_path / "posts.csv"

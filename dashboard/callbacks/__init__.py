@@ -11,7 +11,7 @@ from __future__ import annotations
 from dashboard.callbacks import compare, outages, overview, page, timeline, voices
 from dashboard.callbacks.downloads import csv_download
 from dashboard.views import ViewCache
-from dipwatch.config import Settings, SettingsWatch
+from dipwatch.core.config import Settings, SettingsWatch
 from dipwatch.store import Store
 
 __all__ = ["csv_download", "register_callbacks"]

@@ -8,14 +8,14 @@ from functools import partial
 from dash import Input, Output, State, no_update
 
 from dashboard import ids, model
-from dashboard.figures import (
-    build_compare_figure,
-    build_compare_share_figure,
-    build_empty_figure,
-    build_event_study_figure,
-)
+from dashboard.figures import build_empty_figure
 from dashboard.layout import render_table
 from dashboard.tables import COMPARE_COLUMNS, comparison_rows
+from dashboard.window_figures import (
+    build_compare_figure,
+    build_compare_share_figure,
+    build_event_study_figure,
+)
 from dipwatch.measures import competitor_comparisons
 
 EVENT_HOURS = 72

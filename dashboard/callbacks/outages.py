@@ -113,7 +113,7 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
 
 def _detect(store, brand_key: str) -> str:
     """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``)."""
-    from dipwatch.measures_extra import detect_candidates
+    from dipwatch.measures import detect_candidates
 
     candidates = detect_candidates(store, brand_key)
     known = [w for w in store.list_outages(brand_key) if w.origin != "detected"]

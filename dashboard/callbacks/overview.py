@@ -6,9 +6,10 @@ from dash import Input, Output
 
 from analysis.headline import status_line
 from dashboard import ids, model
-from dashboard.figures import build_empty_figure, build_overview_figure
+from dashboard.figures import build_empty_figure
 from dashboard.layout import render_cards, render_status, render_warning
 from dashboard.views import ViewCache
+from dashboard.window_figures import build_overview_figure
 
 
 def register(app, views: ViewCache) -> None:

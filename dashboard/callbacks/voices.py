@@ -23,7 +23,7 @@ def register(app, store, views, csv_download) -> None:
     def remember_click(click, _whole, _brand, _outage, bucket):
         if ctx.triggered_id != ids.TIMELINE:
             return None
-        from analysis.params import MetricParams
+        from dipwatch.core.params import MetricParams
 
         found = model.clicked_bucket(click, MetricParams(bucket=bucket or "1h").bucket_delta)
         return {"start": found[0].isoformat(), "end": found[1].isoformat()} if found else no_update

@@ -11,7 +11,7 @@ the recorded fixtures the collector tests use) and can turn hostile on demand:
   server files each under the time it was added with, so a mutilated item still sorts and filters.
 
 A scenario also knows how to run its collector the way a user does: ``dipwatch collect`` for the live
-sources (in process through :func:`dipwatch.collect.run_collect`, or as a command line), ``dipwatch
+sources (in process through :func:`dipwatch.jobs.collect.run_collect`, or as a command line), ``dipwatch
 backfill reddit`` for Arctic Shift.
 
 The helpers of ``tests/collectors`` (``fake_http.py``, ``reddit_server.py``) are imported from there; that
@@ -39,8 +39,8 @@ if str(COLLECTOR_TESTS) not in sys.path:
 from fake_http import HTML_PAGE, FakeServer, Reply, Request  # noqa: E402
 from reddit_server import Handler, RedditServer, RedditState, populate  # noqa: E402
 
-from dipwatch.brands import Brand  # noqa: E402
-from dipwatch.config import Settings  # noqa: E402
+from dipwatch.core.brands import Brand  # noqa: E402
+from dipwatch.core.config import Settings  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HUGE = 10 * 1024 * 1024
@@ -194,7 +194,7 @@ class Scenario:
 
     def run(self, db_path: Path, max_seconds: float = 3.0) -> int:
         """Collect once, as the command does; return its exit code."""
-        from dipwatch.collect import run_collect
+        from dipwatch.jobs.collect import run_collect
         from dipwatch.store import Store
 
         with Store(f"sqlite:///{db_path}") as store:
@@ -586,7 +586,7 @@ class ArcticShift(_HttpScenario):
 
     def run(self, db_path: Path, max_seconds: float = 3.0) -> int:
         from collectors.base import Budget
-        from dipwatch.commands.sources import backfill
+        from dipwatch.jobs.backfill import backfill
         from dipwatch.store import Store
 
         with Store(f"sqlite:///{db_path}") as store:

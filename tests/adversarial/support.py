@@ -60,7 +60,7 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.Comp
 
 def invoke(args: list[str], cwd: Path) -> Result:
     """``dipwatch ARGS`` through CliRunner in ``cwd``, exceptions caught so a traceback shows as one."""
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     old = Path.cwd()
     os.chdir(cwd)
@@ -104,7 +104,7 @@ def snapshot(db: Path, authors: Iterable[str] = ()) -> dict[str, list[tuple]]:
     """The store's content by natural keys, row ids and collection times left out; lists sorted,
     duplicates kept. Author hashes are salted per database, so each is shown as the author of
     ``authors`` it is the hash of (``?`` when none is)."""
-    from dipwatch.jobs import author_hash
+    from dipwatch.jobs.ingest import author_hash
 
     with closing(sqlite3.connect(db)) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

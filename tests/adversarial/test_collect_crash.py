@@ -116,8 +116,8 @@ def wait_for_first_request(sources: Sources, process: subprocess.Popen, seen: in
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sources]:
-    from dipwatch.collect import run_collect
-    from dipwatch.config import load_settings
+    from dipwatch.core.config import load_settings
+    from dipwatch.jobs.collect import run_collect
     from dipwatch.store import Store
 
     reddit, hackernews = Reddit().start(), HackerNews().start()

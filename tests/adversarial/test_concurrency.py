@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from analysis.sentiment import scorer_id
-from dipwatch.config import Settings
+from dipwatch.core.config import Settings
 from dipwatch.measures import brand_view, known_brands
 from dipwatch.store import Store
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dipwatch.jobs import BATCH
+from dipwatch.jobs.ingest import BATCH
 
 from .support import integrity, run_cli, snapshot, start_cli, write_posts_csv
 

@@ -103,7 +103,7 @@ def assert_reads_and_refuses_writes(db: Path, outputs: dict[str, str], cwd: Path
         line = one_error_line(dipwatch([*args, "--db", str(db)], cwd))
         assert line.startswith("Error: database: read-only"), line
     from dashboard.app import create_app
-    from dipwatch.config import load_settings
+    from dipwatch.core.config import load_settings
     from dipwatch.measures import brand_view, resolve_brand
     from dipwatch.store import Store
 

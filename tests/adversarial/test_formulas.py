@@ -142,7 +142,7 @@ def dashboard_downloads(where: Path) -> dict[str, str]:
     browser calls it: each callback whose output is a ``dcc.Download``'s ``data``, its button clicked,
     brand ``evil`` and its outage chosen."""
     from dashboard.app import create_app
-    from dipwatch.config import load_settings
+    from dipwatch.core.config import load_settings
     from dipwatch.store import Store
 
     settings = load_settings(db=str(where / "t.db"), config=str(where / "dipwatch.toml"))

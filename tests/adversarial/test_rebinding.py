@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 
-from dipwatch.config import Settings
+from dipwatch.core.config import Settings
 from dipwatch.store import Store
 
 FOREIGN_HOSTS = ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
@@ -139,7 +139,7 @@ def test_with_auth_the_check_applies_only_when_hosts_are_configured(tmp_path):
 
 def test_dashboard_command_allows_the_host_it_was_given(monkeypatch, tmp_path):
     import dashboard.app
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     seen = {}
 

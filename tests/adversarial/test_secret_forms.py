@@ -20,9 +20,9 @@ from urllib.parse import quote, quote_plus, urlencode
 import prawcore
 import pytest
 
-from dipwatch.brands import Brand
-from dipwatch.collect import run_collect
-from dipwatch.config import Settings
+from dipwatch.core.brands import Brand
+from dipwatch.core.config import Settings
+from dipwatch.jobs.collect import run_collect
 from dipwatch.store import Store
 
 CLIENT_ID = "dipwatch-client-ID"

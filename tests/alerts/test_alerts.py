@@ -14,10 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from analysis.alerts import AlertRules, outage_conditions, sentiment_condition, volume_condition
-from analysis.params import MetricParams
 from analysis.timeline import bucket_series, scores_frame
-from dipwatch.alerting import check_alerts
-from dipwatch.config import load_settings
+from dipwatch.core.config import load_settings
+from dipwatch.core.params import MetricParams
+from dipwatch.jobs.alerting import check_alerts
 from dipwatch.store import Store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -180,8 +180,8 @@ dashboard_url = "http://dash.example:8050"
 
 def store_episode(store: Store, brands: list[str]) -> None:
     """Three posts an hour naming Acme, mentioning each of ``brands``: calm but for hours 72-77."""
-    from dipwatch.jobs import save_batch
-    from dipwatch.posts import Post
+    from dipwatch.core.records import Post
+    from dipwatch.jobs.ingest import save_batch
 
     batch = []
     for hour in range(96):
@@ -235,7 +235,7 @@ def test_same_condition_within_the_cooldown_reopens_silently(tmp_path, webhook, 
 
 def test_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(tmp_path, webhook, mailbox,
                                                                             monkeypatch):
-    monkeypatch.setattr("dipwatch.notify.time.sleep", lambda s: None)
+    monkeypatch.setattr("dipwatch.jobs.notify.time.sleep", lambda s: None)
     settings, store = episode_store(tmp_path, webhook, mailbox)
     webhook.status = 500
     (action,) = check_alerts(settings, store, now=at(75), env=ENV | {"DIPWATCH_WEBHOOK_URL": webhook.url})
@@ -260,7 +260,7 @@ def test_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(tmp_p
 
 
 def test_webhook_that_never_answers_times_out(tmp_path, webhook, mailbox, monkeypatch):
-    monkeypatch.setattr("dipwatch.notify.time.sleep", lambda s: None)
+    monkeypatch.setattr("dipwatch.jobs.notify.time.sleep", lambda s: None)
     settings, store = episode_store(tmp_path, webhook, mailbox)
     webhook.delay = 3.0
     started = time.monotonic()
@@ -273,7 +273,7 @@ def test_webhook_that_never_answers_times_out(tmp_path, webhook, mailbox, monkey
 def test_cli_check_list_and_test(tmp_path, webhook, mailbox, monkeypatch):
     from click.testing import CliRunner
 
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     settings, store = episode_store(tmp_path, webhook, mailbox)
     store.set_meta("as_of", at(75).isoformat())

@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from dipwatch.config import load_settings
-from dipwatch.notify import Delivery, send
+from dipwatch.core.config import load_settings
+from dipwatch.core.delivery import Delivery
+from dipwatch.jobs.notify import send
 from dipwatch.store import Store
 from tests.alerts.test_alerts import METRICS, RULES, Webhook, at, mailbox, store_episode, webhook  # noqa: F401 (fixtures)
 
@@ -76,7 +77,7 @@ def two_brands(tmp_path, alerts: str = "retries = 2\ntimeout = 1\n") -> tuple:
 
 
 def cli(settings, store, env: dict[str, str]):
-    from dipwatch.cli import cli as command
+    from dipwatch.cli.main import cli as command
 
     env = {"DIPWATCH_CONFIG": str(settings.config_path), "DIPWATCH_DB": settings.db_url,
            "DIPWATCH_WEBHOOK_URL": None, "DIPWATCH_SMTP_USER": None} | env
@@ -103,7 +104,7 @@ def cut_body(conn: socket.socket) -> None:
                                               (cut_chunk, "IncompleteRead"), (cut_body, "HTTP 500")])
 def test_an_answer_that_is_not_http_is_a_failed_delivery_sent_again_on_the_next_run(tmp_path, reply, error,
                                                                                       monkeypatch):
-    monkeypatch.setattr("dipwatch.notify.time.sleep", lambda s: None)
+    monkeypatch.setattr("dipwatch.jobs.notify.time.sleep", lambda s: None)
     settings, store = two_brands(tmp_path)
     server = RawServer(reply)
     try:
@@ -139,7 +140,7 @@ def trickle(conn: socket.socket) -> None:
 
 
 def test_the_timeout_bounds_the_whole_exchange_not_each_read(monkeypatch):
-    monkeypatch.setattr("dipwatch.notify.time.sleep", lambda s: None)
+    monkeypatch.setattr("dipwatch.jobs.notify.time.sleep", lambda s: None)
     server = RawServer(trickle)
     try:
         started = time.monotonic()
@@ -235,7 +236,7 @@ def test_with_no_channel_alerts_are_recorded_undelivered_and_sent_once_one_is_se
     assert "alerts: no channel is set" in first.output
     assert first.output.count("[not sent]") == 2
     assert [e["sent"] for e in store.list_alerts()] == [{}, {}]
-    from dipwatch.cli import cli as command
+    from dipwatch.cli.main import cli as command
 
     listed = CliRunner().invoke(command, ["alerts", "list"], env={
         "DIPWATCH_CONFIG": str(settings.config_path), "DIPWATCH_DB": settings.db_url})

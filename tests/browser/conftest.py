@@ -47,7 +47,7 @@ class Page:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo database, built once per session (about 8 s)."""
-    from dipwatch.jobs import build_demo
+    from dipwatch.jobs.demo import build_demo
     from dipwatch.store import Store
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
@@ -60,7 +60,7 @@ def _serve(db_path: Path) -> Iterator[Served]:
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
     from dipwatch.store import Store
 
     db_url = f"sqlite:///{db_path}"

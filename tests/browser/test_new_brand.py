@@ -19,7 +19,7 @@ nc-2,2026-10-10T10:00:00Z,Newco site back up and working
 
 
 def test_a_brand_imported_while_the_dashboard_runs_opens_by_url(writable_server, page, tmp_path):
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     p = page.page
     p.goto(writable_server.url + "/?brand=newco")

@@ -24,8 +24,8 @@ from collectors.appstore import (
     review_to_post,
 )
 from collectors.base import Budget, CollectorError, Page, SourceUnavailableError
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 ANSWER = json.loads((FIXTURES / "appstore_customer_reviews.json").read_text(encoding="utf-8"))

@@ -24,10 +24,11 @@ from fake_http import FakeServer, Reply, Request
 from collectors.arcticshift import Cursor, checkpoint_query, make_arcticshift
 from collectors.base import Budget, CollectorError
 from collectors.http import HttpClient
-from collectors.reddit import comment_to_post, submission_to_post
-from dipwatch.brands import Brand
-from dipwatch.jobs import save_batch
-from dipwatch.store import Checkpoint, Store
+from collectors.reddit_items import comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Checkpoint
+from dipwatch.jobs.ingest import save_batch
+from dipwatch.store import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
 SUBMISSION = json.loads((FIXTURES / "search_listing.json").read_text())["data"]["children"][0]["data"]

@@ -31,10 +31,10 @@ from collectors.bluesky import (
     post_from_view,
 )
 from collectors.http import HttpClient
-from dipwatch.brands import Brand
-from dipwatch.collect import run_collect
-from dipwatch.config import load_settings
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.config import load_settings
+from dipwatch.core.records import Post
+from dipwatch.jobs.collect import run_collect
 from dipwatch.store import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from reddit_server import RedditServer, populate
 
-from dipwatch.brands import Brand
-from dipwatch.collect import run_collect
-from dipwatch.config import Settings
+from dipwatch.core.brands import Brand
+from dipwatch.core.config import Settings
+from dipwatch.jobs.collect import run_collect
 from dipwatch.store import Store
 
-CLI = [sys.executable, "-c", "from dipwatch.cli import main; main()"]
+CLI = [sys.executable, "-c", "from dipwatch.cli.main import main; main()"]
 
 
 def settings_for(server: RedditServer, db_path: Path, **brands: list[str]) -> Settings:

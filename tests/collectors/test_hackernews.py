@@ -21,9 +21,10 @@ from fake_http import FakeServer, Request
 from collectors.base import Budget
 from collectors.hackernews import Cursor, HackerNewsCollector, hit_to_post, html_to_text, make_hackernews
 from collectors.http import HttpClient
-from dipwatch.brands import Brand
-from dipwatch.jobs import save_batch
-from dipwatch.store import Checkpoint, Store
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Checkpoint
+from dipwatch.jobs.ingest import save_batch
+from dipwatch.store import Store
 
 NOW = 1_718_000_000  # 2024-06-10T06:13:20Z
 PATH = "/api/v1/search_by_date"

@@ -24,8 +24,8 @@ from collectors.mastodon import (
     snowflake,
     status_to_post,
 )
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 TIMELINE = json.loads((FIXTURES / "mastodon_tag_timeline.json").read_text(encoding="utf-8"))

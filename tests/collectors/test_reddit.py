@@ -16,17 +16,10 @@ import pytest
 from reddit_server import FIXTURES, TOKEN, RedditServer, populate, search_matches
 
 from collectors.base import Budget, BudgetExceededError, CollectorError, Page, SourceUnavailableError
-from collectors.reddit import (
-    Cursor,
-    RedditCollector,
-    comment_to_post,
-    make_reddit,
-    prune_deleted,
-    search_query,
-    submission_to_post,
-)
-from dipwatch.brands import Brand
-from dipwatch.posts import Post
+from collectors.reddit import Cursor, RedditCollector, make_reddit, prune_deleted, search_query
+from collectors.reddit_items import comment_to_post, submission_to_post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
 
 SENTINEL = "sekrit-SENTINEL-123"
 ACME = Brand(key="acme", name="Acme", terms=("Acme", "Acme Retail"),

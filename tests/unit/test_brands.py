@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dipwatch.brands import Brand, brand_from_name, normalise_brand_name
+from dipwatch.core.brands import Brand, brand_from_name, normalise_brand_name
 
 NEXT = Brand(key="next", name="Next", terms=("Next",))
 MS = Brand(key="ms", name="M&S", terms=("M&S", "Marks & Spencer", "Marks and Spencer", "marksandspencer"))

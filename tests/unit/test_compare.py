@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analysis.compare import compare
-from analysis.params import MetricParams
 from analysis.timeline import bucket_series, scores_frame
+from dipwatch.core.params import MetricParams
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAMS = MetricParams(bucket="1h", smoothing_buckets=1, baseline_days=1, exclusion_margin_h=2,

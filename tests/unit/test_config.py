@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dipwatch.config import ConfigError, load_settings
+from dipwatch.core.config import ConfigError, load_settings
 
 ISSUE_CONFIG = """\
 [brands.acme]

@@ -80,7 +80,7 @@ def basic(user: str, password: str) -> dict:
 
 def test_the_dashboard_asks_for_a_login_when_users_are_set(sqlite_store, db_url):
     from dashboard.app import create_app
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
 
     env = {"DIPWATCH_DASHBOARD_USERS": f"alice:{ALICE}"}
     client = create_app(Settings(db_url=db_url), sqlite_store, env=env).server.test_client()
@@ -109,7 +109,7 @@ def test_the_dashboard_asks_for_a_login_when_users_are_set(sqlite_store, db_url)
 ])
 def test_weak_or_malformed_hashes_are_refused_at_start_up(sqlite_store, db_url, hashed, message):
     from dashboard.app import create_app
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
 
     env = {"DIPWATCH_DASHBOARD_USERS": f"alice:{ALICE},bob:{hashed}"}
     with pytest.raises(AuthConfigError, match=message) as raised:
@@ -129,7 +129,7 @@ def counted(monkeypatch):
 @pytest.fixture
 def client(sqlite_store, db_url):
     from dashboard.app import create_app
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
 
     env = {"DIPWATCH_DASHBOARD_USERS": f"alice:{ALICE},bob:{BOB}"}
     return create_app(Settings(db_url=db_url), sqlite_store, env=env).server.test_client()
@@ -224,7 +224,7 @@ def test_wrong_guesses_cost_no_password_checks_once_slowed_and_never_lock_out_a_
 def test_the_cli_refuses_a_weak_hash_before_serving(db_url, sqlite_store):
     from click.testing import CliRunner
 
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     weak = generate_password_hash("pw", method="pbkdf2:sha256:1000")
     result = CliRunner().invoke(cli, ["dashboard", "--db", db_url],

@@ -8,7 +8,7 @@ import os
 from click.testing import CliRunner
 
 from dashboard import ids
-from dipwatch.config import SettingsWatch, load_settings
+from dipwatch.core.config import SettingsWatch, load_settings
 
 POSTS = ("id,created_at,text\n{p}1,2026-10-01T10:00:00Z,{name} site is down\n"
          "{p}2,2026-10-01T11:00:00Z,{name} ok\n")
@@ -16,7 +16,7 @@ POSTS = ("id,created_at,text\n{p}1,2026-10-01T10:00:00Z,{name} site is down\n"
 
 def import_posts(db_url: str, tmp_path, brand: str) -> None:
     """``dipwatch import`` in-process, as another process would while the dashboard runs."""
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     path = tmp_path / f"{brand}.csv"
     path.write_text(POSTS.format(p=brand, name=brand.title()), encoding="utf-8")
@@ -47,7 +47,7 @@ def shown_brand(answer: dict) -> tuple[str, list[str]]:
 
 def test_a_brand_imported_after_start_up_opens_by_its_url(sqlite_store, db_url, tmp_path):
     from dashboard.app import create_app
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
 
     import_posts(db_url, tmp_path, "acme")
     app = create_app(Settings(db_url=db_url), sqlite_store, env={})
@@ -106,7 +106,7 @@ def test_settings_watch_reads_an_edited_file_and_keeps_the_last_good_one(tmp_pat
 
 
 def test_without_a_config_file_there_is_nothing_to_watch():
-    from dipwatch.config import Settings
+    from dipwatch.core.config import Settings
 
     settings = Settings(db_url="sqlite:///x.db")
     assert SettingsWatch(settings, interval=0).current() is settings

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from analysis.headline import headline
-from analysis.params import MetricParams
+from analysis.words import Term
 from dashboard import model
 from dashboard.tables import outage_rows, series_rows, term_rows
-from dashboard.words import Term
-from dipwatch.store import Outage
+from dipwatch.core.params import MetricParams
+from dipwatch.core.records import Outage
 from tests.unit.test_figures import OUTAGES, metrics, tiny_series
 
 NOW = datetime(2026, 10, 20, 12, tzinfo=UTC)

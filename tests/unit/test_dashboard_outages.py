@@ -10,7 +10,7 @@ from analysis.windows import WindowError
 from dashboard import ids
 from dashboard.callbacks.outages import apply_change
 from dashboard.views import ViewCache
-from dipwatch.config import Settings
+from dipwatch.core.config import Settings
 
 
 @pytest.fixture

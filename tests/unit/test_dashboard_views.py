@@ -11,9 +11,9 @@ import pytest
 
 from analysis.sentiment import scorer_id
 from dashboard.views import ViewCache
-from dipwatch.config import Settings
+from dipwatch.core.config import Settings
+from dipwatch.core.records import Post
 from dipwatch.measures import brand_series, brand_view, competitor_comparisons, known_brands
-from dipwatch.posts import Post
 from dipwatch.store import ScoredPost
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)

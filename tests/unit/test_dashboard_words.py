@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.words import distinctive_terms, terms_of
+from analysis.words import distinctive_terms, terms_of
 
 
 def test_terms_are_words_and_pairs_without_stopwords_or_brand_names():
@@ -40,7 +40,7 @@ def test_words_read_only_the_chosen_sources(store):
     reviews, not Reddit threads."""
     from datetime import UTC, datetime, timedelta
 
-    from dipwatch.posts import Post
+    from dipwatch.core.records import Post
     from dipwatch.store import ScoredPost
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -59,7 +59,7 @@ def test_words_read_only_the_chosen_sources(store):
 
 def by_text(window, baseline, drop=(), min_count=3):
     """The terms counted text by text with count_terms (what distinctive_terms counts all at once)."""
-    from dashboard.words import SMOOTHING, TOKEN, Term, count_terms
+    from analysis.words import SMOOTHING, TOKEN, Term, count_terms
 
     dropped = frozenset(w for term in drop for w in TOKEN.findall(term.lower()))
     in_window, n_window = count_terms(window, dropped)

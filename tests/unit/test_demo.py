@@ -14,9 +14,10 @@ from itertools import islice
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from dipwatch.brands import Brand
-from dipwatch.demo import FILLERS, TEMPLATES, Scenario, generate_posts, load_scenario
-from dipwatch.posts import Post
+from dipwatch.core.brands import Brand
+from dipwatch.core.records import Post
+from dipwatch.jobs.demo_posts import FILLERS, TEMPLATES, generate_posts
+from dipwatch.jobs.demo_scenario import Scenario, load_scenario
 
 BUNDLED = files("dipwatch.resources.demo").joinpath("scenario.toml").read_text("utf-8")
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.event_study import event_curves, event_study
-from analysis.params import MetricParams
+from dipwatch.core.params import MetricParams
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAMS = MetricParams(bucket="1h", smoothing_buckets=1)

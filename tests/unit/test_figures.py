@@ -34,11 +34,11 @@ from dashboard.figures import (
     ROW_SPACING,
     SENTIMENT_TRACE,
     TROUGH_TRACE,
-    _array,
     build_empty_figure,
     build_timeline_figure,
+    typed_array,
 )
-from dipwatch.store import Outage
+from dipwatch.core.records import Outage
 
 T0 = datetime(2026, 9, 10, 18, tzinfo=UTC)
 
@@ -261,7 +261,7 @@ def test_times_are_drawn_as_naive_utc():
 
 def test_every_builder_draws_with_plotlys_plotly_white_template():
     from analysis.compare import Comparison
-    from dashboard.figures import build_compare_figure, build_event_study_figure
+    from dashboard.window_figures import build_compare_figure, build_event_study_figure
 
     comparison = Comparison("shopwell", metrics(), brand_change=-0.7, competitor_change=0.1, did=None,
                             spillover=False, note=None)
@@ -284,8 +284,8 @@ def test_every_builder_draws_with_plotlys_plotly_white_template():
 def test_arrays_are_sent_as_plotly_sends_them(array):
     sent = go.Figure({"data": [{"type": "scatter", "customdata": array}]}).to_plotly_json()["data"][0]
     expected = sent["customdata"]
-    assert _array(array) == (expected.tolist() if isinstance(expected, np.ndarray) else expected)
-    np.testing.assert_array_equal(np.array(values(_array(array))).reshape(array.shape), array)
+    assert typed_array(array) == (expected.tolist() if isinstance(expected, np.ndarray) else expected)
+    np.testing.assert_array_equal(np.array(values(typed_array(array))).reshape(array.shape), array)
 
 
 def test_the_module_loads_without_plotly():
@@ -382,7 +382,7 @@ def test_status_page_phases_are_drawn_and_labelled_and_the_period_sets_the_range
 
 def test_compare_figure_shows_both_changes_and_the_difference():
     from analysis.compare import Comparison
-    from dashboard.figures import build_compare_figure
+    from dashboard.window_figures import build_compare_figure
 
     comparison = Comparison("shopwell", metrics(), brand_change=-0.7, competitor_change=0.1, did=-0.8,
                             spillover=False, note=None)
@@ -395,7 +395,7 @@ def test_compare_figure_shows_both_changes_and_the_difference():
 
 
 def test_event_study_figure_draws_the_mean_and_its_band():
-    from dashboard.figures import build_event_study_figure
+    from dashboard.window_figures import build_event_study_figure
 
     frame = pd.DataFrame({"hour": [0, 1, 2], "mean_abnormal": [-0.1, -0.5, -0.3], "lo": [-0.2, -0.7, -0.5],
                           "hi": [0.0, -0.3, -0.1], "outages": [3, 3, 2]})
@@ -415,7 +415,8 @@ def test_labels_and_names_are_shown_as_text_never_as_plotly_markup():
     """Outage labels, brand names, status-page phases and competitor names reach the chart as typed:
     Plotly would make ``<a href>`` a live link (also in the HTML report, which draws this figure)."""
     from analysis.compare import Comparison
-    from dashboard.figures import as_text, build_compare_figure, build_event_study_figure
+    from dashboard.figures import as_text
+    from dashboard.window_figures import build_compare_figure, build_event_study_figure
 
     outages = [Outage(1, "brightmart", at(2), at(3), HOSTILE, "major", "statuspage"),
                Outage(2, "brightmart", at(4), None, HOSTILE, "critical", "manual")]

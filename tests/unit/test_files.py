@@ -12,7 +12,7 @@ import pytest
 
 from collectors.base import InputError
 from collectors.files import DEDUP_BATCH, Rejected, read_posts
-from dipwatch.posts import Post
+from dipwatch.core.records import Post
 
 HEADER = "id,created_at,text,author,url,engagement\n"
 
@@ -250,8 +250,8 @@ def test_an_imports_rows_for_the_store_are_what_the_store_makes_of_each_post(wri
     import pickle
 
     from collectors.files import read_rows
-    from dipwatch.brands import Brand
-    from dipwatch.jobs import _RowCheck, author_hash
+    from dipwatch.core.brands import Brand
+    from dipwatch.jobs.ingest import _RowCheck, author_hash
     from dipwatch.store import PostRow
 
     path = write("posts.csv", HEADER

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dipwatch.install import upgrade_command
+from dipwatch.core.install import upgrade_command
 from dipwatch.store import SCHEMA_VERSION, Store, StoreError
 
 PY = "/srv/dipwatch/venv/bin/python"
@@ -38,7 +38,7 @@ def test_a_git_checkout_is_pulled_and_installed_again(tmp_path):
 def test_an_older_dipwatch_refuses_a_newer_schema_and_names_the_upgrade(db_url, monkeypatch):
     with Store(db_url) as store:
         store.set_meta("schema_version", str(SCHEMA_VERSION + 1))
-    monkeypatch.setattr("dipwatch.install.installed_from", lambda: None)
+    monkeypatch.setattr("dipwatch.core.install.installed_from", lambda: None)
     with pytest.raises(StoreError) as refused:
         Store(db_url)
     message = str(refused.value)

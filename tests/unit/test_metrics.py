@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from analysis.params import MetricParams
 from analysis.recovery import outage_metrics
 from analysis.timeline import bucket_series, scores_frame
+from dipwatch.core.params import MetricParams
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 # Small windows so every figure can be worked out by hand: smoothed == the bucket mean.

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analysis.params import MetricParams
-from dipwatch.measures import load_series
-from dipwatch.measures_extra import load_series_voiced
-from dipwatch.posts import Post
+from dipwatch.core.params import MetricParams
+from dipwatch.core.records import Post
+from dipwatch.measures import load_series, load_series_voiced
 from dipwatch.store import ScoredPost
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -32,7 +31,7 @@ def fill(store, scorer: str) -> None:
 @pytest.mark.parametrize("bucket", ["15min", "1h", "1d"])
 def test_database_sums_equal_pandas_buckets(store, monkeypatch, voice, bucket):
     monkeypatch.setattr("dipwatch.measures.scorer_id", lambda: "test-scorer")
-    monkeypatch.setattr("dipwatch.measures_extra.scorer_id", lambda: "test-scorer")
+    monkeypatch.setattr("dipwatch.measures.scorer_id", lambda: "test-scorer")
     fill(store, "test-scorer")
     params = MetricParams(bucket=bucket, one_author_one_voice=voice)
     start, end = T0 + timedelta(minutes=7), T0 + timedelta(hours=47, minutes=50)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dipwatch.posts import Post
+from dipwatch.core.records import Post
 from dipwatch.store import ScoredPost, Store
 
 BATCH = 5000

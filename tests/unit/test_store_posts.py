@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from dipwatch.epoch import to_epoch
-from dipwatch.posts import Post
+from dipwatch.core.records import Post
+from dipwatch.core.times import to_epoch
 from dipwatch.store import ScoredPost, mentions, posts, scores
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)

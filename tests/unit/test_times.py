@@ -1,4 +1,4 @@
-"""dipwatch.times.parse_epoch: the same seconds and the same errors as parse_time, for every kind of
+"""dipwatch.core.times.parse_epoch: the same seconds and the same errors as parse_time, for every kind of
 value a file gives."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dipwatch.times import LATEST_EPOCH, parse_epoch, parse_time
+from dipwatch.core.times import LATEST_EPOCH, parse_epoch, parse_time
 
 VALUES = [0, 1, 1772389800, LATEST_EPOCH - 1, "1772389800", "0001772389800", " 1772389800 ",
           "2026-03-01T18:30:00Z", "2026-03-01T18:30:00.75+01:00", "2026-03-01 18:30:00", 1772389800.0,

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from analysis import uncertainty
-from analysis.params import MetricParams
 from analysis.recovery import outage_metrics
 from analysis.timeline import bucket_series, series_from_sums
 from analysis.uncertainty import _resampled_metrics, bootstrap_intervals, one_voice
-from dipwatch.brands import Brand
+from dipwatch.core.brands import Brand
+from dipwatch.core.params import MetricParams
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAMS = MetricParams(bucket="1h", smoothing_buckets=1, baseline_days=1, exclusion_margin_h=2,
@@ -329,13 +329,12 @@ def test_resampled_sums_have_the_nonparametric_bootstraps_mean_and_variance():
 def test_intervals_from_the_rollup_equal_intervals_from_the_posts(store, monkeypatch, voice, bucket):
     """The dashboard, report and exports resample the rollup's per-bucket sums: the same intervals as
     resampling the sums of the posts (or one-voice votes) themselves."""
-    from dipwatch.config import Settings
-    from dipwatch.measures import brand_view
-    from dipwatch.measures_extra import interval_records, load_votes
-    from dipwatch.posts import Post
+    from dipwatch.core.config import Settings
+    from dipwatch.core.records import Post
+    from dipwatch.measures import brand_view, interval_records, load_votes
     from dipwatch.store import ScoredPost
 
-    for module in ("dipwatch.measures", "dipwatch.measures_extra"):
+    for module in ("dipwatch.measures", "dipwatch.measures"):
         monkeypatch.setattr(f"{module}.scorer_id", lambda: "test-scorer")
     rng = np.random.default_rng(4)
     items = []
