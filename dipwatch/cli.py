@@ -312,7 +312,7 @@ def status(db, config, as_json):
     import json
 
     from dipwatch.config import load_settings
-    from dipwatch.store_lite import collect_status_lite, flock_holder, sqlite_file
+    from dipwatch.store.lite import collect_status_lite, flock_holder, sqlite_file
     from dipwatch.times import plain
 
     # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the

@@ -1,4 +1,4 @@
-"""``dipwatch status``: the sqlite3-only read path (dipwatch.store_lite) answers exactly as the Store does,
+"""``dipwatch status``: the sqlite3-only read path (dipwatch.store.lite) answers exactly as the Store does,
 without importing SQLAlchemy, and everything it cannot read goes through the Store as before."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dipwatch import store_lite
 from dipwatch.posts import Post
 from dipwatch.store import SCHEMA_VERSION, ScoredPost, Store
-from dipwatch.store_lite import STATUS_SCHEMA_VERSIONS, collect_status_lite
+from dipwatch.store import lite as store_lite
+from dipwatch.store.lite import STATUS_SCHEMA_VERSIONS, collect_status_lite
 from tests.adversarial.support import cli_env
 
 
@@ -122,7 +122,7 @@ def test_light_path_refuses_a_naive_now_as_the_store_does(filled):
 def test_light_path_reads_schema_versions_1_to_4_only(filled):
     now = datetime.now(UTC)
     assert SCHEMA_VERSION in STATUS_SCHEMA_VERSIONS, (
-        "a new schema version: check dipwatch/store_lite.py's queries against it, then add it")
+        "a new schema version: check dipwatch/store/freshness.py's queries against it, then add it")
     expected = filled.collect_status(now)
     for version in ("1", "2", "3", "4"):
         filled.set_meta("schema_version", version)

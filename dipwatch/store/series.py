@@ -1,0 +1,295 @@
+"""The series rollup: kept up in the same transaction as the posts it sums, rebuilt from them, read
+per bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from dipwatch.epoch import to_epoch
+from dipwatch.store.tables import (
+    EMPTY_SUMS,
+    ROLLUP_COLUMNS,
+    ROLLUP_FIELDS,
+    ROLLUP_NEGATIVE,
+    ROLLUP_SIZES,
+    VOICE_COLUMNS,
+    VOICE_SIZE,
+    VOTE_DIGITS,
+    mentions,
+    posts,
+    rollup,
+    scores,
+    voices,
+)
+
+
+class SeriesMixin:
+    """The rollup's upkeep and reads in :class:`dipwatch.store.Store`."""
+
+    def _roll(self, conn, events: list[tuple[str, str, int, float, str | None, int, int]]) -> None:
+        """Add (sign 1) or take away (sign -1) scored mentions in the rollup, on ``conn``'s
+        transaction, which holds :meth:`_lock_writes`.
+
+        :param events: (brand, scorer, created_at epoch, compound, author hash or None, sign, 1 if
+            the post is counted negative else 0), one per mention and score that was stored or is
+            about to be deleted.
+        """
+        if not events:
+            return
+        # Sum by quarter hour first (a batch's posts fall in a few), then the larger sizes from those.
+        quarters: dict[tuple[str, str, int], list] = {}
+        by_author: dict[tuple[str, str], dict[tuple[str, int], list]] = {}
+        for brand, scorer, created, compound, author, sign, counted in events:
+            quarter = created - created % VOICE_SIZE
+            sums = quarters.get((brand, scorer, quarter))
+            if sums is None:
+                sums = quarters[(brand, scorer, quarter)] = list(EMPTY_SUMS)
+            sums[8] += sign * counted
+            negative = sign if compound <= ROLLUP_NEGATIVE else 0
+            square = sign * compound * compound
+            sums[0] += sign
+            sums[1] += sign * compound
+            sums[2] += negative
+            sums[3] += square
+            if author is None:  # nothing says two anonymous posts share an author: a vote each
+                sums[4] += sign
+                sums[5] += sign * compound
+                sums[6] += negative
+                sums[7] += square
+            else:
+                changes = by_author.get((brand, scorer))
+                if changes is None:
+                    changes = by_author[(brand, scorer)] = {}
+                change = changes.get((author, quarter))
+                if change is None:
+                    change = changes[(author, quarter)] = [0, 0.0]
+                change[0] += sign
+                change[1] += sign * compound
+        deltas: dict[tuple, list] = {}  # (brand, scorer, size, bucket) -> the six column deltas
+        for (brand, scorer, quarter), sums in quarters.items():
+            for size in ROLLUP_SIZES:
+                key = (brand, scorer, size, quarter - quarter % size)
+                delta = deltas.get(key)
+                if delta is None:
+                    deltas[key] = list(sums)
+                else:
+                    for i, value in enumerate(sums):
+                        delta[i] += value
+        for (brand, scorer), changes in by_author.items():
+            self._roll_voices(conn, brand, scorer, changes, deltas)
+        rows, emptied = [], []
+        for key, delta in deltas.items():
+            if not any(delta):
+                continue
+            rows.append((*key, *delta))
+            if delta[0] < 0:
+                emptied.append(dict(zip(("brand", "scorer", "size", "bucket"), key, strict=True)))
+        self._bulk_upsert(conn, rollup, rows, add=True, keys=ROLLUP_COLUMNS)
+        if emptied:
+            conn.execute(sa.delete(rollup).where(
+                rollup.c.brand == sa.bindparam("brand"), rollup.c.scorer == sa.bindparam("scorer"),
+                rollup.c.size == sa.bindparam("size"), rollup.c.bucket == sa.bindparam("bucket"),
+                rollup.c.posts <= 0), emptied)
+
+    def _roll_voices(self, conn, brand: str, scorer: str, changes: dict[tuple[str, int], list],
+                     deltas: dict[tuple, list]) -> None:
+        """Update the voices of one brand and scorer by ``changes`` ((author, quarter hour) ->
+        [posts, total]), and add to ``deltas`` how each changed author's vote changes per size."""
+        authors = sorted({author for author, _ in changes})
+        day = ROLLUP_SIZES[-1]
+        low = min(quarter for _, quarter in changes) // day * day
+        high = max(quarter for _, quarter in changes) // day * day + day
+        stored: dict[tuple[str, int], tuple[int, float]] = {  # the authors' quarters in those days
+            (author, bucket): (count, total) for author, bucket, count, total in self._select(
+                conn, "voices", lambda: sa.select(voices.c.author, voices.c.bucket, voices.c.posts,
+                                                  voices.c.total).where(
+                    voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+                    voices.c.bucket >= sa.bindparam("low"), voices.c.bucket < sa.bindparam("high"),
+                    self._in_list(voices.c.author)),
+                {"brand": brand, "scorer": scorer, "low": low, "high": high,
+                 **self._list_param(authors)})}
+        stored_of: dict[str, list[tuple[int, int, float]]] = {}
+        for (author, quarter), (count, total) in stored.items():
+            stored_of.setdefault(author, []).append((quarter, count, total))
+        changed_of: dict[str, list[tuple[int, int, float]]] = {}
+        for (author, quarter), (count, total) in changes.items():
+            changed_of.setdefault(author, []).append((quarter, count, total))
+        for author, changed in changed_of.items():
+            before = stored_of.get(author, ())
+            if not before and len(changed) == 1:  # most often: the author's first post that day
+                quarter, count, total = changed[0]
+                if count > 0:
+                    mean = round(total / count, VOTE_DIGITS)
+                    negative = 1 if mean <= ROLLUP_NEGATIVE else 0
+                    for size in ROLLUP_SIZES:  # the quarter's sums made every size's entry
+                        delta = deltas[(brand, scorer, size, quarter - quarter % size)]
+                        delta[4] += 1
+                        delta[5] += mean
+                        delta[6] += negative
+                        delta[7] += mean * mean
+                continue
+            for size in ROLLUP_SIZES:
+                for bucket in {quarter - quarter % size for quarter, _, _ in changed}:
+                    count = total = 0
+                    for quarter, n, t in before:
+                        if bucket <= quarter < bucket + size:
+                            count += n
+                            total += t
+                    old = (count, total)
+                    for quarter, n, t in changed:
+                        if bucket <= quarter < bucket + size:
+                            count += n
+                            total += t
+                    delta = deltas.setdefault((brand, scorer, size, bucket), list(EMPTY_SUMS))
+                    for (n, t), sign in ((old, -1), ((count, total), 1)):
+                        if n > 0:
+                            mean = round(t / n, VOTE_DIGITS)
+                            delta[4] += sign
+                            delta[5] += sign * mean
+                            delta[6] += sign if mean <= ROLLUP_NEGATIVE else 0
+                            delta[7] += sign * mean * mean
+        kept, gone = [], []
+        nothing = (0, 0.0)
+        for (author, quarter), (count, total) in changes.items():
+            had = stored.get((author, quarter), nothing)
+            if had[0] + count > 0:
+                kept.append((brand, scorer, quarter, author, had[0] + count, had[1] + total))
+            else:
+                gone.append({"brand": brand, "scorer": scorer, "author": author, "bucket": quarter})
+        self._bulk_upsert(conn, voices, kept, add=False, keys=VOICE_COLUMNS)
+        if gone:
+            conn.execute(sa.delete(voices).where(
+                voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+                voices.c.author == sa.bindparam("author"), voices.c.bucket == sa.bindparam("bucket")),
+                gone)
+
+    def _scored_events(self, conn, rowids: Sequence[int], scorer: str | None = None,
+                       brands: Collection[tuple[int, str]] | None = None, sign: int = 1) -> list[tuple]:
+        """Rollup events for the stored mentions and scores of the posts ``rowids``: every scorer's
+        (``scorer`` None) or one; every mention's or only the (post, brand) pairs in ``brands``."""
+        if not rowids:
+            return []
+        query = (
+            sa.select(mentions.c.post, mentions.c.brand, scores.c.scorer, mentions.c.created_at,
+                      scores.c.compound, posts.c.author_hash, scores.c.counted)
+            .join(scores, scores.c.post == mentions.c.post)
+            .join(posts, posts.c.id == mentions.c.post)
+            .where(self._in_list(mentions.c.post, sa.BigInteger))
+        )
+        if scorer is not None:
+            query = query.where(scores.c.scorer == scorer)
+        return [(brand, scorer_, created, compound, author, sign, counted)
+                for post, brand, scorer_, created, compound, author, counted
+                in conn.execute(query, self._list_param(rowids))
+                if brands is None or (post, brand) in brands]
+
+    def _rebuild_rollup(self, conn) -> None:
+        """Fill the rollup from the stored mentions and scores, all in the database (the migration
+        to schema version 2, and the reference the tests compare the maintained rollup with)."""
+        conn.execute(sa.delete(voices))
+        conn.execute(sa.delete(rollup))
+        scored = (mentions.join(scores, scores.c.post == mentions.c.post)
+                  .join(posts, posts.c.id == mentions.c.post))
+        quarter = mentions.c.created_at - mentions.c.created_at % sa.literal(VOICE_SIZE, sa.BigInteger)
+        conn.execute(voices.insert().from_select(
+            ["brand", "scorer", "author", "bucket", "posts", "total"],
+            sa.select(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter, sa.func.count(),
+                      sa.func.sum(scores.c.compound))
+            .select_from(scored).where(posts.c.author_hash.is_not(None))
+            .group_by(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter)))
+        for size in ROLLUP_SIZES:
+            width = sa.literal(size, sa.BigInteger)
+            bucket = mentions.c.created_at - mentions.c.created_at % width
+            anonymous = posts.c.author_hash.is_(None)
+            negative = scores.c.compound <= ROLLUP_NEGATIVE
+            plain = (
+                sa.select(mentions.c.brand.label("brand"), scores.c.scorer.label("scorer"),
+                          bucket.label("bucket"), sa.func.count().label("posts"),
+                          sa.func.sum(scores.c.compound).label("total"),
+                          sa.func.sum(sa.case((negative, 1), else_=0)).label("negatives"),
+                          sa.func.sum(scores.c.compound * scores.c.compound).label("squares"),
+                          sa.func.sum(sa.case((anonymous, 1), else_=0)).label("votes"),
+                          sa.func.sum(sa.case((anonymous, scores.c.compound), else_=0.0)).label("vote_total"),
+                          sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"),
+                          sa.func.sum(sa.case((anonymous, scores.c.compound * scores.c.compound),
+                                              else_=0.0)).label("vote_squares"),
+                          sa.func.sum(scores.c.counted).label("counted"))
+                .select_from(scored).group_by(mentions.c.brand, scores.c.scorer, bucket)
+            )
+            voice_bucket = voices.c.bucket - voices.c.bucket % width
+            means = (sa.select(voices.c.brand, voices.c.scorer, voice_bucket.label("bucket"),
+                               sa.cast(sa.func.round(sa.cast(sa.func.sum(voices.c.total)
+                                                             / sa.func.sum(voices.c.posts), sa.Numeric),
+                                                     VOTE_DIGITS), sa.Float).label("mean"))
+                     .group_by(voices.c.brand, voices.c.scorer, voices.c.author, voice_bucket)).subquery()
+            named = (
+                sa.select(means.c.brand, means.c.scorer, means.c.bucket, sa.literal(0).label("posts"),
+                          sa.literal(0.0).label("total"), sa.literal(0).label("negatives"),
+                          sa.literal(0.0).label("squares"),
+                          sa.func.count().label("votes"), sa.func.sum(means.c.mean).label("vote_total"),
+                          sa.func.sum(sa.case((means.c.mean <= ROLLUP_NEGATIVE, 1), else_=0))
+                          .label("vote_negatives"),
+                          sa.func.sum(means.c.mean * means.c.mean).label("vote_squares"),
+                          sa.literal(0).label("counted"))
+                .group_by(means.c.brand, means.c.scorer, means.c.bucket)
+            )
+            both = sa.union_all(plain, named).subquery()
+            conn.execute(rollup.insert().from_select(
+                ["brand", "scorer", "size", "bucket", *ROLLUP_FIELDS],
+                sa.select(both.c.brand, both.c.scorer, sa.literal(size), both.c.bucket,
+                          *(sa.func.sum(both.c[name]) for name in ROLLUP_FIELDS))
+                .group_by(both.c.brand, both.c.scorer, both.c.bucket)))
+
+    def rebuild_rollup(self) -> None:
+        """Recompute the whole rollup from the stored posts (after editing the tables by hand)."""
+        with self.engine.begin() as conn:
+            self._lock_writes(conn)
+            self._rebuild_rollup(conn)
+
+    def brand_stamp(self, brand: str, scorer: str) -> tuple[int, int | None]:
+        """(scored posts, latest post time) of ``brand``: changes whenever a scored post is added or
+        removed, read from the rollup's days and the index in about a millisecond."""
+        with self.engine.connect() as conn:
+            count = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(rollup.c.posts), 0)).where(
+                rollup.c.brand == brand, rollup.c.scorer == scorer,
+                rollup.c.size == ROLLUP_SIZES[-1])).scalar()
+            latest = conn.execute(sa.select(sa.func.max(mentions.c.created_at))
+                                  .where(mentions.c.brand == brand)).scalar()
+        return int(count), latest
+
+    def bucket_totals(self, brand: str, scorer: str, start: datetime, end: datetime, bucket_seconds: int,
+                      one_voice: bool, negative: float, shares: bool = False) -> list[tuple]:
+        """(bucket start epoch, votes, sum of compound, negative votes, sum of squared compound) per
+        non-empty bucket of ``brand`` in [start, end), read from the rollup; a vote is negative at or
+        below ``negative``. With ``shares``, two more: posts, and posts counted negative (always per
+        post, whatever ``one_voice`` says).
+
+        With ``one_voice`` an author's posts in a bucket are one vote, their mean compound (posts with
+        no author hash count one each), as :func:`analysis.uncertainty.one_voice` does.
+
+        :raises ValueError: unless the rollup has the figures: a bucket size of ``ROLLUP_SIZES``, the
+            threshold ``ROLLUP_NEGATIVE``, and ``start`` and ``end`` on bucket boundaries.
+        """
+        first, stop = to_epoch(start), to_epoch(end)
+        if (bucket_seconds not in ROLLUP_SIZES or negative != ROLLUP_NEGATIVE
+                or first % bucket_seconds or stop % bucket_seconds):
+            raise ValueError(f"the rollup has buckets of {ROLLUP_SIZES} seconds, whole, with negative at "
+                             f"{ROLLUP_NEGATIVE}; asked for {bucket_seconds} s from {start} to {end} "
+                             f"at {negative}")
+        columns = ((rollup.c.votes, rollup.c.vote_total, rollup.c.vote_negatives, rollup.c.vote_squares)
+                   if one_voice else (rollup.c.posts, rollup.c.total, rollup.c.negatives, rollup.c.squares))
+        if shares:
+            columns += (rollup.c.posts, rollup.c.counted)
+        query = (sa.select(rollup.c.bucket, *columns)
+                 .where(rollup.c.brand == brand, rollup.c.scorer == scorer, rollup.c.size == bucket_seconds,
+                        rollup.c.bucket >= first, rollup.c.bucket < stop, rollup.c.posts > 0)
+                 .order_by(rollup.c.bucket))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()  # at once: iterating the result row by row cost twice as much
+        if shares:
+            return [(int(b), int(n), float(t), int(g), float(q), int(p), int(c))
+                    for b, n, t, g, q, p, c in rows]
+        return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in rows]
