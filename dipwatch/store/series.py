@@ -9,8 +9,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from dipwatch.epoch import to_epoch
+from dipwatch.store.rollup_sums import (
+    Event,
+    add_vote_changes,
+    quarter_sums,
+    rollup_writes,
+    spread,
+    voice_writes,
+)
 from dipwatch.store.tables import (
-    EMPTY_SUMS,
     ROLLUP_COLUMNS,
     ROLLUP_FIELDS,
     ROLLUP_NEGATIVE,
@@ -29,64 +36,29 @@ from dipwatch.store.tables import (
 class SeriesMixin:
     """The rollup's upkeep and reads in :class:`dipwatch.store.Store`."""
 
-    def _roll(self, conn, events: list[tuple[str, str, int, float, str | None, int, int]]) -> None:
+    def _roll(self, conn, events: list[Event]) -> None:
         """Add (sign 1) or take away (sign -1) scored mentions in the rollup, on ``conn``'s
         transaction, which holds :meth:`_lock_writes`.
 
-        :param events: (brand, scorer, created_at epoch, compound, author hash or None, sign, 1 if
-            the post is counted negative else 0), one per mention and score that was stored or is
-            about to be deleted.
+        :param events: one per mention and score that was stored or is about to be deleted (see
+            :mod:`dipwatch.store.rollup_sums`).
         """
         if not events:
             return
         # Sum by quarter hour first (a batch's posts fall in a few), then the larger sizes from those.
-        quarters: dict[tuple[str, str, int], list] = {}
-        by_author: dict[tuple[str, str], dict[tuple[str, int], list]] = {}
-        for brand, scorer, created, compound, author, sign, counted in events:
-            quarter = created - created % VOICE_SIZE
-            sums = quarters.get((brand, scorer, quarter))
-            if sums is None:
-                sums = quarters[(brand, scorer, quarter)] = list(EMPTY_SUMS)
-            sums[8] += sign * counted
-            negative = sign if compound <= ROLLUP_NEGATIVE else 0
-            square = sign * compound * compound
-            sums[0] += sign
-            sums[1] += sign * compound
-            sums[2] += negative
-            sums[3] += square
-            if author is None:  # nothing says two anonymous posts share an author: a vote each
-                sums[4] += sign
-                sums[5] += sign * compound
-                sums[6] += negative
-                sums[7] += square
-            else:
-                changes = by_author.get((brand, scorer))
-                if changes is None:
-                    changes = by_author[(brand, scorer)] = {}
-                change = changes.get((author, quarter))
-                if change is None:
-                    change = changes[(author, quarter)] = [0, 0.0]
-                change[0] += sign
-                change[1] += sign * compound
-        deltas: dict[tuple, list] = {}  # (brand, scorer, size, bucket) -> the six column deltas
-        for (brand, scorer, quarter), sums in quarters.items():
-            for size in ROLLUP_SIZES:
-                key = (brand, scorer, size, quarter - quarter % size)
-                delta = deltas.get(key)
-                if delta is None:
-                    deltas[key] = list(sums)
-                else:
-                    for i, value in enumerate(sums):
-                        delta[i] += value
+        quarters, by_author = quarter_sums(events)
+        deltas = spread(quarters)
         for (brand, scorer), changes in by_author.items():
-            self._roll_voices(conn, brand, scorer, changes, deltas)
-        rows, emptied = [], []
-        for key, delta in deltas.items():
-            if not any(delta):
-                continue
-            rows.append((*key, *delta))
-            if delta[0] < 0:
-                emptied.append(dict(zip(("brand", "scorer", "size", "bucket"), key, strict=True)))
+            stored = self._stored_voices(conn, brand, scorer, changes)
+            add_vote_changes(brand, scorer, changes, stored, deltas)
+            kept, gone = voice_writes(brand, scorer, changes, stored)
+            self._bulk_upsert(conn, voices, kept, add=False, keys=VOICE_COLUMNS)
+            if gone:
+                conn.execute(sa.delete(voices).where(
+                    voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
+                    voices.c.author == sa.bindparam("author"), voices.c.bucket == sa.bindparam("bucket")),
+                    gone)
+        rows, emptied = rollup_writes(deltas)
         self._bulk_upsert(conn, rollup, rows, add=True, keys=ROLLUP_COLUMNS)
         if emptied:
             conn.execute(sa.delete(rollup).where(
@@ -94,15 +66,15 @@ class SeriesMixin:
                 rollup.c.size == sa.bindparam("size"), rollup.c.bucket == sa.bindparam("bucket"),
                 rollup.c.posts <= 0), emptied)
 
-    def _roll_voices(self, conn, brand: str, scorer: str, changes: dict[tuple[str, int], list],
-                     deltas: dict[tuple, list]) -> None:
-        """Update the voices of one brand and scorer by ``changes`` ((author, quarter hour) ->
-        [posts, total]), and add to ``deltas`` how each changed author's vote changes per size."""
+    def _stored_voices(self, conn, brand: str, scorer: str, changes: dict[tuple[str, int], list]
+                       ) -> dict[tuple[str, int], tuple]:
+        """(author, quarter hour) -> (posts, total) of the authors in ``changes``, in the days their
+        changes fall in (what their votes in every bucket size are made of)."""
         authors = sorted({author for author, _ in changes})
         day = ROLLUP_SIZES[-1]
         low = min(quarter for _, quarter in changes) // day * day
         high = max(quarter for _, quarter in changes) // day * day + day
-        stored: dict[tuple[str, int], tuple[int, float]] = {  # the authors' quarters in those days
+        return {
             (author, bucket): (count, total) for author, bucket, count, total in self._select(
                 conn, "voices", lambda: sa.select(voices.c.author, voices.c.bucket, voices.c.posts,
                                                   voices.c.total).where(
@@ -111,60 +83,6 @@ class SeriesMixin:
                     self._in_list(voices.c.author)),
                 {"brand": brand, "scorer": scorer, "low": low, "high": high,
                  **self._list_param(authors)})}
-        stored_of: dict[str, list[tuple[int, int, float]]] = {}
-        for (author, quarter), (count, total) in stored.items():
-            stored_of.setdefault(author, []).append((quarter, count, total))
-        changed_of: dict[str, list[tuple[int, int, float]]] = {}
-        for (author, quarter), (count, total) in changes.items():
-            changed_of.setdefault(author, []).append((quarter, count, total))
-        for author, changed in changed_of.items():
-            before = stored_of.get(author, ())
-            if not before and len(changed) == 1:  # most often: the author's first post that day
-                quarter, count, total = changed[0]
-                if count > 0:
-                    mean = round(total / count, VOTE_DIGITS)
-                    negative = 1 if mean <= ROLLUP_NEGATIVE else 0
-                    for size in ROLLUP_SIZES:  # the quarter's sums made every size's entry
-                        delta = deltas[(brand, scorer, size, quarter - quarter % size)]
-                        delta[4] += 1
-                        delta[5] += mean
-                        delta[6] += negative
-                        delta[7] += mean * mean
-                continue
-            for size in ROLLUP_SIZES:
-                for bucket in {quarter - quarter % size for quarter, _, _ in changed}:
-                    count = total = 0
-                    for quarter, n, t in before:
-                        if bucket <= quarter < bucket + size:
-                            count += n
-                            total += t
-                    old = (count, total)
-                    for quarter, n, t in changed:
-                        if bucket <= quarter < bucket + size:
-                            count += n
-                            total += t
-                    delta = deltas.setdefault((brand, scorer, size, bucket), list(EMPTY_SUMS))
-                    for (n, t), sign in ((old, -1), ((count, total), 1)):
-                        if n > 0:
-                            mean = round(t / n, VOTE_DIGITS)
-                            delta[4] += sign
-                            delta[5] += sign * mean
-                            delta[6] += sign if mean <= ROLLUP_NEGATIVE else 0
-                            delta[7] += sign * mean * mean
-        kept, gone = [], []
-        nothing = (0, 0.0)
-        for (author, quarter), (count, total) in changes.items():
-            had = stored.get((author, quarter), nothing)
-            if had[0] + count > 0:
-                kept.append((brand, scorer, quarter, author, had[0] + count, had[1] + total))
-            else:
-                gone.append({"brand": brand, "scorer": scorer, "author": author, "bucket": quarter})
-        self._bulk_upsert(conn, voices, kept, add=False, keys=VOICE_COLUMNS)
-        if gone:
-            conn.execute(sa.delete(voices).where(
-                voices.c.brand == sa.bindparam("brand"), voices.c.scorer == sa.bindparam("scorer"),
-                voices.c.author == sa.bindparam("author"), voices.c.bucket == sa.bindparam("bucket")),
-                gone)
 
     def _scored_events(self, conn, rowids: Sequence[int], scorer: str | None = None,
                        brands: Collection[tuple[int, str]] | None = None, sign: int = 1) -> list[tuple]:
