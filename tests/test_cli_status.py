@@ -119,15 +119,15 @@ def test_light_path_refuses_a_naive_now_as_the_store_does(filled):
         collect_status_lite(filled.url, datetime(2026, 3, 1))
 
 
-def test_light_path_reads_schema_versions_1_to_4_only(filled):
+def test_light_path_reads_schema_versions_1_to_5_only(filled):
     now = datetime.now(UTC)
     assert SCHEMA_VERSION in STATUS_SCHEMA_VERSIONS, (
         "a new schema version: check dipwatch/store/freshness.py's queries against it, then add it")
     expected = filled.collect_status(now)
-    for version in ("1", "2", "3", "4"):
+    for version in ("1", "2", "3", "4", "5"):
         filled.set_meta("schema_version", version)
         assert collect_status_lite(filled.url, now) == expected
-    for version in ("5", "999", "0", "two"):
+    for version in ("6", "999", "0", "two"):
         filled.set_meta("schema_version", version)
         assert collect_status_lite(filled.url, now) is None
 

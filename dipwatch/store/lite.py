@@ -27,9 +27,10 @@ from pathlib import Path
 from dipwatch.store.freshness import collect_status
 
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
-# here; versions 2 and 3 only added tables and re-keyed the rollup's voices. A new version must be
-# checked against these queries, then added.
-STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3, 4})
+# here; versions 2 to 5 only added tables and columns, re-keyed the rollup's voices and changed the
+# rollup's types. A new version must be checked against the queries of dipwatch.store.freshness,
+# then added.
+STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3, 4, 5})
 BUSY_TIMEOUT_S = 30.0  # as the Store's PRAGMA busy_timeout: wait for a writer's lock, do not fail
 # SQLAlchemy URLs of a SQLite file through the standard driver; other drivers (sqlcipher, aiosqlite)
 # and URLs with options (``?``) or %-escapes go through the Store, which parses them in full.

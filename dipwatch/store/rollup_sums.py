@@ -5,19 +5,50 @@ the stored voices and writes what these functions return.
 An event is ``(brand, scorer, created_at epoch, compound, author hash or None, sign, counted)``:
 sign 1 for a scored mention stored, -1 for one about to be deleted; counted 1 if the post counts as
 negative in the share the quantification adjusts.
+
+Sums are integers: compound, its square and the votes in whole numbers of 1/SUM_SCALE
+(:func:`units`, :func:`square_units`, :func:`vote`), so the same posts give the same figures to
+the last digit whatever order they are added and taken away in. :meth:`Store._rebuild_rollup` does
+the same arithmetic in SQL, as the reference the tests compare the upkeep with.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
-from dipwatch.store.tables import EMPTY_SUMS, ROLLUP_NEGATIVE, ROLLUP_SIZES, VOICE_SIZE, VOTE_DIGITS
+from dipwatch.store.tables import EMPTY_SUMS, ROLLUP_NEGATIVE, ROLLUP_SIZES, SUM_SCALE, VOICE_SIZE
 
 Event = tuple[str, str, int, float, "str | None", int, int]
+# A vote at or below this (in 1/SUM_SCALE) is negative: ROLLUP_NEGATIVE, exactly.
+NEGATIVE_UNITS = round(ROLLUP_NEGATIVE * SUM_SCALE)
+HALF = SUM_SCALE // 2
 # (brand, scorer) -> (author, quarter-hour start) -> [posts, total]: how an author's voices change.
 AuthorChanges = dict[tuple[str, str], dict[tuple[str, int], list]]
 # (brand, scorer, size, bucket start) -> the rollup's figures (ROLLUP_FIELDS) to add.
 Deltas = dict[tuple[str, str, int, int], list]
+
+
+def units(compound: float) -> int:
+    """``compound`` in whole numbers of 1/SUM_SCALE, to the nearest (halves up).
+
+    Computed as floor(compound * SUM_SCALE + 0.5) in doubles: IEEE multiplication and addition give
+    the same double in Python, SQLite and PostgreSQL, so the rebuild in SQL (units_sql) gets the same
+    integer for every stored compound.
+    """
+    return math.floor(compound * float(SUM_SCALE) + 0.5)
+
+
+def square_units(value: int) -> int:
+    """The square of ``value`` (in 1/SUM_SCALE) in 1/SUM_SCALE, to the nearest (halves up): exact."""
+    return (value * value + HALF) // SUM_SCALE
+
+
+def vote(total: int, count: int) -> int:
+    """An author's vote in a bucket: the mean of their ``count`` posts' compound, whose sum is
+    ``total`` (in 1/SUM_SCALE), rounded to the nearest 1/SUM_SCALE, halves away from zero: exact."""
+    magnitude = (2 * abs(total) + count) // (2 * count)
+    return magnitude if total >= 0 else -magnitude
 
 
 def quarter_sums(events: Iterable[Event]) -> tuple[dict[tuple[str, str, int], list], AuthorChanges]:
@@ -33,14 +64,16 @@ def quarter_sums(events: Iterable[Event]) -> tuple[dict[tuple[str, str, int], li
             sums = quarters[(brand, scorer, quarter)] = list(EMPTY_SUMS)
         sums[8] += sign * counted
         negative = sign if compound <= ROLLUP_NEGATIVE else 0
-        square = sign * compound * compound
+        value = units(compound)
+        square = sign * square_units(value)
+        value *= sign
         sums[0] += sign
-        sums[1] += sign * compound
+        sums[1] += value
         sums[2] += negative
         sums[3] += square
         if author is None:
             sums[4] += sign
-            sums[5] += sign * compound
+            sums[5] += value
             sums[6] += negative
             sums[7] += square
         else:
@@ -49,9 +82,9 @@ def quarter_sums(events: Iterable[Event]) -> tuple[dict[tuple[str, str, int], li
                 changes = by_author[(brand, scorer)] = {}
             change = changes.get((author, quarter))
             if change is None:
-                change = changes[(author, quarter)] = [0, 0.0]
+                change = changes[(author, quarter)] = [0, 0]
             change[0] += sign
-            change[1] += sign * compound
+            change[1] += value
     return quarters, by_author
 
 
@@ -70,17 +103,13 @@ def spread(quarters: Mapping[tuple[str, str, int], list]) -> Deltas:
     return deltas
 
 
-def vote(total: float, count: int) -> float:
-    """An author's vote in a bucket: the mean of their posts' compound, rounded (see VOTE_DIGITS)."""
-    return round(total / count, VOTE_DIGITS)
-
-
-def add_vote(delta: list, mean: float, sign: int) -> None:
-    """Add (sign 1) or take away (-1) one vote of ``mean`` in the rollup figures ``delta``."""
+def add_vote(delta: list, mean: int, sign: int) -> None:
+    """Add (sign 1) or take away (-1) one vote of ``mean`` (in 1/SUM_SCALE) in the rollup figures
+    ``delta``."""
     delta[4] += sign
     delta[5] += sign * mean
-    delta[6] += sign if mean <= ROLLUP_NEGATIVE else 0
-    delta[7] += sign * mean * mean
+    delta[6] += sign if mean <= NEGATIVE_UNITS else 0
+    delta[7] += sign * square_units(mean)
 
 
 def add_vote_changes(brand: str, scorer: str, changes: Mapping[tuple[str, int], list],
@@ -91,10 +120,10 @@ def add_vote_changes(brand: str, scorer: str, changes: Mapping[tuple[str, int], 
     :param stored: (author, quarter hour) -> (posts, total) of those authors as stored, in at least
         the days the changes fall in.
     """
-    stored_of: dict[str, list[tuple[int, int, float]]] = {}
+    stored_of: dict[str, list[tuple[int, int, int]]] = {}
     for (author, quarter), (count, total) in stored.items():
         stored_of.setdefault(author, []).append((quarter, count, total))
-    changed_of: dict[str, list[tuple[int, int, float]]] = {}
+    changed_of: dict[str, list[tuple[int, int, int]]] = {}
     for (author, quarter), (count, total) in changes.items():
         changed_of.setdefault(author, []).append((quarter, count, total))
     for author, changed in changed_of.items():
@@ -130,7 +159,7 @@ def voice_writes(brand: str, scorer: str, changes: Mapping[tuple[str, int], list
     """The voices to write after ``changes``: rows (brand, scorer, bucket, author, posts, total) to
     set, and the keys of those left with no post, to delete."""
     kept, gone = [], []
-    nothing = (0, EMPTY_SUMS[1])
+    nothing = (0, 0)
     for (author, quarter), (count, total) in changes.items():
         had = stored.get((author, quarter), nothing)
         if had[0] + count > 0:
@@ -151,3 +180,4 @@ def rollup_writes(deltas: Deltas) -> tuple[list[tuple], list[dict]]:
         if delta[0] < 0:
             emptied.append(dict(zip(("brand", "scorer", "size", "bucket"), key, strict=True)))
     return rows, emptied
+

@@ -91,8 +91,9 @@ class SchemaMixin:
                 "upgrading the database to schema version 2: building the series rollup (once)")
             self._upgrade_to_4(conn)  # the scores' probabilities, which the rebuild reads
             self._rebuild_rollup(conn)
-            # create_all above made the voices as version 3 keys them: nothing to re-key.
-            version = self._set_version(conn, 4)
+            # create_all above made the voices and the rollup as version 5 keys and types them:
+            # nothing to re-key or convert.
+            version = self._set_version(conn, 5)
         if version == 2:
             logging.getLogger(__name__).warning(
                 "upgrading the database to schema version 3: re-keying the rollup's voices and, "
@@ -105,6 +106,12 @@ class SchemaMixin:
                 "scores and the rollup (once)")
             self._upgrade_to_4(conn)
             version = self._set_version(conn, 4)
+        if version == 4:
+            logging.getLogger(__name__).warning(
+                "upgrading the database to schema version 5: rebuilding the series rollup with exact "
+                "sums (once)")
+            self._upgrade_to_5(conn)
+            version = self._set_version(conn, 5)
         # Migrations from later versions go here, one step per version.
 
     def _set_version(self, conn, version: int) -> int:
@@ -151,6 +158,16 @@ class SchemaMixin:
         if "counted" not in {column["name"] for column in inspector.get_columns("rollup")}:
             conn.execute(sa.text("ALTER TABLE rollup ADD COLUMN counted INTEGER NOT NULL DEFAULT 0"))
             conn.execute(sa.update(rollup).values(counted=rollup.c.negatives))
+
+    def _upgrade_to_5(self, conn) -> None:
+        """Schema version 5: the sums of the rollup and the voices as whole numbers of 1/SUM_SCALE
+        (BIGINT) instead of floats. Both tables are derived from the posts, mentions and scores:
+        they are made anew with their new types and rebuilt from them (SQLite cannot change a
+        column's type in place; on PostgreSQL this is as fast as converting them)."""
+        for table in (rollup, voices):
+            table.drop(conn)
+            table.create(conn)
+        self._rebuild_rollup(conn)
 
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version"))

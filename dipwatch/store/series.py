@@ -3,6 +3,7 @@ per bucket."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from dipwatch.epoch import to_epoch
 from dipwatch.store.rollup_sums import (
+    NEGATIVE_UNITS,
     Event,
     add_vote_changes,
     quarter_sums,
@@ -22,9 +24,9 @@ from dipwatch.store.tables import (
     ROLLUP_FIELDS,
     ROLLUP_NEGATIVE,
     ROLLUP_SIZES,
+    SUM_SCALE,
     VOICE_COLUMNS,
     VOICE_SIZE,
-    VOTE_DIGITS,
     mentions,
     posts,
     rollup,
@@ -105,52 +107,58 @@ class SeriesMixin:
                 if brands is None or (post, brand) in brands]
 
     def _rebuild_rollup(self, conn) -> None:
-        """Fill the rollup from the stored mentions and scores, all in the database (the migration
-        to schema version 2, and the reference the tests compare the maintained rollup with)."""
+        """Fill the rollup from the stored mentions and scores, all in the database (the migrations
+        to schema versions 2 and 5, and the reference the tests compare the maintained rollup with),
+        with the arithmetic of :mod:`dipwatch.store.rollup_sums` in SQL."""
         conn.execute(sa.delete(voices))
         conn.execute(sa.delete(rollup))
-        scored = (mentions.join(scores, scores.c.post == mentions.c.post)
-                  .join(posts, posts.c.id == mentions.c.post))
-        quarter = mentions.c.created_at - mentions.c.created_at % sa.literal(VOICE_SIZE, sa.BigInteger)
+        scored = (
+            sa.select(mentions.c.brand, scores.c.scorer, mentions.c.created_at, posts.c.author_hash,
+                      scores.c.counted, (scores.c.compound <= ROLLUP_NEGATIVE).label("negative"),
+                      units_sql(scores.c.compound, self.dialect).label("value"))
+            .select_from(mentions.join(scores, scores.c.post == mentions.c.post)
+                         .join(posts, posts.c.id == mentions.c.post))
+        ).subquery("scored")
+        quarter = scored.c.created_at - scored.c.created_at % sa.literal(VOICE_SIZE, sa.BigInteger)
         conn.execute(voices.insert().from_select(
             ["brand", "scorer", "author", "bucket", "posts", "total"],
-            sa.select(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter, sa.func.count(),
-                      sa.func.sum(scores.c.compound))
-            .select_from(scored).where(posts.c.author_hash.is_not(None))
-            .group_by(mentions.c.brand, scores.c.scorer, posts.c.author_hash, quarter)))
+            sa.select(scored.c.brand, scored.c.scorer, scored.c.author_hash, quarter, sa.func.count(),
+                      sa.func.sum(scored.c.value))
+            .where(scored.c.author_hash.is_not(None))
+            .group_by(scored.c.brand, scored.c.scorer, scored.c.author_hash, quarter)))
+        square = square_units_sql(scored.c.value)
         for size in ROLLUP_SIZES:
             width = sa.literal(size, sa.BigInteger)
-            bucket = mentions.c.created_at - mentions.c.created_at % width
-            anonymous = posts.c.author_hash.is_(None)
-            negative = scores.c.compound <= ROLLUP_NEGATIVE
+            bucket = scored.c.created_at - scored.c.created_at % width
+            anonymous = scored.c.author_hash.is_(None)
+            negative = scored.c.negative
             plain = (
-                sa.select(mentions.c.brand.label("brand"), scores.c.scorer.label("scorer"),
+                sa.select(scored.c.brand.label("brand"), scored.c.scorer.label("scorer"),
                           bucket.label("bucket"), sa.func.count().label("posts"),
-                          sa.func.sum(scores.c.compound).label("total"),
+                          sa.func.sum(scored.c.value).label("total"),
                           sa.func.sum(sa.case((negative, 1), else_=0)).label("negatives"),
-                          sa.func.sum(scores.c.compound * scores.c.compound).label("squares"),
+                          sa.func.sum(square).label("squares"),
                           sa.func.sum(sa.case((anonymous, 1), else_=0)).label("votes"),
-                          sa.func.sum(sa.case((anonymous, scores.c.compound), else_=0.0)).label("vote_total"),
+                          sa.func.sum(sa.case((anonymous, scored.c.value), else_=0)).label("vote_total"),
                           sa.func.sum(sa.case((anonymous & negative, 1), else_=0)).label("vote_negatives"),
-                          sa.func.sum(sa.case((anonymous, scores.c.compound * scores.c.compound),
-                                              else_=0.0)).label("vote_squares"),
-                          sa.func.sum(scores.c.counted).label("counted"))
-                .select_from(scored).group_by(mentions.c.brand, scores.c.scorer, bucket)
+                          sa.func.sum(sa.case((anonymous, square), else_=0)).label("vote_squares"),
+                          sa.func.sum(scored.c.counted).label("counted"))
+                .group_by(scored.c.brand, scored.c.scorer, bucket)
             )
             voice_bucket = voices.c.bucket - voices.c.bucket % width
+            mean = vote_sql(sa.cast(sa.func.sum(voices.c.total), sa.BigInteger),
+                            sa.cast(sa.func.sum(voices.c.posts), sa.BigInteger))
             means = (sa.select(voices.c.brand, voices.c.scorer, voice_bucket.label("bucket"),
-                               sa.cast(sa.func.round(sa.cast(sa.func.sum(voices.c.total)
-                                                             / sa.func.sum(voices.c.posts), sa.Numeric),
-                                                     VOTE_DIGITS), sa.Float).label("mean"))
+                               mean.label("mean"))
                      .group_by(voices.c.brand, voices.c.scorer, voices.c.author, voice_bucket)).subquery()
             named = (
                 sa.select(means.c.brand, means.c.scorer, means.c.bucket, sa.literal(0).label("posts"),
-                          sa.literal(0.0).label("total"), sa.literal(0).label("negatives"),
-                          sa.literal(0.0).label("squares"),
+                          sa.literal(0).label("total"), sa.literal(0).label("negatives"),
+                          sa.literal(0).label("squares"),
                           sa.func.count().label("votes"), sa.func.sum(means.c.mean).label("vote_total"),
-                          sa.func.sum(sa.case((means.c.mean <= ROLLUP_NEGATIVE, 1), else_=0))
+                          sa.func.sum(sa.case((means.c.mean <= NEGATIVE_UNITS, 1), else_=0))
                           .label("vote_negatives"),
-                          sa.func.sum(means.c.mean * means.c.mean).label("vote_squares"),
+                          sa.func.sum(square_units_sql(means.c.mean)).label("vote_squares"),
                           sa.literal(0).label("counted"))
                 .group_by(means.c.brand, means.c.scorer, means.c.bucket)
             )
@@ -207,7 +215,40 @@ class SeriesMixin:
                  .order_by(rollup.c.bucket))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()  # at once: iterating the result row by row cost twice as much
+        # The sums are whole numbers of 1/SUM_SCALE: divided once here, the same floats in any order.
         if shares:
-            return [(int(b), int(n), float(t), int(g), float(q), int(p), int(c))
+            return [(int(b), int(n), int(t) / SUM_SCALE, int(g), int(q) / SUM_SCALE, int(p), int(c))
                     for b, n, t, g, q, p, c in rows]
-        return [(int(b), int(n), float(t), int(g), float(q)) for b, n, t, g, q in rows]
+        return [(int(b), int(n), int(t) / SUM_SCALE, int(g), int(q) / SUM_SCALE) for b, n, t, g, q in rows]
+
+
+# The rollup's arithmetic (rollup_sums) in SQL, for the rebuild.
+SPLIT = math.isqrt(SUM_SCALE)  # square_units_sql's halves: SPLIT² = SUM_SCALE
+
+
+def units_sql(compound, dialect: str):
+    """``rollup_sums.units`` of the column ``compound`` in SQL, as a BIGINT; the same integer:
+    floor() of the same doubles (on SQLite, whose floor() needs its optional math functions, by
+    truncating and stepping down below zero)."""
+    shifted = compound * sa.literal(float(SUM_SCALE), sa.Float) + sa.literal(0.5, sa.Float)
+    if dialect == "postgresql":
+        return sa.cast(sa.func.floor(shifted), sa.BigInteger)
+    truncated = sa.cast(shifted, sa.BigInteger)
+    return truncated - sa.case((shifted < truncated, 1), else_=0)
+
+
+def square_units_sql(value):
+    """``rollup_sums.square_units`` of the BIGINT ``value`` in SQL, without overflowing 64 bits
+    (value² does from |value| > 0.3 * SUM_SCALE): with |value| = a * SPLIT + b,
+    (value² + SUM_SCALE / 2) // SUM_SCALE = a² + (2ab * SPLIT + b² + SUM_SCALE / 2) // SUM_SCALE."""
+    magnitude = sa.func.abs(value, type_=sa.BigInteger)
+    high = magnitude // SPLIT
+    low = magnitude % SPLIT
+    return high * high + (2 * high * low * SPLIT + low * low + SUM_SCALE // 2) // SUM_SCALE
+
+
+def vote_sql(total, count):
+    """``rollup_sums.vote`` in SQL, of BIGINTs (integer division truncates on both databases: the
+    operands are made non-negative first)."""
+    twice = 2 * count
+    return sa.case((total >= 0, (2 * total + count) // twice), else_=-((count - 2 * total) // twice))

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
 # SQLite voices, mentions and scores without a rowid; 4: the classifier's probabilities and the flag
-# ``counted`` in scores, the posts counted negative in the rollup (``counted``)
-SCHEMA_VERSION = 4
+# ``counted`` in scores, the posts counted negative in the rollup (``counted``); 5: the rollup's and
+# the voices' sums of compound as whole numbers of 1/SUM_SCALE (exact: the same in any order)
+SCHEMA_VERSION = 5
 SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK_KEY = 0x64697077  # 'dipw': serialises schema creation on PostgreSQL
 READ_MAP_BYTES = 256 * 2**20  # Store.map_for_reading: the dashboard's memory map of a SQLite file
@@ -25,10 +26,13 @@ ROLLUP_SIZES = (900, 3600, 86400)
 ROLLUP_NEGATIVE = -0.05
 LABEL_POSITIVE = 0.05  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
-# An author's vote is their mean rounded to this many places (analysis.uncertainty.VOTE_DIGITS):
-# sums in another order differ in the last bit, and a mean of exactly -0.05 must count as negative
-# however its posts were added up.
-VOTE_DIGITS = 10
+# The rollup and the voices sum compound, its squares and the votes (an author's mean compound,
+# rounded to analysis.uncertainty.VOTE_DIGITS = 10 places) as whole numbers of 1e-10: integers add
+# up to the same in any order, where sums of floats differed in the last bits from one import order
+# to another (issue 20). A value is rounded to the nearest 1e-10 once, as the post is added
+# (rollup_sums.units); a VADER compound has 4 places, so that loses nothing of it. 64-bit sums hold
+# 900 million posts at |compound| <= 1 in one bucket.
+SUM_SCALE = 10**10
 
 metadata = sa.MetaData()
 
@@ -142,13 +146,13 @@ rollup = sa.Table(
     sa.Column("size", sa.Integer, primary_key=True, autoincrement=False),  # seconds: ROLLUP_SIZES
     sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # start, epoch seconds
     sa.Column("posts", sa.Integer, nullable=False),
-    sa.Column("total", sa.Float, nullable=False),  # sum of compound
+    sa.Column("total", sa.BigInteger, nullable=False),  # sum of compound (in 1/SUM_SCALE)
     sa.Column("negatives", sa.Integer, nullable=False),
-    sa.Column("squares", sa.Float, nullable=False),  # sum of compound squared: the interval band
+    sa.Column("squares", sa.BigInteger, nullable=False),  # sum of compound squared: the interval band
     sa.Column("votes", sa.Integer, nullable=False),  # one author one voice: authors + anonymous posts
-    sa.Column("vote_total", sa.Float, nullable=False),  # sum of the votes (an author's mean compound)
+    sa.Column("vote_total", sa.BigInteger, nullable=False),  # sum of the votes (an author's mean compound)
     sa.Column("vote_negatives", sa.Integer, nullable=False),
-    sa.Column("vote_squares", sa.Float, nullable=False),
+    sa.Column("vote_squares", sa.BigInteger, nullable=False),
     # Posts (not votes) counted negative (scores.counted): with ``posts`` the share the quantification
     # adjusts (analysis.quantify). Whole numbers, so the same posts give the same sums in any order.
     sa.Column("counted", sa.Integer, nullable=False, server_default="0"),
@@ -156,7 +160,7 @@ rollup = sa.Table(
 # The rollup's figures, in the order its upkeep keeps them: per post, then per vote.
 ROLLUP_FIELDS = ("posts", "total", "negatives", "squares", "votes", "vote_total", "vote_negatives",
                  "vote_squares", "counted")
-EMPTY_SUMS = (0, 0.0, 0, 0.0, 0, 0.0, 0, 0.0, 0)  # a rollup delta before anything is added
+EMPTY_SUMS = (0,) * len(ROLLUP_FIELDS)  # a rollup delta before anything is added
 ROLLUP_COLUMNS = ("brand", "scorer", "size", "bucket", *ROLLUP_FIELDS)
 # Per author and quarter hour, what their posts add up to: what the rollup's votes are made of, so a
 # new post of an author already heard in the bucket changes their vote instead of adding one.
@@ -170,7 +174,7 @@ voices = sa.Table(
     sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # quarter-hour start
     sa.Column("author", sa.String(64), primary_key=True),
     sa.Column("posts", sa.Integer, nullable=False),
-    sa.Column("total", sa.Float, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),  # in 1/SUM_SCALE
     sqlite_with_rowid=False,
 )
 # Which sources a brand's posts came from (the dashboard's Sources filter), kept with the mentions:
