@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import operator
+import zlib
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -14,6 +15,10 @@ from dipwatch.store.tables import WRITE_LOCK_KEY
 
 class BulkMixin:
     """Bulk writes of :class:`dipwatch.store.Store`, shared by its posts, rollup and schema."""
+
+    # Test and benchmark seam: False sends PostgreSQL's bulk writes as executemany INSERTs, as
+    # before COPY (benchmarks/pg_import.py measures both in one run).
+    pg_copy = True
 
     def _insert_ignore(self, conn, table: sa.Table, rows: list[dict]) -> int:
         """Insert rows, skipping any whose key already exists; return how many were inserted."""
@@ -71,10 +76,12 @@ class BulkMixin:
     def _bulk_insert_ignore(self, conn, table: sa.Table, rows: list,
                             keys: tuple[str, ...] | None = None) -> int:
         """Insert many rows (dicts, or tuples of the columns ``keys``) at the driver's
-        ``executemany`` speed, skipping existing keys. Returns the rows inserted where the driver
-        says (SQLite), else the rows given."""
+        ``executemany`` speed (PostgreSQL: COPY, see :meth:`_copy_merge`), skipping existing keys.
+        Returns the rows inserted where the driver says (SQLite, PostgreSQL), else the rows given."""
         if not rows:
             return 0
+        if self.dialect == "postgresql" and self.pg_copy:
+            return len(self._copy_merge(conn, table, rows, None, keys))
         count = self._executemany(conn, table, rows, None, keys).rowcount
         return count if count is not None and count >= 0 else len(rows)
 
@@ -82,8 +89,12 @@ class BulkMixin:
                      keys: tuple[str, ...] | None = None) -> None:
         """Insert rows (dicts, or tuples of the columns ``keys``) or, where the primary key exists,
         set (``add`` False) or add to (``add`` True) its other columns, at the driver's
-        ``executemany`` speed."""
-        if rows:
+        ``executemany`` speed (PostgreSQL: COPY). The rows' keys must differ."""
+        if not rows:
+            return
+        if self.dialect == "postgresql" and self.pg_copy:
+            self._copy_merge(conn, table, rows, add, keys)
+        else:
             self._executemany(conn, table, rows, add, keys)
 
     def _executemany(self, conn, table: sa.Table, rows: list, add: bool | None,
@@ -111,6 +122,63 @@ class BulkMixin:
             self._compiled[cache_key] = compiled
         return conn.exec_driver_sql(str(compiled), _driver_params(compiled, rows, keys))
 
+    def _copy_merge(self, conn, table: sa.Table, rows: list, add: bool | None,
+                    keys: tuple[str, ...] | None = None, returning: tuple[str, ...] = ()) -> list[tuple]:
+        """PostgreSQL: :meth:`_executemany`'s INSERT ... ON CONFLICT, the rows sent by COPY.
+
+        The rows are copied into a temporary table of this connection (made when missing, with the
+        columns ``keys`` and no constraint), then moved into ``table`` by one statement that empties
+        it: ``WITH moved AS (DELETE FROM temp RETURNING ...) INSERT INTO table SELECT ... FROM moved
+        ON CONFLICT ...``. So the upsert keeps its meaning (idempotent, nothing duplicated), all in
+        the caller's transaction (a killed import leaves nothing behind), and an import's rows go
+        to the server as one stream instead of one INSERT each (benchmarks/pg_import.py).
+
+        :returns: the columns ``returning`` of the rows inserted or updated (one tuple per row; an
+            empty tuple each without ``returning``).
+        """
+        keys = keys or tuple(rows[0])
+        if isinstance(rows[0], dict):
+            rows = list(map(operator.itemgetter(*keys), rows)) if len(keys) > 1 else [
+                (row[keys[0]],) for row in rows]
+        temp, merge = self._copy_statements(conn, table, keys, add, returning)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {temp} ({', '.join(map(_quote, keys))}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(merge)
+            return cursor.fetchall() if returning else [()] * max(cursor.rowcount, 0)
+        finally:
+            cursor.close()
+
+    def _copy_statements(self, conn, table: sa.Table, keys: tuple[str, ...], add: bool | None,
+                         returning: tuple[str, ...]) -> tuple[str, str]:
+        """The temporary table of :meth:`_copy_merge` for ``table`` and ``keys`` (made on this
+        connection if it is not there), and the statement that moves its rows into ``table``."""
+        temp = f"dipwatch_copy_{table.name}_{zlib.crc32(' '.join(keys).encode()):08x}"
+        columns = ", ".join(map(_quote, keys))
+        # Every time, not once per connection: a transaction rolled back takes the table with it.
+        # Names are ours (tables, columns), never input: nothing to inject.
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} AS SELECT {columns} "  # noqa: S608
+                             f"FROM {_quote(table.name)} WITH NO DATA")
+        cache_key = ("copy", table.name, keys, add, returning)
+        merge = self._compiled.get(cache_key)
+        if merge is None:
+            merge = (f"WITH moved AS (DELETE FROM {temp} RETURNING {columns}) "  # noqa: S608
+                     f"INSERT INTO {_quote(table.name)} AS target ({columns}) SELECT {columns} FROM moved ")
+            if add is None:
+                merge += "ON CONFLICT DO NOTHING"
+            else:
+                key_names = [c.name for c in table.primary_key.columns]
+                merge += f"ON CONFLICT ({', '.join(map(_quote, key_names))}) DO UPDATE SET " + ", ".join(
+                    f"{_quote(name)} = " + (f"target.{_quote(name)} + EXCLUDED.{_quote(name)}" if add
+                                            else f"EXCLUDED.{_quote(name)}")
+                    for name in keys if name not in key_names)
+            if returning:
+                merge += " RETURNING " + ", ".join(f"target.{_quote(name)}" for name in returning)
+            self._compiled[cache_key] = merge
+        return temp, merge
+
     def _lock_writes(self, conn) -> None:
         """Make the transaction on ``conn`` the only writer of posts, mentions and scores until it
         ends; it must be the transaction's first statement.
@@ -125,6 +193,11 @@ class BulkMixin:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif self.dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
+def _quote(name: str) -> str:
+    """A PostgreSQL identifier of ours (table and column names, never input) in double quotes."""
+    return f'"{name}"'
 
 
 def _driver_params(compiled, rows: list, keys: tuple[str, ...]) -> list:

@@ -130,7 +130,8 @@ class PostWritesMixin:
         SQLite: this transaction holds the database's write lock (:meth:`_lock_writes`), so the
         ids after the largest stored one are free: they are given here, which spares looking the
         posts up again after the insert. PostgreSQL (other writers may take ids from the sequence
-        meanwhile): the database gives them, and they are looked up.
+        meanwhile): the database gives them, and the insert returns them (looked up after the
+        insert when ``pg_copy`` is off).
         """
         if not fresh:
             return
@@ -142,6 +143,15 @@ class PostWritesMixin:
                 raise StoreError(f"storing posts: {len(fresh) - inserted} of {len(fresh)} new posts "
                                  "were written meanwhile by another process; nothing was stored")
             ids.update((row[2], row[0]) for row in rows)
+        elif self.pg_copy:
+            # The ids come back from the insert; ON CONFLICT DO NOTHING still guards against a
+            # writer that does not take the lock, and the posts it stored are looked up.
+            given = dict(self._copy_merge(conn, posts, [(*row[:10], now) for row in fresh],
+                                          None, (*POST_COLUMNS, "collected_at"), ("post_id", "id")))
+            ids.update(given)
+            if len(given) < len(fresh):
+                ids.update(self._row_ids(conn, source, [row[ROW_POST_ID] for row in fresh
+                                                        if row[ROW_POST_ID] not in given]))
         else:
             # ON CONFLICT DO NOTHING still guards against a writer that does not take the lock.
             self._bulk_insert_ignore(conn, posts, [(*row[:10], now) for row in fresh],
