@@ -10,7 +10,13 @@ each as its own ``dipwatch import`` process, in turn, ``--rounds`` times (this m
 the best of each counts, and each round's own ratios are printed too). Every import must store
 exactly N posts.
 
+With ``--fresh-vs-analyzed``, PostgreSQL only, with COPY: the same file B imported into a fresh
+database against an analyzed one, as benchmarks/pg_fresh_backfill.py does for the backfill (fresh:
+tables just made, autovacuum off; grown: holding another file A of N posts, never analyzed;
+analyzed, the baseline: holding A, then ANALYZE).
+
 Usage: python benchmarks/pg_import.py --db postgresql+psycopg://USER@HOST:PORT/DB [--rows N] [--rounds R]
+       [--fresh-vs-analyzed]
 The tables of the PostgreSQL database are dropped: give it a database of its own.
 """
 
@@ -29,6 +35,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from import_1m import generate  # noqa: E402
+from pg_fresh_backfill import empty_store, posts_statistics  # noqa: E402
 
 # An import with Store.pg_copy set first (the seam that picks PostgreSQL's write path).
 IMPORT = """
@@ -62,12 +69,57 @@ def timed_import(path: Path, url: str, shape: str) -> float:
     return time.perf_counter() - began
 
 
+def other_posts(path: Path, into: Path, rows: int) -> None:
+    """``path``'s posts with other ids and times: file A, as large as B and after it."""
+    with path.open(encoding="utf-8") as source, into.open("w", encoding="utf-8") as out:
+        out.write(next(source))
+        for line in source:
+            post_id, created, rest = line.split(",", 2)
+            out.write(f"q{post_id[1:]},{int(created) + 3 * rows},{rest}")
+
+
+def fresh_vs_analyzed(path: Path, url: str, rows: int, rounds: int) -> None:
+    """The three cases in turn, ``rounds`` times, each round in another order (a busy machine's load
+    drifts within minutes: the order would favour the last case); the best of each counts."""
+    other = path.with_name("other.csv")
+    other_posts(path, other, rows)
+    best: dict[str, float] = {}
+    cases = ["analyzed", "grown", "fresh"]
+    for round_ in range(rounds):
+        for case in cases[round_ % 3:] + cases[: round_ % 3]:
+            seconds = import_case(path, other, url, rows, case)
+            best[case] = min(seconds, best.get(case, seconds))
+    drop_tables(url)
+    for case in ("fresh", "grown"):
+        print(f"best of {rounds}: {case} / analyzed (baseline): {best[case]:.1f} s / "
+              f"{best['analyzed']:.1f} s = x{best[case] / best['analyzed']:.2f} (goal: at most 1.5)")
+
+
+def import_case(path: Path, other: Path, url: str, rows: int, case: str) -> float:
+    """Seconds to import ``path`` into the database of ``case`` (see the module's docstring)."""
+    store = empty_store(url)
+    if case != "fresh":
+        timed_import(other, url, "copy")
+        if case == "analyzed":
+            with store.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+    state = posts_statistics(store)
+    store.close()
+    seconds = timed_import(path, url, "copy")
+    assert stored(url) == rows * (1 if case == "fresh" else 2)
+    print(f"{case:8s}: import of {rows:,} posts {seconds:6.1f} s ({state} at the start; load average "
+          f"{os.getloadavg()[0]:.2f} after)", flush=True)
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("DIPWATCH_BENCH_PG"),
                         help="PostgreSQL SQLAlchemy URL of a database of its own")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--fresh-vs-analyzed", action="store_true",
+                        help="compare a fresh PostgreSQL database with an analyzed one instead")
     args = parser.parse_args()
     if not args.db or not args.db.startswith("postgresql"):
         sys.exit("give a PostgreSQL URL with --db")
@@ -77,6 +129,10 @@ def main() -> None:
         generate(path, args.rows)
         print(f"{args.rows:,} posts; cpus {len(os.sched_getaffinity(0))}, load average "
               f"{os.getloadavg()[0]:.2f} before", flush=True)
+        if args.fresh_vs_analyzed:
+            fresh_vs_analyzed(path, args.db, args.rows, args.rounds)
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return
         best: dict[str, float] = {}
         for round_ in range(args.rounds):
             seconds = {}

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from dipwatch.store.alert_log import AlertLogMixin
 from dipwatch.store.bulk import BulkMixin
-from dipwatch.store.opening import _read_only_sqlite, _sqlite_pragmas, _sqlite_read_pragmas
+from dipwatch.store.opening import read_only_sqlite, sqlite_pragmas, sqlite_read_pragmas
 from dipwatch.store.post_reads import PostReadsMixin
 from dipwatch.store.post_writes import PostWritesMixin
 from dipwatch.store.records import StoreError
@@ -36,9 +36,9 @@ class Store(PostWritesMixin, PostReadsMixin, SeriesMixin, WindowsMixin, RunLogMi
             raise StoreError(f"database: {url[:40]!r} is not a path or SQLAlchemy URL "
                              "(e.g. data/dipwatch.db, postgresql+psycopg://host/db)") from None
         self.dialect = parsed.get_backend_name()
-        self.read_only = False  # a SQLite file this process cannot write: see _read_only_sqlite
+        self.read_only = False  # a SQLite file this process cannot write: see read_only_sqlite
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
-            read_only = _read_only_sqlite(Path(parsed.database))
+            read_only = read_only_sqlite(Path(parsed.database))
             if read_only is not None:
                 self.read_only = True
                 url = read_only
@@ -53,7 +53,7 @@ class Store(PostWritesMixin, PostReadsMixin, SeriesMixin, WindowsMixin, RunLogMi
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StoreError(f"database URL {parsed.render_as_string(hide_password=True)}: {exc}") from None
         if self.dialect == "sqlite":
-            pragmas = _sqlite_read_pragmas if self.read_only else _sqlite_pragmas
+            pragmas = sqlite_read_pragmas if self.read_only else sqlite_pragmas
             sa.event.listen(self.engine, "connect", pragmas)
         if self.read_only:
             self._check_schema(parsed.database)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboard read while a collector writes; busy_timeout waits for a writer's lock
     # instead of failing with "database is locked"; NORMAL is crash-safe in WAL mode.
@@ -22,8 +22,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_read_pragmas(dbapi_connection, _record) -> None:
-    """``_sqlite_pragmas`` for a read-only file: nothing that writes (journal mode, synchronous)."""
+def sqlite_read_pragmas(dbapi_connection, _record) -> None:
+    """``sqlite_pragmas`` for a read-only file: nothing that writes (journal mode, synchronous)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -31,7 +31,7 @@ def _sqlite_read_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _read_only_sqlite(path: Path) -> str | None:
+def read_only_sqlite(path: Path) -> str | None:
     """The URL that opens the existing SQLite file ``path`` read-only when this process cannot write it,
     or None when it can (or the file does not exist yet).
 
