@@ -58,8 +58,8 @@ def empty_store(url: str):
 
 
 def backfill(store, client, dump: Path) -> tuple[float, int]:
-    from dipwatch.backfill_dask import backfill_dumps
-    from dipwatch.brands import Brand
+    from dipwatch.jobs.backfill_dask import backfill_dumps
+    from dipwatch.core.brands import Brand
 
     brand = Brand(key="next", name="Next", terms=("Next",))
     began = time.perf_counter()
@@ -79,7 +79,7 @@ def posts_statistics(store) -> str:
 def main() -> None:
     from distributed import Client, LocalCluster
 
-    from dipwatch.backfill_dask import NO_DASHBOARD
+    from dipwatch.jobs.backfill_dask import NO_DASHBOARD
     from dipwatch.store import metadata
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

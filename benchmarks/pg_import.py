@@ -42,7 +42,7 @@ IMPORT = """
 import sys
 from dipwatch.store.bulk import BulkMixin
 BulkMixin.pg_copy = sys.argv[1] == "copy"
-from dipwatch.cli import cli
+from dipwatch.cli.main import cli
 cli(sys.argv[2:])
 """
 

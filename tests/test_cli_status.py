@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dipwatch.posts import Post
+from dipwatch.core.records import Post
 from dipwatch.store import SCHEMA_VERSION, ScoredPost, Store
 from dipwatch.store import lite as store_lite
 from dipwatch.store.lite import STATUS_SCHEMA_VERSIONS, collect_status_lite
@@ -228,7 +228,7 @@ def test_status_with_a_bad_config_still_exits_2(cli_run, filled, write):
 
 RUN_AND_REPORT = """\
 import sys
-from dipwatch.cli import main
+from dipwatch.cli.main import main
 try:
     main()
 except SystemExit as exc:
@@ -267,7 +267,7 @@ def test_status_shows_a_collection_in_progress_and_forgets_it_once_killed(tmp_pa
 
     from click.testing import CliRunner
 
-    from dipwatch.cli import cli
+    from dipwatch.cli.main import cli
 
     url = f"sqlite:///{tmp_path / 'fresh.db'}" if backend == "sqlite" else os.environ.get("DIPWATCH_TEST_PG")
     if not url:

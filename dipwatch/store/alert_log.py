@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from dipwatch.epoch import from_epoch, to_epoch
+from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store.tables import alerts
 
 

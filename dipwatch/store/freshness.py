@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from dipwatch.epoch import from_epoch, to_epoch
+from dipwatch.core.times import from_epoch, to_epoch
 
 # Runs ``sql`` with the named ``params`` and returns all its rows as tuples.
 Run = Callable[[str, dict], list[tuple]]

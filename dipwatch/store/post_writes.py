@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from dipwatch.epoch import to_epoch
+from dipwatch.core.times import to_epoch
 from dipwatch.store.records import (
     ROW_AUTHOR_HASH,
     ROW_CREATED_AT,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from dipwatch.epoch import from_epoch, to_epoch
-from dipwatch.posts import Post
+from dipwatch.core.times import from_epoch, to_epoch
+from dipwatch.core.records import Checkpoint, Outage, Post
 from dipwatch.store.tables import LABEL_POSITIVE, ROLLUP_NEGATIVE
 
 
@@ -75,28 +75,6 @@ class PostRow(NamedTuple):
 ROW_SOURCE, ROW_POST_ID, ROW_CREATED_AT, ROW_TEXT, ROW_AUTHOR_HASH, ROW_MENTIONS, ROW_SCORE = (
     PostRow._fields.index(name)
     for name in ("source", "post_id", "created_at", "text", "author_hash", "mentions", "score"))
-
-
-@dataclass(frozen=True)
-class Outage:
-    id: int
-    brand: str
-    start: datetime
-    end: datetime | None
-    label: str
-    severity: str
-    origin: str
-    external_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a collector got for one (source, brand, query); ``cursor`` is the source's own."""
-
-    source: str
-    brand: str
-    query: str
-    cursor: str
 
 
 @dataclass

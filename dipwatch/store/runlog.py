@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dipwatch.epoch import to_epoch
+from dipwatch.core.times import to_epoch
 from dipwatch.store.freshness import collect_status
 from dipwatch.store.lite import flock_holder
 from dipwatch.store.records import Checkpoint

@@ -75,7 +75,7 @@ class SchemaMixin:
             return
         version = int(version)
         if version > SCHEMA_VERSION:  # never write with older code into a newer schema
-            from dipwatch.install import upgrade_command
+            from dipwatch.core.install import upgrade_command
 
             raise StoreError(
                 f"database schema version {version} is newer than this dipwatch understands "

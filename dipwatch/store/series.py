@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from dipwatch.epoch import to_epoch
+from dipwatch.core.times import to_epoch
 from dipwatch.store.rollup_sums import (
     NEGATIVE_UNITS,
     Event,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from dipwatch.core.conventions import BUCKET_SECONDS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
 # SQLite voices, mentions and scores without a rowid; 4: the classifier's probabilities and the flag
 # ``counted`` in scores, the posts counted negative in the rollup (``counted``); 5: the rollup's and
@@ -21,10 +23,10 @@ ID_CHUNK = 500
 WRITE_LOCK_KEY = 0x64697078  # serialises writers of posts, mentions and scores on PostgreSQL
 # The series rollup keeps, per brand, scorer and bucket of these sizes (the dashboard's 15 min, 1 h
 # and 1 day), the sums a series needs, with and without one author one voice; a vote is negative
-# at or below ROLLUP_NEGATIVE (VADER's convention, analysis.timeline.NEGATIVE).
-ROLLUP_SIZES = (900, 3600, 86400)
-ROLLUP_NEGATIVE = -0.05
-LABEL_POSITIVE = 0.05  # and positive at or above this (analysis.sentiment.classify)
+# at or below ROLLUP_NEGATIVE (VADER's convention, dipwatch.core.conventions).
+ROLLUP_SIZES = BUCKET_SECONDS
+ROLLUP_NEGATIVE = NEGATIVE_THRESHOLD
+LABEL_POSITIVE = POSITIVE_THRESHOLD  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 # The rollup and the voices sum compound, its squares and the votes (an author's mean compound,
 # rounded to analysis.uncertainty.VOTE_DIGITS = 10 places) as whole numbers of 1e-10: integers add

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from dipwatch.epoch import from_epoch, to_epoch
+from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store.records import Outage, outage_of
 from dipwatch.store.tables import meta, outages
 

@@ -27,7 +27,7 @@ from test_hackernews import PATH, Algolia, story
 from test_mastodon import FakeMastodon, status
 
 from collectors.http import HttpClient
-from dipwatch.collect import session_path
+from dipwatch.jobs.collect import session_path
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 FIRST, SECOND = "mastodon.example", "other.example"

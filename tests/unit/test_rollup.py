@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from analysis.params import MetricParams
+from dipwatch.core.params import MetricParams
 from dipwatch.measures import load_series
-from dipwatch.measures_extra import load_series_voiced
-from dipwatch.posts import Post
+from dipwatch.measures import load_series_voiced
+from dipwatch.core.records import Post
 from dipwatch.store import (
     ROLLUP_SIZES,
     ScoredPost,
@@ -101,7 +101,7 @@ def test_rollup_follows_every_kind_of_write(store):
 @pytest.mark.parametrize("bucket", ["15min", "1h", "1d"])
 def test_series_from_rollup_equals_pandas_after_deletions(store, monkeypatch, bucket):
     monkeypatch.setattr("dipwatch.measures.scorer_id", lambda: SCORER)
-    monkeypatch.setattr("dipwatch.measures_extra.scorer_id", lambda: SCORER)
+    monkeypatch.setattr("dipwatch.measures.scorer_id", lambda: SCORER)
     rng = random.Random(5)
     items = []
     for i in range(400):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from dipwatch.jobs import save_batch
-from dipwatch.posts import Post
+from dipwatch.jobs.ingest import save_batch
+from dipwatch.core.records import Post
 from dipwatch.store import SCHEMA_VERSION, ScoredPost, Store, StoreError
 
 T0 = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from dipwatch.posts import Post
+from dipwatch.core.records import Post
 from dipwatch.store import PostRow, ScoredPost, Store, posts
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
