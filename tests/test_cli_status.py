@@ -1,4 +1,4 @@
-"""``dipwatch status``: the sqlite3-only read path (dipwatch.store_lite) answers exactly as the Store does,
+"""``dipwatch status``: the sqlite3-only read path (dipwatch.store.lite) answers exactly as the Store does,
 without importing SQLAlchemy, and everything it cannot read goes through the Store as before."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dipwatch import store_lite
 from dipwatch.core.records import Post
 from dipwatch.store import SCHEMA_VERSION, ScoredPost, Store
-from dipwatch.store_lite import STATUS_SCHEMA_VERSIONS, collect_status_lite
+from dipwatch.store import lite as store_lite
+from dipwatch.store.lite import STATUS_SCHEMA_VERSIONS, collect_status_lite
 from tests.adversarial.support import cli_env
 
 
@@ -119,15 +119,15 @@ def test_light_path_refuses_a_naive_now_as_the_store_does(filled):
         collect_status_lite(filled.url, datetime(2026, 3, 1))
 
 
-def test_light_path_reads_schema_versions_1_to_4_only(filled):
+def test_light_path_reads_schema_versions_1_to_5_only(filled):
     now = datetime.now(UTC)
     assert SCHEMA_VERSION in STATUS_SCHEMA_VERSIONS, (
-        "a new schema version: check dipwatch/store_lite.py's queries against it, then add it")
+        "a new schema version: check dipwatch/store/freshness.py's queries against it, then add it")
     expected = filled.collect_status(now)
-    for version in ("1", "2", "3", "4"):
+    for version in ("1", "2", "3", "4", "5"):
         filled.set_meta("schema_version", version)
         assert collect_status_lite(filled.url, now) == expected
-    for version in ("5", "999", "0", "two"):
+    for version in ("6", "999", "0", "two"):
         filled.set_meta("schema_version", version)
         assert collect_status_lite(filled.url, now) is None
 

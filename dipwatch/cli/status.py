@@ -1,6 +1,6 @@
 """``dipwatch status`` and ``dipwatch brands``: what is collected, how fresh, for which brands.
 
-``status`` reads an existing SQLite file with sqlite3 alone (dipwatch.store_lite): SQLAlchemy's
+``status`` reads an existing SQLite file with sqlite3 alone (dipwatch.store.lite): SQLAlchemy's
 import would be most of the time it takes.
 """
 
@@ -25,7 +25,7 @@ def status(db, config, as_json):
 
     from dipwatch.core.config import load_settings
     from dipwatch.core.times import plain
-    from dipwatch.store_lite import collect_status_lite, flock_holder, sqlite_file
+    from dipwatch.store.lite import collect_status_lite, flock_holder, sqlite_file
 
     # On an existing SQLite file, read it with sqlite3 alone: SQLAlchemy's import would be most of the
     # time this command takes. Anything else (PostgreSQL, a new file, another schema version, a

@@ -1,7 +1,7 @@
 """Times: parsing them the way every command accepts them (ISO 8601 with an offset, or epoch seconds),
 and the store's form, integer seconds since the epoch, UTC.
 
-Free of SQLAlchemy and pandas, so that ``dipwatch.store_lite`` (``dipwatch status``) shares it.
+Free of SQLAlchemy and pandas, so that ``dipwatch.store.lite`` (``dipwatch status``) shares it.
 """
 
 from __future__ import annotations

@@ -249,7 +249,7 @@ def test_session_path_for_postgresql_is_owner_state_not_the_store():
 
 
 def test_status_reads_the_same_warnings_with_sqlite3_alone_and_through_the_store(sqlite_store, db_url):
-    from dipwatch.store_lite import collect_status_lite
+    from dipwatch.store.lite import collect_status_lite
 
     started = NOW - timedelta(minutes=5)
     warning = "gb:1: every URL form answered no reviews"

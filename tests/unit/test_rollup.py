@@ -148,7 +148,7 @@ def test_version_1_database_gains_a_filled_rollup(db_url):
             conn.execute(sa.delete(brand_sources))
             conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="1"))
     with Store(db_url) as store:
-        assert store.schema_version() == 4
+        assert store.schema_version() == 5
         assert rollup_rows(store) == expected
         assert sum(row[0] for key, row in expected.items() if key[2] == 3600) == 50
         assert store.brand_sources("acme") == ["file"]
@@ -211,7 +211,7 @@ def test_version_2_database_gets_its_voices_keyed_by_time_and_keeps_them(store):
     assert without_rowid(store) == set()
     stored = table_rows(store)
     with Store(store.url) as upgraded:
-        assert upgraded.schema_version() == 4
+        assert upgraded.schema_version() == 5
         assert voices_key(upgraded) == ["brand", "scorer", "bucket", "author"]
         if upgraded.dialect == "sqlite":
             assert without_rowid(upgraded) == {"voices", "mentions", "scores"}
@@ -241,3 +241,37 @@ def test_brand_sources_follow_saves_and_deletions(store):
     assert store.brand_sources("zed") == ["appstore"]  # a2 is still there
     store.delete_posts("appstore", ["a2"])
     assert store.brand_sources("zed") == []
+
+
+def test_version_4_database_gets_exact_sums_and_keeps_its_figures(store):
+    """Schema version 5 keeps the rollup's and the voices' sums as whole numbers of 1/SUM_SCALE: a
+    version 4 database (sums as floats) is rebuilt once, to the figures a new database has."""
+    rng = random.Random(8)
+    store.save_posts([ScoredPost(*random_post(rng, i), [("acme", "Acme")], (rng.uniform(-1, 1), 0, 1, 0))
+                      for i in range(150)], SCORER)
+    expected_voices, expected_rollup = voice_rows(store), rollup_rows(store)
+    end = T0 + timedelta(days=4)
+    expected_series = store.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05, shares=True)
+    floats = {"total", "squares", "vote_total", "vote_squares"}
+    with store.engine.begin() as conn:  # the rollup and voices as version 4 typed them: floats
+        for table in (rollup, voices):
+            kept = [dict(row) for row in conn.execute(sa.select(table)).mappings()]
+            old = sa.Table(table.name, sa.MetaData(), *(
+                sa.Column(c.name, sa.Float if c.name in floats or (table is voices and c.name == "total")
+                          else c.type, primary_key=c.primary_key, autoincrement=False, nullable=False)
+                for c in table.columns))
+            table.drop(conn)
+            old.create(conn)
+            conn.execute(old.insert(), [{k: v / 1e10 if k in floats else v for k, v in row.items()}
+                                        for row in kept])
+        conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="4"))
+    with Store(store.url) as upgraded:
+        assert upgraded.schema_version() == 5
+        with upgraded.engine.connect() as conn:
+            types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("rollup")}
+        assert all(isinstance(types[name], sa.Integer) for name in floats), types
+        assert voice_rows(upgraded) == expected_voices
+        assert rollup_rows(upgraded) == expected_rollup
+        series = upgraded.bucket_totals("acme", SCORER, T0, end, 3600, True, -0.05, shares=True)
+        assert series == expected_series
+        assert_rollup_is_rebuilt(upgraded)

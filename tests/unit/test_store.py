@@ -24,7 +24,7 @@ def scored(post_id: str, brand: str = "acme") -> ScoredPost:
 
 
 def test_new_database_records_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
 
 
 def test_sqlite_runs_in_wal_mode(sqlite_store):

@@ -1,19 +1,18 @@
-"""Read-only SQLite for ``dipwatch status``: the one exception to "only dipwatch.store speaks SQL".
+"""Read-only SQLite for ``dipwatch status``, with the standard library's sqlite3 alone.
 
-dipwatch.store is otherwise the only module that speaks SQL. It is built on SQLAlchemy, and importing
-SQLAlchemy alone takes about 0.55 s, most of what ``dipwatch status`` took in all; a freshness check
-run by hand or by a monitoring probe should answer at once. So this module answers that one question
-on a SQLite file with the standard library's sqlite3, and must return exactly what
-``Store.collect_status(now)`` returns (tests/test_cli_status.py checks it on a real store): the same
-queries on the tables ``runs``, ``mentions`` and ``posts`` as defined in dipwatch.store, the same
-rows, the same types. Change one, change the other.
+The Store is built on SQLAlchemy, and importing SQLAlchemy alone takes about 0.55 s, most of what
+``dipwatch status`` took in all; a freshness check run by hand or by a monitoring probe should answer
+at once. So this module answers that one question on a SQLite file with sqlite3, running the same
+SQL as ``Store.collect_status(now)`` (:mod:`dipwatch.store.freshness`), and returns exactly what it
+returns (tests/test_cli_status.py checks it on a real store).
 
 It only reads: it opens the file read-only and creates, migrates and locks nothing. When it cannot
 answer (PostgreSQL, a URL with options, a file that does not exist yet, a schema version it was not
 written for, any sqlite3 error) ``collect_status_lite`` returns None and the caller opens the Store as
 before, so messages and behaviour in those cases stay the Store's.
 
-Do not import dipwatch.store (or anything that imports SQLAlchemy) here: that is the point of it.
+Import nothing here that imports SQLAlchemy (``dipwatch.store``'s package imports its modules lazily
+for this): that is the point of it.
 """
 
 from __future__ import annotations
@@ -25,12 +24,13 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
-from dipwatch.core.times import from_epoch, to_epoch
+from dipwatch.store.freshness import collect_status
 
 # Schema versions (meta.schema_version) whose runs, mentions and posts tables have the columns read
-# here; versions 2 and 3 only added tables and re-keyed the rollup's voices. A new version must be
-# checked against these queries, then added.
-STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3, 4})
+# here; versions 2 to 5 only added tables and columns, re-keyed the rollup's voices and changed the
+# rollup's types. A new version must be checked against the queries of dipwatch.store.freshness,
+# then added.
+STATUS_SCHEMA_VERSIONS = frozenset({1, 2, 3, 4, 5})
 BUSY_TIMEOUT_S = 30.0  # as the Store's PRAGMA busy_timeout: wait for a writer's lock, do not fail
 # SQLAlchemy URLs of a SQLite file through the standard driver; other drivers (sqlcipher, aiosqlite)
 # and URLs with options (``?``) or %-escapes go through the Store, which parses them in full.
@@ -73,52 +73,6 @@ def schema_version(conn: sqlite3.Connection) -> int | None:
         return None
 
 
-def collect_status(conn: sqlite3.Connection, now: datetime) -> list[dict]:
-    """``Store.collect_status(now)``: per (source, brand) collected, the last run, the last successful
-    run, the last error, the posts of the last 24 h and the last run's warnings, ordered by brand then
-    source.
-
-    ``brand IS ?`` is SQLAlchemy's ``runs.c.brand == brand``, which reads ``IS NULL`` for a None brand.
-    """
-    since = to_epoch(now) - 24 * 3600
-    pairs = conn.execute(
-        "SELECT DISTINCT source, brand FROM runs WHERE command = 'collect' ORDER BY brand, source"
-    ).fetchall()
-    status = []
-    for source, brand in pairs:
-        last_status, last_finished, last_counts = conn.execute(
-            "SELECT status, finished_at, counts FROM runs WHERE command = 'collect' AND source = ? "
-            "AND brand IS ? ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
-        (last_ok,) = conn.execute(
-            "SELECT max(finished_at) FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
-            "AND status = 'ok'", (source, brand)).fetchone()
-        last_error = conn.execute(
-            "SELECT message, finished_at FROM runs WHERE command = 'collect' AND source = ? AND brand IS ? "
-            "AND status != 'ok' ORDER BY id DESC LIMIT 1", (source, brand)).fetchone()
-        (recent,) = conn.execute(
-            "SELECT count(*) FROM mentions JOIN posts ON posts.id = mentions.post "
-            "WHERE mentions.brand IS ? AND posts.source = ? AND mentions.created_at >= ?",
-            (brand, source, since)).fetchone()
-        status.append({
-            "source": source, "brand": brand, "last_status": last_status,
-            "last_run": from_epoch(last_finished), "last_ok": from_epoch(last_ok),
-            "last_error": last_error[0] if last_error else None,
-            "last_error_at": from_epoch(last_error[1]) if last_error else None,
-            "posts_24h": recent, "warnings": run_warnings(last_counts),
-        })
-    return status
-
-
-def run_warnings(counts: str | None) -> list[str]:
-    """The warnings a collect run recorded in its ``counts`` (a degrading source: a feed gone silent)."""
-    try:
-        data = json.loads(counts or "{}")
-    except ValueError:
-        return []
-    found = data.get("warnings") if isinstance(data, dict) else None
-    return [str(w) for w in found] if isinstance(found, list) else []
-
-
 def collect_status_lite(url: str, now: datetime) -> list[dict] | None:
     """``Store(url).collect_status(now)`` without SQLAlchemy, or None when the Store must answer.
 
@@ -136,7 +90,7 @@ def collect_status_lite(url: str, now: datetime) -> list[dict] | None:
             conn.execute("BEGIN")
             if schema_version(conn) not in STATUS_SCHEMA_VERSIONS:
                 return None
-            return collect_status(conn, now)
+            return collect_status(lambda sql, params: conn.execute(sql, params).fetchall(), now)
     except sqlite3.Error:
         return None
 
