@@ -37,7 +37,9 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     ordered = ordered_brands(known_brands(settings, store))
     default = next(iter(ordered), None)
     demo_note = DEMO_NOTE if store.get_meta("demo") else None
-    app.index_string = app.index_string.replace("{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
+    # lang: screen readers pick the voice from it (axe: html-has-lang).
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1).replace(
+        "{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
     app.layout = build_layout(ordered, default, demo_note)
     # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
     # The callbacks read the settings through ``watch``: an edited dipwatch.toml needs no restart.

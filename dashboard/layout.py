@@ -137,9 +137,7 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
         dcc.Store(id=ids.INTERVALS),
         dcc.Store(id=ids.CLICKED),
         html.Header(header),
-        controls,
-        html.Div(id=ids.HEADLINE, className="headline"),
-        tabs,
+        html.Main([controls, html.Div(id=ids.HEADLINE, className="headline"), tabs]),
     ], style=PAGE)
 
 
