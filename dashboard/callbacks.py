@@ -16,7 +16,7 @@ from analysis.headline import headline
 from dashboard import callbacks_compare, callbacks_outages, callbacks_voices, ids, model
 from dashboard.figures import build_empty_figure, build_timeline_figure
 from dashboard.layout import chart_config, render_cards, render_warning
-from dashboard.state import ViewState, build_search, parse_state, resolve_state
+from dashboard.state import ViewState, build_search, parse_at, parse_state, resolve_state
 from dashboard.tables import SERIES_COLUMNS, series_rows
 from dashboard.views import ViewCache
 from dipwatch.config import Settings, SettingsWatch
@@ -49,17 +49,29 @@ def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
         Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
         Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
         Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
+        Output(ids.VOICES_LABEL, "value"), Output(ids.POSTS_SEARCH, "value"), Output(ids.CLICKED, "data"),
         Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
         Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
         Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
+        Input(ids.VOICES_LABEL, "value"), Input(ids.POSTS_SEARCH, "value"),
+        Input(ids.VOICES_WHOLE, "n_clicks"),
+        State(ids.CLICKED, "data"),
     )
-    def sync_state(search, brand, outage, period, bucket, tab, _version, click):
+    def sync_state(search, brand, outage, period, bucket, tab, _version, click, label, text, _whole, clicked):
+        # One callback owns the URL and what it holds, the Voices filters and clicked time step too,
+        # so a copied link opens the same posts.
         trigger = ctx.triggered_id
         if trigger in (None, ids.URL):
             wanted = parse_state(search)
         else:
+            at = (clicked or {}).get("start")
+            if trigger == ids.TIMELINE:
+                at = model.clicked_at(click) or at
+            elif trigger in (ids.BRAND, ids.OUTAGE, ids.VOICES_WHOLE):
+                at = None
             wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
-                               "voices" if trigger == ids.TIMELINE and click else tab)
+                               "voices" if trigger == ids.TIMELINE and click else tab, label or "all",
+                               (text or "").strip(), parse_at(at))
         windows = {}
 
         def outages_of(key):
@@ -72,14 +84,17 @@ def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
         brands = model.ordered_brands(views.brands())
         state = resolve_state(wanted, list(brands), outages_of, default_of)
         chosen = windows.get(state.brand) or (selectable(state.brand) if state.brand else [])
-        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
+        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab,
+                   "label": label, "search": text, "at": None}
         changed = {k: (v if current[k] != v else no_update)
                    for k, v in vars(state).items()}
+        step = model.clicked_step(state.at, state.bucket)
         new_search = build_search(state)
         return (model.brand_options(brands), changed["brand"], model.outage_options(chosen),
                 changed["outage"], changed["period"], changed["bucket"], changed["tab"],
                 new_search if new_search != (search or "") else no_update,
-                model.unknown_brand_note(wanted.brand, brands, state.brand))
+                model.unknown_brand_note(wanted.brand, brands, state.brand),
+                changed["label"], changed["search"], step if step != clicked else no_update)
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
     def list_sources(brand_key):

@@ -380,6 +380,23 @@ def clicked_bucket(click: dict | None, bucket_delta) -> tuple[datetime, datetime
     return start, start + bucket_delta
 
 
+def clicked_at(click: dict | None) -> str | None:
+    """The start of the time step clicked on the timeline (ISO 8601, UTC), None when none was."""
+    found = clicked_bucket(click, timedelta(0))
+    return found[0].isoformat() if found else None
+
+
+def clicked_step(at: str | None, bucket: str) -> dict | None:
+    """``{"start", "end"}`` (ISO 8601) of the ``bucket`` time step starting at ``at`` (see
+    :func:`dashboard.state.parse_at`), or None for the whole outage window."""
+    from analysis.params import MetricParams
+
+    if not at:
+        return None
+    start = datetime.fromisoformat(at)
+    return {"start": start.isoformat(), "end": (start + MetricParams(bucket=bucket).bucket_delta).isoformat()}
+
+
 # voices -------------------------------------------------------------------------------------
 POSTS_LIMIT = 200
 BASELINE_SAMPLE = 3000  # posts sampled from the baseline for the word comparison
@@ -401,13 +418,3 @@ def voices_window(clicked: dict | None, outage: Outage | None, now: datetime
     start, end = post_window(outage, now)
     return start, end, f"the outage window and the day after, {fmt_time(start)} to {fmt_time(end)}"
 
-
-def voices_caption(count: int, where: str, label: str | None, contains: str | None,
-                   limit: int = POSTS_LIMIT) -> str:
-    """``200 negative posts (the first 200) containing "refund" from ..., most negative first.``"""
-    kind = f"{label} " if label and label != "all" else ""
-    what = f"{count} {kind}post{'' if count == 1 else 's'}"
-    if count >= limit:
-        what += f" (the first {limit})"
-    search = f' containing "{contains.strip()}"' if contains and contains.strip() else ""
-    return f"{what}{search} from {where}, most negative first. Click a column header to sort."

@@ -195,7 +195,7 @@ def test_script_post_is_text_and_csv_reads_back(server, page):
     assert float(rows[0]["sentiment"]) <= 1
     search.fill("")
     search.press("Enter")
-    expect(p.locator(f"#{ids.POSTS_CAPTION}")).to_contain_text("(the first 200)")
+    expect(p.locator(f"#{ids.POSTS_CAPTION}")).to_contain_text(re.compile(r"^\d,\d{3} posts from the outage"))
     expect(p.locator(f"#{ids.TERMS_TABLE} td").first).to_be_visible()
     screenshot(p, "voices")
     # Only negative posts, then the timeline series as CSV.
