@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from collections.abc import Iterable, Mapping
 
 import dash
 
 from dashboard.auth import auth_enabled, install_auth
 from dashboard.callbacks import register_callbacks
+from dashboard.compression import install_compression
 from dashboard.hosts import install_host_check
 from dashboard.layout import STYLESHEET, build_layout
 from dashboard.model import ordered_brands
@@ -18,21 +20,26 @@ from dipwatch.measures import known_brands
 from dipwatch.store import Store
 
 DEMO_NOTE = "Demo data: these posts are simulated"
+PLOTLY_EARLY = "plotly_early.js"
 CONFIG_CHECK_SECONDS = 2.0  # how often a running dashboard looks whether dipwatch.toml changed
 
 
 def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None = None,
-               hosts: Iterable[str] = ()) -> dash.Dash:
+               hosts: Iterable[str] = (), speedups: bool = True) -> dash.Dash:
     """The dashboard over ``store``; assets are served by the app itself (no CDN).
 
     :param env: where basic-authentication users are read from (default ``os.environ``; see
         :mod:`dashboard.auth`): with users configured, every request must sign in.
     :param hosts: names the dashboard is served as besides loopback ones (``--host``); see
         :mod:`dashboard.hosts`.
+    :param speedups: send responses brotli- or gzip-compressed (:mod:`dashboard.compression`) and
+        load plotly.js while the page is idle (``assets/plotly_early.js``); off only to measure
+        what they save (benchmarks/dashboard_browser.py).
     """
     store.map_for_reading()
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
-                    suppress_callback_exceptions=False)
+                    suppress_callback_exceptions=False,
+                    assets_ignore="" if speedups else re.escape(PLOTLY_EARLY))
     watch = SettingsWatch(settings, CONFIG_CHECK_SECONDS, warn=app.logger.warning)
     ordered = ordered_brands(known_brands(settings, store))
     default = next(iter(ordered), None)
@@ -47,6 +54,8 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     env = os.environ if env is None else env
     install_host_check(app, env, hosts, auth=auth_enabled(env))  # first: a foreign host gets no sign-in
     install_auth(app, env)
+    if speedups:
+        install_compression(app.server)
     return app
 
 
