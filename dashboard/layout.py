@@ -69,6 +69,9 @@ input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 
 .form-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 10px;
              align-items: end; margin: 8px 0; }
 .tab-body { padding-top: 10px; }
+.confirm-box { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 8px 0;
+               padding: 8px 12px; background: #fbe3d2; border-left: 4px solid #D55E00; }
+.confirm-box[hidden] { display: none; }
 .dash-spreadsheet-inner td, .dash-spreadsheet-inner th {
   font-family: system-ui, -apple-system, 'Segoe UI', sans-serif !important; }
 """
@@ -188,6 +191,17 @@ def _voices() -> html.Div:
     ], className="tab-body")
 
 
+def _time_zones() -> list[dict]:
+    """UTC first, then every IANA zone this system knows, by name."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [{"label": "UTC", "value": "UTC"}, *({"label": z.replace("_", " "), "value": z} for z in zones)]
+
+
+TIME_ZONES = _time_zones()
+
+
 def _outages() -> html.Div:
     severities = [{"label": s, "value": s} for s in ("unknown", "minor", "major", "critical", "maintenance")]
     return html.Div([
@@ -198,11 +212,14 @@ def _outages() -> html.Div:
                  style=ROW),
         html.H2("Add or change a window"),
         html.Div([
-            html.Div([html.Label("Start (ISO 8601 with offset)", htmlFor=ids.FORM_START),
-                      dcc.Input(id=ids.FORM_START, type="text", placeholder="2026-10-01T18:00:00Z",
+            html.Div([html.Label("Time zone of start and end", htmlFor=ids.FORM_TZ),
+                      dcc.Dropdown(id=ids.FORM_TZ, value="UTC", clearable=False, searchable=True,
+                                   options=TIME_ZONES)]),
+            html.Div([html.Label("Start (date and time in that zone)", htmlFor=ids.FORM_START),
+                      dcc.Input(id=ids.FORM_START, type="text", placeholder="2026-10-01 18:00",
                                 style={"width": "100%"})]),
             html.Div([html.Label("End (blank while ongoing)", htmlFor=ids.FORM_END),
-                      dcc.Input(id=ids.FORM_END, type="text", placeholder="2026-10-01T21:30:00Z",
+                      dcc.Input(id=ids.FORM_END, type="text", placeholder="2026-10-01 21:30",
                                 style={"width": "100%"})]),
             html.Div([html.Label("Label", htmlFor=ids.FORM_LABEL),
                       dcc.Input(id=ids.FORM_LABEL, type="text", placeholder="checkout down",
@@ -219,6 +236,10 @@ def _outages() -> html.Div:
             html.Button("Detect candidates", id=ids.FORM_DETECT, n_clicks=0,
                         title="Propose windows where mentions rose well above the usual for that hour"),
         ], style=ROW),
+        html.Div([html.Span(id=ids.REMOVE_QUESTION),
+                  html.Button("Yes, remove it", id=ids.REMOVE_YES, n_clicks=0),
+                  html.Button("Cancel", id=ids.REMOVE_NO, n_clicks=0)],
+                 id=ids.REMOVE_BOX, hidden=True, role="group", className="confirm-box"),
         html.Div(id=ids.FORM_MESSAGE, role="status"),
     ], className="tab-body")
 

@@ -257,6 +257,7 @@ def test_add_an_outage_window_and_see_it_shaded(writable_server, page):
     expect(p.locator(f"#{ids.OUTAGES_TABLE}")).to_contain_text("App login failing for everyone")
     p.locator(f"#{ids.OUTAGES_TABLE} tr", has_text="for everyone").locator("input").check()
     p.locator(f"#{ids.FORM_REMOVE}").click()
+    p.locator(f"#{ids.REMOVE_YES}").click()
     expect(p.locator(f"#{ids.FORM_MESSAGE}")).to_contain_text("Removed window 5")
     expect(rows).to_have_count(3)
     page.assert_clean(served)
