@@ -12,8 +12,9 @@ time to a settled page for every tab at 1,000,000 posts.
    warm after the first page, as a returning user's is. The callbacks' own times, measured in
    the server, are printed too.
 
-Baseline, from the same run: the same app with compression off and plotly.js loaded by the first
-chart (``create_app(speedups=False)``: the code path before them), printed beside each figure.
+Baseline, from the same run: the same app with compression off, plotly.js loaded by the first chart
+and the timeline drawing every bucket (``create_app(speedups=False)``: the code path before them),
+printed beside each figure.
 
 Usage: python benchmarks/dashboard_browser.py [--runs 5] [--posts 1000000] [--skip-1m]
 """
@@ -184,7 +185,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         found = demo_figures(browser, demo, args.runs)
         print(f"demo, first Timeline open (click to chart drawn, empty browser cache, {args.runs} runs):")
-        for speedups, label in ((False, "baseline (no speedups)"), (True, "compressed, plotly early")):
+        for speedups, label in ((False, "baseline (no speedups)"), (True, "with speedups")):
             times, size, drawing = found[speedups]
             print(f"    {label:26s} median {statistics.median(times):5.2f} s   max {max(times):5.2f} s   "
                   f"{size / 1e6:5.2f} MB transferred for the visit; plotly drawing the chart alone "
@@ -205,7 +206,7 @@ def million(browser, out: Path, posts: int) -> None:
     store.close()
     print(f"{posts:,} posts: navigation to a settled page, empty view cache, {len(targets)} brand/outage "
           "pairs per tab:")
-    for speedups, label in ((False, "baseline (no speedups)"), (True, "compressed, plotly early")):
+    for speedups, label in ((False, "baseline (no speedups)"), (True, "with speedups")):
         per_tab, callbacks = view_loads(browser, path, targets, speedups)
         print(f"  {label}:")
         for tab, values in per_tab.items():

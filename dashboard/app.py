@@ -32,9 +32,10 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
         :mod:`dashboard.auth`): with users configured, every request must sign in.
     :param hosts: names the dashboard is served as besides loopback ones (``--host``); see
         :mod:`dashboard.hosts`.
-    :param speedups: send responses brotli- or gzip-compressed (:mod:`dashboard.compression`) and
-        load plotly.js while the page is idle (``assets/plotly_early.js``); off only to measure
-        what they save (benchmarks/dashboard_browser.py).
+    :param speedups: send responses brotli- or gzip-compressed (:mod:`dashboard.compression`),
+        load plotly.js while the page is idle (``assets/plotly_early.js``) and draw the timeline
+        near its period only (:func:`dashboard.model.series_near`); off only to measure what they
+        save (benchmarks/dashboard_browser.py).
     """
     store.map_for_reading()
     app = dash.Dash(__name__, title="dipwatch", update_title=None, serve_locally=True,
@@ -50,6 +51,7 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     app.layout = build_layout(ordered, default, demo_note)
     # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
     # The callbacks read the settings through ``watch``: an edited dipwatch.toml needs no restart.
+    app.server.config["DIPWATCH_DRAW_ALL"] = not speedups  # the timeline draws only near its period
     app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, watch, store)
     env = os.environ if env is None else env
     install_host_check(app, env, hosts, auth=auth_enabled(env))  # first: a foreign host gets no sign-in

@@ -365,6 +365,22 @@ def period_window(period: str, outage: Outage | None, now: datetime,
     return None
 
 
+def series_near(series, window: tuple[datetime, datetime] | None):
+    """The buckets of ``series`` (indexed by time) in ``window`` and half its length either side;
+    all of them when ``window`` is None.
+
+    Speed, not content: plotly draws every point it is given, shown or not, and drawing was most of
+    the first Timeline open (the demo's 1,201 hourly buckets: 0.94 s of drawing, 0.36 s for those of
+    the period; measured with Plotly.newPlot in headless Chromium). The margin keeps a short pan
+    drawn; "All data" still draws everything.
+    """
+    if window is None or series.empty:
+        return series
+    start, end = window
+    pad = (end - start) / 2
+    return series.loc[(series.index >= start - pad) & (series.index < end + pad)]
+
+
 # clicked bucket -----------------------------------------------------------------------------
 def clicked_bucket(click: dict | None, bucket_delta) -> tuple[datetime, datetime] | None:
     """The bucket [start, start + width) of a point clicked on the timeline (plotly ``clickData``,

@@ -109,3 +109,13 @@ def test_table_rows_are_plain_values():
                          "smoothed_lo": 0.1765, "smoothed_hi": 0.4, "negative_share": 0.1}
     assert series[1]["smoothed_lo"] is None
     assert term_rows([Term("site down", 4, 400.0, 0.0, 80.0)])[0]["ratio"] == "new"
+
+
+def test_the_timeline_draws_the_period_and_half_its_length_either_side():
+    index = pd.date_range("2026-10-01", periods=100, freq="h", tz="UTC", name="bucket")
+    series = pd.DataFrame({"posts": range(100)}, index=index)
+    window = (datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 3, tzinfo=UTC))
+    near = model.series_near(series, window)
+    assert (near.index[0], near.index[-1]) == (pd.Timestamp("2026-10-01 12:00", tz="UTC"),
+                                               pd.Timestamp("2026-10-03 11:00", tz="UTC"))
+    assert model.series_near(series, None) is series
