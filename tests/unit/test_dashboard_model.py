@@ -111,11 +111,11 @@ def test_table_rows_are_plain_values():
     assert term_rows([Term("site down", 4, 400.0, 0.0, 80.0)])[0]["ratio"] == "new"
 
 
-def test_the_timeline_draws_the_period_and_half_its_length_either_side():
-    index = pd.date_range("2026-10-01", periods=100, freq="h", tz="UTC", name="bucket")
-    series = pd.DataFrame({"posts": range(100)}, index=index)
-    window = (datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 3, tzinfo=UTC))
+def test_the_timeline_draws_the_period_and_a_tenth_of_its_length_either_side():
+    index = pd.date_range("2026-10-01", periods=200, freq="h", tz="UTC", name="bucket")
+    series = pd.DataFrame({"posts": range(200)}, index=index)
+    window = (datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 7, tzinfo=UTC))
     near = model.series_near(series, window)
     assert (near.index[0], near.index[-1]) == (pd.Timestamp("2026-10-01 12:00", tz="UTC"),
-                                               pd.Timestamp("2026-10-03 11:00", tz="UTC"))
+                                               pd.Timestamp("2026-10-07 11:00", tz="UTC"))
     assert model.series_near(series, None) is series
