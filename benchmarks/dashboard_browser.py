@@ -9,8 +9,8 @@ time to a settled page for every tab at 1,000,000 posts.
    and each brand/outage pair, a navigation to ``/?brand=..&outage=..&tab=..`` timed to a settled
    page (the tab's content drawn and no component loading), with the server's view cache emptied
    first (the slowest case: the view is measured for that page), in one browser whose HTTP cache is
-   warm after the first page, as a returning user's is. The callbacks' own times, measured in
-   the server, are printed too.
+   warm after the first page, as a returning user's is. Baseline and speedups are served at once and
+   opened in turn, page by page. The callbacks' own times, measured in the server, are printed too.
 
 Baseline, from the same run: the same app with compression off, plotly.js loaded by the first chart
 and the timeline drawing every bucket (``create_app(speedups=False)``: the code path before them),
@@ -139,28 +139,42 @@ def demo_figures(browser, db_path: Path, runs: int) -> dict:
     return found
 
 
-def view_loads(browser, db_path: Path, targets: list[tuple[str, int]], speedups: bool) -> tuple[dict, list]:
-    """Seconds to a settled page per tab, each with an empty view cache, and the callbacks' times."""
-    per_tab: dict[str, list[float]] = {tab: [] for tab in SETTLED}
-    with serve(db_path, speedups) as (url, app, callbacks):
-        views = app.server.config["DIPWATCH_VIEWS"]
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        page = context.new_page()
-        page.goto(f"{url}/?brand={targets[0][0]}")  # warms the browser's cache of the bundles
-        settle_page(page, "overview")
+class Viewer:
+    """One served app and one browser page on it, warmed: the bundles in the browser's cache."""
+
+    def __init__(self, browser, url: str, app, callbacks: list, first_brand: str):
+        self.url, self.views, self.callbacks = url, app.server.config["DIPWATCH_VIEWS"], callbacks
+        self.times: dict[str, list[float]] = {tab: [] for tab in SETTLED}
+        self.context = browser.new_context(viewport={"width": 1366, "height": 900})
+        self.page = self.context.new_page()
+        self.page.goto(f"{url}/?brand={first_brand}")
+        settle_page(self.page, "overview")
         for tab in SETTLED:
-            page.goto(f"{url}/?tab={tab}")  # each tab's bundles (plotly.js, the table) once
-            settle_page(page, tab)
+            self.page.goto(f"{url}/?tab={tab}")  # each tab's bundles (plotly.js, the table) once
+            settle_page(self.page, tab)
         callbacks.clear()
+
+    def open(self, brand: str, outage: int, tab: str) -> None:
+        """Time one navigation to a settled page, with the view cache emptied first."""
+        self.views.clear()
+        began = time.perf_counter()
+        self.page.goto(f"{self.url}/?brand={brand}&outage={outage}&tab={tab}")
+        settle_page(self.page, tab)
+        self.times[tab].append(time.perf_counter() - began)
+
+
+def view_loads(browser, db_path: Path, targets: list[tuple[str, int]]) -> dict[bool, Viewer]:
+    """Both apps served at once and opened in turn, page by page (baseline, then with speedups), so
+    a change in the machine's load falls on both alike."""
+    with serve(db_path, False) as plain, serve(db_path, True) as fast:
+        viewers = {False: Viewer(browser, *plain, targets[0][0]), True: Viewer(browser, *fast, targets[0][0])}
         for brand, outage in targets:
             for tab in SETTLED:
-                views.clear()
-                began = time.perf_counter()
-                page.goto(f"{url}/?brand={brand}&outage={outage}&tab={tab}")
-                settle_page(page, tab)
-                per_tab[tab].append(time.perf_counter() - began)
-        context.close()
-        return per_tab, list(callbacks)
+                for viewer in viewers.values():
+                    viewer.open(brand, outage, tab)
+        for viewer in viewers.values():
+            viewer.context.close()
+    return viewers
 
 
 def main() -> None:
@@ -206,12 +220,14 @@ def million(browser, out: Path, posts: int) -> None:
     store.close()
     print(f"{posts:,} posts: navigation to a settled page, empty view cache, {len(targets)} brand/outage "
           "pairs per tab:")
+    viewers = view_loads(browser, path, targets)
     for speedups, label in ((False, "baseline (no speedups)"), (True, "with speedups")):
-        per_tab, callbacks = view_loads(browser, path, targets, speedups)
+        viewer = viewers[speedups]
         print(f"  {label}:")
-        for tab, values in per_tab.items():
+        for tab, values in viewer.times.items():
             p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
             print(f"    {tab:10s} p50 {p50:5.2f} s   p95 {p95:5.2f} s")
+        callbacks = viewer.callbacks
         print(f"    callbacks ({len(callbacks)}): p50 {percentile(callbacks, 0.5) * 1000:4.0f} ms   "
               f"p95 {percentile(callbacks, 0.95) * 1000:4.0f} ms   max {max(callbacks) * 1000:4.0f} ms")
 

@@ -30,11 +30,11 @@ def register(app, store, views, csv_download) -> None:
         if tab is not None and tab != "voices":  # built when its tab opens
             return (no_update,) * 7
         if not brand_key:
-            return "No brands yet.", [], no_update, 0, 0, None, "Download posts (CSV)"
+            return "No brands yet.", [], no_update, 1, 0, None, "Download posts (CSV)"
         _view, outage, query = voices.find_query(views, brand_key, outage_id, bucket, sources, label, search,
                                                  clicked, voices.sort_of(sort_by))
         if query is None:
-            return ("No outages recorded for this brand: click a point on the timeline.", [], no_update, 0, 0,
+            return ("No outages recorded for this brand: click a point on the timeline.", [], no_update, 1, 0,
                     None, "Download posts (CSV)")
         counts = voices.count(store, query)
         pages = max(1, -(-counts["posts"] // voices.PAGE_SIZE))
