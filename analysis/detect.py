@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -202,3 +203,12 @@ def _lagged(values: np.ndarray, step: int, count: int, rows: int) -> np.ndarray:
         if lag < len(values):
             out[k - 1, lag:] = values[:-lag]
     return out
+
+
+def coinciding(candidate: Candidate, windows: Iterable, now: datetime):
+    """The first of ``windows`` (outages of related brands: competitors, or brands that name this
+    one as theirs) that overlaps ``candidate``, else None. A rise in mentions then is likely
+    people comparing the two brands during the other's outage, not an outage of this brand: the
+    demo's Shopwell "outages" that detection proposed fell on Brightmart's outage days."""
+    return next((w for w in sorted(windows, key=lambda w: w.start)
+                 if candidate.start < (w.end or now) and candidate.end > w.start), None)

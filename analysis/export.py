@@ -6,7 +6,8 @@ Writers take a file object and never open files themselves (``dipwatch.jobs.inge
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import IO
@@ -43,18 +44,33 @@ def _values(row, columns: Sequence[str]):
     return [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
 
 
-def write_csv(columns: Sequence[str], rows: Iterable, fh: IO[str]) -> int:
-    """Write a header and ``rows`` (dicts or sequences in ``columns`` order); return rows written."""
+def csv_chunks(columns: Sequence[str], rows: Iterable, rows_per_chunk: int = 2000) -> Iterator[str]:
+    """The text :func:`write_csv` writes, in pieces of up to ``rows_per_chunk`` rows, for a
+    response streamed while ``rows`` are still being read."""
+    buffer = io.StringIO()
+    for n, _ in enumerate(_rows_written(columns, rows, buffer), 1):
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _rows_written(columns: Sequence[str], rows: Iterable, fh: IO[str]) -> Iterator[None]:
+    """Write a header, then each of ``rows`` as it is asked for."""
     # RFC 4180's CRLF: the csv module quotes a field that holds any line-terminator character, so
     # with "\n" alone a lone "\r" went out unquoted and split the row (the next "cell" then started
     # with whatever followed it, a formula included).
     writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow([neutralise(c) for c in columns])
-    count = 0
     for row in rows:
         writer.writerow([_cell(v) for v in _values(row, columns)])
-        count += 1
-    return count
+        yield
+
+
+def write_csv(columns: Sequence[str], rows: Iterable, fh: IO[str]) -> int:
+    """Write a header and ``rows`` (dicts or sequences in ``columns`` order); return rows written."""
+    return sum(1 for _ in _rows_written(columns, rows, fh))
 
 
 # The kinds of column ``write_parquet`` is told about: times (ISO 8601 text in the rows) become UTC

@@ -24,6 +24,7 @@ LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # URL characters kept as they are; ( ) [ ] < 
 POST_HEADERS = {"time": "Time (UTC)", "source": "Source", "sentiment": "Sentiment (-1 to +1)",
                 "label": "Class", "stars": "Stars (reviews)", "engagement": "Engagement", "text": "Text",
                 "link": "Link"}
+VOICES_PAGE = 15  # posts per page of the Voices table (dashboard.voices.PAGE_SIZE)
 LABEL_CHOICES = {"all": "All posts", "negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 
 PAGE = {"maxWidth": "1280px", "margin": "0 auto", "padding": "0 16px 32px"}
@@ -44,7 +45,9 @@ h2 { font-size: 18px; margin: 18px 0 6px; }
 label { font-size: 13px; color: #444; font-weight: 600; display: block; margin-bottom: 2px; }
 button { font: inherit; font-size: 14px; padding: 5px 12px; border: 1px solid #888; border-radius: 4px;
          background: #f4f4f4; cursor: pointer; }
-button:hover { background: #e8e8e8; }
+button:hover, .button-link:hover { background: #e8e8e8; }
+.button-link { font-size: 14px; padding: 5px 12px; border: 1px solid #888; border-radius: 4px;
+               background: #f4f4f4; color: #222; text-decoration: none; }
 input[type=text], input[type=search] { font: inherit; padding: 5px 8px; border: 1px solid #bbb;
                                        border-radius: 4px; }
 .subtitle { color: #555; margin-bottom: 6px; }
@@ -80,6 +83,9 @@ details.analyst > summary { cursor: pointer; font-weight: 600; color: #333; padd
 .form-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 10px;
              align-items: end; margin: 8px 0; }
 .tab-body { padding-top: 10px; }
+.confirm-box { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 8px 0;
+               padding: 8px 12px; background: #fbe3d2; border-left: 4px solid #D55E00; }
+.confirm-box[hidden] { display: none; }
 .dash-spreadsheet-inner td, .dash-spreadsheet-inner th {
   font-family: system-ui, -apple-system, 'Segoe UI', sans-serif !important; }
 /* A phone (390 px): one column, compact controls and tabs, the status near the top, no sideways
@@ -183,10 +189,9 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
         dcc.Store(id=ids.INTERVALS),
         dcc.Store(id=ids.CLICKED),
         html.Header(header),
-        # The status first, above the controls: on a phone they stack ~600 px tall.
-        html.Div(id=ids.HEADLINE, className="headline", role="status"),
-        controls,
-        tabs,
+        # The status first, above the controls: on a phone they stack ~600 px tall. One main
+        # landmark holds the page's content (axe-core: region).
+        html.Main([html.Div(id=ids.HEADLINE, className="headline", role="status"), controls, tabs]),
     ], style=PAGE)
 
 
@@ -234,16 +239,28 @@ def _voices() -> html.Div:
                      style={"width": "160px"}),
             dcc.Input(id=ids.POSTS_SEARCH, type="search", debounce=True, style={"width": "260px"},
                       placeholder="Text contains..."),
-            *_download(ids.DOWNLOAD_BUTTON, ids.DOWNLOAD, "Download posts (CSV)"),
+            # A link, not a callback: the file is streamed from the store (every post of the window).
+            html.A("Download posts (CSV)", id=ids.DOWNLOAD_BUTTON, download="", className="button-link"),
         ], style=ROW),
-        html.Div(id=ids.POSTS_CAPTION, className="caption"),
-        html.Div(id=ids.POSTS_TABLE),
+        html.Div(id=ids.POSTS_CAPTION, className="caption", role="status"),
+        html.Div(render_posts_table(), id=ids.POSTS_TABLE),
         html.H2("What customers say more than usual"),
         html.Div("Words and two-word phrases in these posts, compared with the outage's baseline "
                  "(a sample of up to 3,000 posts from the 14 days before it).", className="caption"),
         html.Div(id=ids.TERMS_TABLE),
         html.Div(_download(ids.TERMS_DOWNLOAD_BUTTON, ids.TERMS_DOWNLOAD, "Download words (CSV)"), style=ROW),
     ], className="tab-body")
+
+
+def _time_zones() -> list[dict]:
+    """UTC first, then every IANA zone this system knows, by name."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [{"label": "UTC", "value": "UTC"}, *({"label": z.replace("_", " "), "value": z} for z in zones)]
+
+
+TIME_ZONES = _time_zones()
 
 
 def _outages() -> html.Div:
@@ -256,11 +273,14 @@ def _outages() -> html.Div:
                  style=ROW),
         html.H2("Add or change a window"),
         html.Div([
-            html.Div([html.Label("Start (ISO 8601 with offset)", htmlFor=ids.FORM_START),
-                      dcc.Input(id=ids.FORM_START, type="text", placeholder="2026-10-01T18:00:00Z",
+            html.Div([html.Label("Time zone of start and end", htmlFor=ids.FORM_TZ),
+                      dcc.Dropdown(id=ids.FORM_TZ, value="UTC", clearable=False, searchable=True,
+                                   options=TIME_ZONES)]),
+            html.Div([html.Label("Start (date and time in that zone)", htmlFor=ids.FORM_START),
+                      dcc.Input(id=ids.FORM_START, type="text", placeholder="2026-10-01 18:00",
                                 style={"width": "100%"})]),
             html.Div([html.Label("End (blank while ongoing)", htmlFor=ids.FORM_END),
-                      dcc.Input(id=ids.FORM_END, type="text", placeholder="2026-10-01T21:30:00Z",
+                      dcc.Input(id=ids.FORM_END, type="text", placeholder="2026-10-01 21:30",
                                 style={"width": "100%"})]),
             html.Div([html.Label("Label", htmlFor=ids.FORM_LABEL),
                       dcc.Input(id=ids.FORM_LABEL, type="text", placeholder="checkout down",
@@ -277,6 +297,10 @@ def _outages() -> html.Div:
             html.Button("Detect candidates", id=ids.FORM_DETECT, n_clicks=0,
                         title="Propose windows where mentions rose well above the usual for that hour"),
         ], style=ROW),
+        html.Div([html.Span(id=ids.REMOVE_QUESTION),
+                  html.Button("Yes, remove it", id=ids.REMOVE_YES, n_clicks=0),
+                  html.Button("Cancel", id=ids.REMOVE_NO, n_clicks=0)],
+                 id=ids.REMOVE_BOX, hidden=True, role="group", className="confirm-box"),
         html.Div(id=ids.FORM_MESSAGE, role="status"),
     ], className="tab-body")
 
@@ -322,9 +346,11 @@ def render_warning(text: str | None) -> html.Div | None:
     return html.Div(text, className="sparse-warning") if text else None
 
 
-def render_posts_table(rows: Sequence[dict], columns: Sequence[str]) -> dash_table.DataTable:
-    """The posts as a DataTable: one component with the rows as data. (An html.Table of 200 rows is
-    1,400 components, which took Dash's renderer about 15 s to draw in headless Chromium.)
+def render_posts_table() -> dash_table.DataTable:
+    """The posts as a DataTable paged and sorted on the server (``page_action`` and ``sort_action``
+    custom): the callback sends one page of the window at a time (see :mod:`dashboard.voices`).
+    (An html.Table of 200 rows is 1,400 components, which took Dash's renderer about 15 s to draw
+    in headless Chromium.)
 
     Every column keeps DataTable's default text presentation, so post text is shown as text. Only
     the link column is markdown, and its cells are built here from http(s) URLs with the characters
@@ -335,22 +361,25 @@ def render_posts_table(rows: Sequence[dict], columns: Sequence[str]) -> dash_tab
         # is not installed here; the warning would repeat on every update. Revisit when Dash 5 lands.
         warnings.filterwarnings("ignore", message=r"(?s).*DataTable will be removed",
                                 category=DeprecationWarning)
-        return _posts_table(rows, columns)
+        return dash_table.DataTable(
+            id=ids.POSTS_DATA, columns=posts_columns(POST_HEADERS), data=[],
+            markdown_options={"html": False, "link_target": "_blank"},
+            page_action="custom", page_current=0, page_size=VOICES_PAGE, page_count=1,
+            sort_action="custom", sort_mode="single", sort_by=[],
+            style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto", "fontSize": "13px",
+                        "fontFamily": "inherit", "padding": "4px 6px"},
+            style_cell_conditional=[{"if": {"column_id": "text"}, "minWidth": "420px"}],
+            style_header={"fontWeight": 600},
+        )
 
 
-def _posts_table(rows: Sequence[dict], columns: Sequence[str]) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=ids.POSTS_DATA,
-        columns=[_column(c) for c in columns],
-        data=[{**row, "link": markdown_link(row.get("link"))} for row in rows],
-        markdown_options={"html": False, "link_target": "_blank"},
-        sort_action="native",
-        page_size=15,
-        style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto", "fontSize": "13px",
-                    "fontFamily": "inherit", "padding": "4px 6px"},
-        style_cell_conditional=[{"if": {"column_id": "text"}, "minWidth": "420px"}],
-        style_header={"fontWeight": 600},
-    )
+def posts_page(rows: Sequence[dict]) -> list[dict]:
+    """The table's data for ``rows`` (:func:`dashboard.model.post_row`), links as markdown."""
+    return [{**row, "link": markdown_link(row.get("link"))} for row in rows]
+
+
+def posts_columns(names: Sequence[str]) -> list[dict]:
+    return [_column(c) for c in names]
 
 
 def markdown_link(url: str | None) -> str:

@@ -1,4 +1,5 @@
-"""The view's state in the URL: brand, outage, period, bucket and tab as a query string.
+"""The view's state in the URL: brand, outage, period, bucket and tab as a query string, and the
+Voices tab's filters (class, search) and clicked time step.
 
 A copied link opens the same view; alerts link to ``/?brand=X&outage=ID``. Parsing never fails: a
 value that is missing or not one of the choices falls back to the default, so an old or hand-edited
@@ -18,6 +19,9 @@ PERIODS = {"outage": "Around the outage", "7d": "Last 7 days", "30d": "Last 30 d
 DEFAULT_BUCKET = "1h"
 DEFAULT_PERIOD = "outage"
 DEFAULT_TAB = "overview"
+LABELS = ("all", "negative", "neutral", "positive")
+SEARCH_CHARS = 200  # a search longer than this in a link is cut
+AT_FORMAT = "%Y-%m-%dT%H:%MZ"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,21 @@ class ViewState:
     period: str = DEFAULT_PERIOD
     bucket: str = DEFAULT_BUCKET
     tab: str = DEFAULT_TAB
+    label: str = "all"  # Voices: the sentiment class shown
+    search: str = ""  # Voices: text the posts contain
+    at: str | None = None  # Voices: the start of the clicked time step (AT_FORMAT, UTC)
+
+
+def parse_at(value: str | None) -> str | None:
+    """``value`` as a UTC time in ``AT_FORMAT``, or None when it is not a time."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.strftime(AT_FORMAT)
 
 
 def parse_state(search: str | None) -> ViewState:
@@ -47,13 +66,17 @@ def parse_state(search: str | None) -> ViewState:
         period=period if period in PERIODS else DEFAULT_PERIOD,
         bucket=bucket if bucket in BUCKETS else DEFAULT_BUCKET,
         tab=tab if tab in TABS else DEFAULT_TAB,
+        label=first("label") if first("label") in LABELS else "all",
+        search=(first("q") or "")[:SEARCH_CHARS],
+        at=parse_at(first("at")),
     )
 
 
 def build_search(state: ViewState) -> str:
     """The query string of ``state``, leaving out defaults and unset values (``?brand=x&outage=3``)."""
     defaults = ViewState()
-    pairs = [(key, value) for key, value in asdict(state).items()
+    names = {"search": "q"}
+    pairs = [(names.get(key, key), value) for key, value in asdict(state).items()
              if value is not None and (key in ("brand", "outage") or value != getattr(defaults, key))]
     return "?" + urlencode(pairs) if pairs else ""
 

@@ -31,34 +31,53 @@ def register(app, store, views, csv_download) -> None:
         Output(ids.FORM_START, "value"), Output(ids.FORM_END, "value"), Output(ids.FORM_LABEL, "value"),
         Output(ids.FORM_SEVERITY, "value"),
         Input(ids.OUTAGES_DATA, "selected_rows"), State(ids.OUTAGES_DATA, "data"),
+        State(ids.FORM_TZ, "value"),
         prevent_initial_call=True,
     )
-    def fill_form(selected, rows):
+    def fill_form(selected, rows, zone):
         window = store.get_outage(rows[selected[0]]["id"]) if selected and rows and selected[0] < len(rows) \
             else None
         if window is None:  # nothing selected (the table was refreshed): an empty form for a new window
             return "", "", "", "unknown"
-        return (_iso(window.start), _iso(window.end) if window.end else "", window.label, window.severity)
+        return (_local(window.start, zone), _local(window.end, zone) if window.end else "", window.label,
+                window.severity)
 
     @app.callback(
         Output(ids.FORM_MESSAGE, "children"), Output(ids.DATA_VERSION, "data"),
         Input(ids.FORM_ADD, "n_clicks"), Input(ids.FORM_SAVE, "n_clicks"), Input(ids.FORM_REMOVE, "n_clicks"),
-        Input(ids.FORM_CONFIRM, "n_clicks"), Input(ids.FORM_DETECT, "n_clicks"),
+        Input(ids.REMOVE_YES, "n_clicks"), Input(ids.FORM_CONFIRM, "n_clicks"),
+        Input(ids.FORM_DETECT, "n_clicks"),
         State(ids.BRAND, "value"), State(ids.FORM_START, "value"), State(ids.FORM_END, "value"),
-        State(ids.FORM_LABEL, "value"), State(ids.FORM_SEVERITY, "value"),
+        State(ids.FORM_LABEL, "value"), State(ids.FORM_SEVERITY, "value"), State(ids.FORM_TZ, "value"),
         State(ids.OUTAGES_DATA, "selected_rows"), State(ids.OUTAGES_DATA, "data"),
         State(ids.DATA_VERSION, "data"),
         prevent_initial_call=True,
     )
-    def change_outages(_add, _save, _remove, _confirm, _detect, brand_key, start, end, label, severity,
-                       selected, rows, version):
+    def change_outages(_add, _save, _remove, _yes, _confirm, _detect, brand_key, start, end, label, severity,
+                       zone, selected, rows, version):
         action = ctx.triggered_id
         chosen = rows[selected[0]]["id"] if selected and rows and selected[0] < len(rows) else None
         try:
-            text = apply_change(store, views, action, brand_key, start, end, label, severity, chosen)
+            text = apply_change(store, views, action, brand_key, start, end, label, severity, chosen, zone)
         except ValueError as exc:
             return render_message(str(exc)), no_update
+        if text is None:  # asked, not done: "Remove selected" waits for its confirmation
+            return None, no_update
         return render_message(text, ok=True), (version or 0) + 1
+
+    @app.callback(
+        Output(ids.REMOVE_BOX, "hidden"), Output(ids.REMOVE_QUESTION, "children"),
+        Input(ids.FORM_REMOVE, "n_clicks"), Input(ids.REMOVE_NO, "n_clicks"), Input(ids.DATA_VERSION, "data"),
+        Input(ids.OUTAGES_DATA, "selected_rows"), State(ids.OUTAGES_DATA, "data"),
+        prevent_initial_call=True,
+    )
+    def ask_to_remove(_remove, _cancel, _version, selected, rows):
+        """Removing a window cannot be undone: it waits for "Yes, remove it", naming the window."""
+        row = rows[selected[0]] if selected and rows and selected[0] < len(rows) else None
+        if ctx.triggered_id != ids.FORM_REMOVE or row is None:
+            return True, None
+        return False, (f"Remove window {row['id']}, {row.get('label')!s} ({row.get('start')}), for good? "
+                       "Its figures go with it; this cannot be undone.")
 
     @app.callback(
         Output(ids.OUTAGES_DOWNLOAD, "data"),
@@ -71,25 +90,38 @@ def register(app, store, views, csv_download) -> None:
         return csv_download(OUTAGE_COLUMNS, rows, f"dipwatch-{brand_key}-outages.csv")
 
 
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _local(when: datetime, zone: str | None) -> str:
+    """``2026-10-01 19:00`` in ``zone`` (UTC when unknown), as the form reads it back."""
+    return when.astimezone(_zone(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _zone(name: str | None):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def apply_change(store, views, action: str, brand_key: str, start, end, label, severity,
-                 chosen: int | None) -> str:
-    """Carry out one button of the outage form; return what was done.
+                 chosen: int | None, zone: str | None = "UTC") -> str | None:
+    """Carry out one button of the outage form; return what was done (None: nothing yet).
 
+    :param zone: the time zone of start and end when they carry no offset (an IANA name).
     :raises ValueError: (a :class:`analysis.windows.WindowError` for bad fields) naming what is wrong.
     """
     from analysis.windows import find_overlaps, make_window
 
     if not brand_key:
         raise ValueError("brand: choose a brand first")
-    if action in (ids.FORM_SAVE, ids.FORM_REMOVE, ids.FORM_CONFIRM) and chosen is None:
+    if action in (ids.FORM_SAVE, ids.FORM_REMOVE, ids.REMOVE_YES, ids.FORM_CONFIRM) and chosen is None:
         raise ValueError("select a window in the table first")
     if action == ids.FORM_DETECT:
-        return _detect(store, brand_key)
+        return _detect(store, views, brand_key)
     if action == ids.FORM_REMOVE:
+        return None  # the confirmation (see ask_to_remove) removes it
+    if action == ids.REMOVE_YES:
         store.remove_outage(chosen)
         return f"Removed window {chosen}."
     if action == ids.FORM_CONFIRM:
@@ -97,7 +129,7 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
         if outage is None or outage.origin != "confirmed":
             raise ValueError(f"window {chosen} is not a detected candidate; nothing to confirm")
         return f"Confirmed window {chosen}: it now counts as an outage."
-    window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands())
+    window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands(), _zone(zone))
     if action == ids.FORM_SAVE:
         store.update_outage(chosen, window)
         done = f"Saved window {chosen}: {window.label}."
@@ -111,17 +143,42 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
     return done
 
 
-def _detect(store, brand_key: str) -> str:
-    """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``)."""
+def _detect(store, views, brand_key: str) -> str:
+    """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``);
+    a candidate that falls in a related brand's outage says so in its label."""
+    from analysis.detect import coinciding
     from dipwatch.measures import detect_candidates
 
     candidates = detect_candidates(store, brand_key)
     known = [w for w in store.list_outages(brand_key) if w.origin != "detected"]
     fresh = [c for c in candidates if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]
+    brands = views.brands()
+    related = _related(brands, brand_key)
+    theirs = [w for key in related for w in store.list_outages(key) if w.origin != "detected"]
+    now = datetime.now(UTC)
+    notes = {}
+    for c in fresh:
+        other = coinciding(c, theirs, now)
+        if other is not None:
+            name = brands[other.brand].name if other.brand in brands else other.brand
+            notes[c.start] = f"; coincides with {name}'s outage '{other.label}'"
     store.upsert_outages([
         {"brand": brand_key, "start": c.start, "end": c.end, "severity": "unknown", "origin": "detected",
          "external_id": f"detected:{int(c.start.timestamp())}",
-         "label": f"detected: {c.posts} posts vs usual {c.expected_posts:.0f} (score {c.score:.1f})"}
+         "label": (f"detected: {c.posts} posts vs usual {c.expected_posts:.0f} (score {c.score:.1f})"
+                   + notes.get(c.start, ""))}
         for c in fresh])
-    return (f"{len(candidates)} candidate windows found; {len(fresh)} new or updated, "
+    text = (f"{len(candidates)} candidate windows found; {len(fresh)} new or updated, "
             f"{len(candidates) - len(fresh)} overlap known outages.")
+    if notes:
+        names = ", ".join(brands[k].name if k in brands else k for k in sorted(related))
+        text += (f" {len(notes)} of the new fall in an outage of {names}: likely people comparing the "
+                 "brands rather than an outage here; check before confirming.")
+    return text
+
+
+def _related(brands, brand_key: str) -> set[str]:
+    """The brand's competitors and the brands that name it as theirs (keys of ``brands``)."""
+    own = set(getattr(brands.get(brand_key), "competitors", ()) or ())
+    named_by = {k for k, b in brands.items() if brand_key in (getattr(b, "competitors", ()) or ())}
+    return (own | named_by) - {brand_key}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dash import Input, Output, ctx, no_update
+from dash import Input, Output, State, ctx, no_update
 
 from dashboard import ids, model
-from dashboard.state import ViewState, build_search, parse_state, resolve_state
+from dashboard.state import ViewState, build_search, parse_at, parse_state, resolve_state
 from dashboard.views import ViewCache
 from dipwatch.measures import measured_windows
 from dipwatch.store import Store
@@ -46,30 +46,45 @@ def register_state(app, store: Store, views: ViewCache) -> None:
         Output(ids.BRAND, "value"), Output(ids.OUTAGE, "options"), Output(ids.OUTAGE, "value"),
         Output(ids.PERIOD, "value"), Output(ids.BUCKET, "value"), Output(ids.TABS, "value"),
         Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
+        Output(ids.VOICES_LABEL, "value"), Output(ids.POSTS_SEARCH, "value"), Output(ids.CLICKED, "data"),
         Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
         Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
         Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
+        Input(ids.VOICES_LABEL, "value"), Input(ids.POSTS_SEARCH, "value"),
+        Input(ids.VOICES_WHOLE, "n_clicks"),
+        State(ids.CLICKED, "data"),
     )
-    def sync_state(search, brand, outage, period, bucket, tab, _version, click):
+    def sync_state(search, brand, outage, period, bucket, tab, _version, click, label, text, _whole, clicked):
+        # One callback owns the URL and what it holds, the Voices filters and clicked time step too,
+        # so a copied link opens the same posts.
         trigger = ctx.triggered_id
         if trigger in (None, ids.URL):
             wanted = parse_state(search)
         else:
+            at = (clicked or {}).get("start")
+            if trigger == ids.TIMELINE:
+                at = model.clicked_at(click) or at
+            elif trigger in (ids.BRAND, ids.OUTAGE, ids.VOICES_WHOLE):
+                at = None
             wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
-                               "voices" if trigger == ids.TIMELINE and click else tab)
+                               "voices" if trigger == ids.TIMELINE and click else tab, label or "all",
+                               (text or "").strip(), parse_at(at))
         windows = Windows(store)
         # The brands as they are now: one imported since start-up is listed, and its link opens it.
         brands = model.ordered_brands(views.brands())
         state = resolve_state(wanted, list(brands), windows.ids, windows.default)
         chosen = windows.of(state.brand) if state.brand else []
-        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab}
+        current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab,
+                   "label": label, "search": text, "at": None}
         changed = {k: (v if current[k] != v else no_update)
                    for k, v in vars(state).items()}
+        step = model.clicked_step(state.at, state.bucket)
         new_search = build_search(state)
         return (model.brand_options(brands), changed["brand"], model.outage_options(chosen),
                 changed["outage"], changed["period"], changed["bucket"], changed["tab"],
                 new_search if new_search != (search or "") else no_update,
-                model.unknown_brand_note(wanted.brand, brands, state.brand))
+                model.unknown_brand_note(wanted.brand, brands, state.brand),
+                changed["label"], changed["search"], step if step != clicked else no_update)
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
     def list_sources(brand_key):

@@ -15,6 +15,8 @@ from dipwatch.store import Store
 
 def register(app, store: Store, views: ViewCache) -> None:
     """The timeline chart, its series as CSV, and the incident report."""
+    # Set by create_app(speedups=False), for benchmarks/dashboard_browser.py's baseline only.
+    draw_all = app.server.config.get("DIPWATCH_DRAW_ALL", False)
 
     @app.callback(
         Output(ids.TIMELINE, "figure"), Output(ids.TIMELINE, "config"),
@@ -30,10 +32,12 @@ def register(app, store: Store, views: ViewCache) -> None:
         view = views.view(brand_key, bucket or "1h", sources)
         outage = model.find_outage(view, outage_id)
         measured = views.view(brand_key, views.settings.metrics.bucket, sources).metrics  # as the cards
+        x_range = model.period_window(period, outage, view.now, view.params)
+        drawn = view.series if draw_all else model.series_near(view.series, x_range)
         figure = build_timeline_figure(
-            view.series, view.outages, measured, outage.id if outage else None, view.brand.name,
-            phases=store.outage_phases(outage.id) if outage else (),
-            x_range=model.period_window(period, outage, view.now, view.params), bucket=view.params.bucket,
+            drawn, view.outages, measured, outage.id if outage else None, view.brand.name,
+            phases=store.outage_phases(outage.id) if outage else (), x_range=x_range,
+            bucket=view.params.bucket,
             competitors=views.competitor_series(view), recovery_sd=view.params.recovery_sd)
         # Keep the user's zoom across live refreshes; reset it when the question changes.
         figure["layout"]["uirevision"] = f"{brand_key}/{outage_id}/{bucket}/{period}"

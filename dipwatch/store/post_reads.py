@@ -70,14 +70,59 @@ class PostReadsMixin:
         with self.engine.connect() as conn:
             return [(created, compound) for created, compound in conn.execute(query)]
 
+    def _chosen_posts(self, columns, brand: str, scorer: str, start: datetime | None,
+                      end: datetime | None, sources: Sequence[str] | None, label: str | None,
+                      contains: str | None):
+        """``columns`` of the scored mentions of ``brand`` in [start, end) that pass the filters."""
+        chosen = (
+            sa.select(*columns)
+            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
+            .where(mentions.c.brand == brand)
+        )
+        chosen = _in_time(chosen, start, end)
+        needle = (contains or "").strip()
+        if sources or needle:
+            chosen = chosen.join(posts, posts.c.id == mentions.c.post)
+        if sources:
+            chosen = chosen.where(posts.c.source.in_(list(sources)))
+        if needle:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            chosen = chosen.where(posts.c.text.ilike(f"%{escaped}%", escape="\\"))
+        if label == "negative":
+            chosen = chosen.where(scores.c.compound <= ROLLUP_NEGATIVE)
+        elif label == "positive":
+            chosen = chosen.where(scores.c.compound >= LABEL_POSITIVE)
+        elif label == "neutral":
+            chosen = chosen.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
+        return chosen
+
+    def count_window_posts(self, brand: str, scorer: str, start: datetime | None = None,
+                           end: datetime | None = None, sources: Sequence[str] | None = None,
+                           label: str | None = None, contains: str | None = None) -> dict[str, int]:
+        """How many posts :meth:`load_posts` gives with these filters (``posts``), and how many of
+        them have a star rating (``rated``) and any engagement (``engaged``): a table can leave out
+        a column no post fills."""
+        chosen = self._chosen_posts([mentions.c.post], brand, scorer, start, end, sources, label,
+                                    contains).subquery("chosen")
+        query = (sa.select(sa.func.count(), sa.func.count(posts.c.rating),
+                           sa.func.count(sa.func.nullif(posts.c.engagement, 0)))
+                 .select_from(chosen).join(posts, posts.c.id == chosen.c.post))
+        with self.engine.connect() as conn:
+            total, rated, engaged = conn.execute(query).one()
+        return {"posts": total, "rated": rated, "engaged": engaged}
+
     def load_posts(self, brand: str, scorer: str, start: datetime | None = None,
                    end: datetime | None = None, order: str = "time", limit: int | None = None,
-                   sources: Sequence[str] | None = None, label: str | None = None):
-        """Posts mentioning ``brand`` with their scores, as dicts, ``order`` by time or sentiment
-        (most negative first).
+                   sources: Sequence[str] | None = None, label: str | None = None,
+                   offset: int = 0, descending: bool = False, contains: str | None = None):
+        """Posts mentioning ``brand`` with their scores, as dicts, ``order`` by ``time``,
+        ``sentiment`` (most negative first), ``engagement``, ``rating`` or ``source``; reversed
+        when ``descending``.
 
         :param sources: only posts from these sources (all when empty).
         :param label: only ``negative`` (compound <= -0.05), ``neutral`` or ``positive`` (>= 0.05) posts.
+        :param contains: only posts whose text contains this, ignoring case (blank: all).
+        :param offset: skip this many posts first (a page of a table: ``offset`` and ``limit``).
 
         Ties keep the time order, then the post's row order, so a limit always picks the same posts.
         """
@@ -85,29 +130,26 @@ class PostReadsMixin:
         # and limited there), then their rows. Joining the posts before the limit read every post
         # row of the window (thousands of scattered pages: most of a Voices tab's time on a cold
         # cache) to keep 200 of them.
-        chosen = (
-            sa.select(mentions.c.post, mentions.c.created_at, scores.c.compound, scores.c.pos,
-                      scores.c.neu, scores.c.neg, scores.c.scorer, scores.c.p_negative, scores.c.p_neutral,
-                      scores.c.p_positive)
-            .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
-            .where(mentions.c.brand == brand)
-        )
-        chosen = _in_time(chosen, start, end)
-        if sources:
-            chosen = chosen.join(posts, posts.c.id == mentions.c.post).where(
-                posts.c.source.in_(list(sources)))
-        if label == "negative":
-            chosen = chosen.where(scores.c.compound <= ROLLUP_NEGATIVE)
-        elif label == "positive":
-            chosen = chosen.where(scores.c.compound >= LABEL_POSITIVE)
-        elif label == "neutral":
-            chosen = chosen.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
-        keys = ((scores.c.compound,) if order == "sentiment" else ()) + (mentions.c.created_at,
-                                                                          mentions.c.post)
-        chosen = chosen.order_by(*keys)
-        if limit is not None:
-            chosen = chosen.limit(limit)
-        chosen = chosen.subquery("chosen")
+        by_post = {"engagement": posts.c.engagement, "rating": posts.c.rating, "source": posts.c.source}
+        columns = [mentions.c.post, mentions.c.created_at, scores.c.compound, scores.c.pos,
+                   scores.c.neu, scores.c.neg, scores.c.scorer, scores.c.p_negative, scores.c.p_neutral,
+                   scores.c.p_positive]
+        chosen = self._chosen_posts(columns, brand, scorer, start, end, sources, label, contains)
+        if order in by_post:
+            if not sources and not (contains or "").strip():
+                chosen = chosen.join(posts, posts.c.id == mentions.c.post)
+            first = by_post[order]
+        else:
+            first = scores.c.compound if order == "sentiment" else None
+        keys = [mentions.c.created_at, mentions.c.post]
+        keys = [k.desc() if descending else k for k in keys]
+        if first is not None:
+            # Posts without a rating (all but reviews) last either way, on SQLite and PostgreSQL.
+            keys.insert(0, (first.desc() if descending else first).nulls_last())
+        # Numbered in that order, so the page of rows read below keeps it (a window function sees
+        # the rows before ORDER BY and LIMIT, hence its own ORDER BY).
+        chosen = chosen.add_columns(sa.func.row_number().over(order_by=keys).label("rank"))
+        chosen = chosen.order_by(*keys).limit(limit).offset(offset or None).subquery("chosen")
         named = mentions.alias("named")  # the matched term: read for the chosen posts only
         query = (
             sa.select(
@@ -119,9 +161,9 @@ class PostReadsMixin:
             .select_from(chosen)
             .join(posts, posts.c.id == chosen.c.post)
             .join(named, sa.and_(named.c.post == chosen.c.post, named.c.brand == brand))
-            .order_by(*((chosen.c.compound,) if order == "sentiment" else ()), chosen.c.created_at,
-                      chosen.c.post)
         )
+        # The page keeps the chosen order: the subquery's position of each post, numbered there.
+        query = query.order_by(chosen.c.rank)
         with self.engine.connect() as conn:
             yield from conn.execute(query).mappings()
 

@@ -205,7 +205,7 @@ def test_script_post_is_text_and_csv_reads_back(server, page):
     assert float(rows[0]["sentiment"]) <= 1
     search.fill("")
     search.press("Enter")
-    expect(p.locator(f"#{ids.POSTS_CAPTION}")).to_contain_text("(the first 200)")
+    expect(p.locator(f"#{ids.POSTS_CAPTION}")).to_contain_text(re.compile(r"^\d,\d{3} posts from the outage"))
     expect(p.locator(f"#{ids.TERMS_TABLE} td").first).to_be_visible()
     screenshot(p, "voices")
     # Only negative posts, then the timeline series as CSV.
@@ -274,6 +274,7 @@ def test_add_an_outage_window_and_see_it_shaded(writable_server, page):
     expect(p.locator(f"#{ids.OUTAGES_TABLE}")).to_contain_text("App login failing for everyone")
     p.locator(f"#{ids.OUTAGES_TABLE} tr", has_text="for everyone").locator("input").check()
     p.locator(f"#{ids.FORM_REMOVE}").click()
+    p.locator(f"#{ids.REMOVE_YES}").click()
     expect(p.locator(f"#{ids.FORM_MESSAGE}")).to_contain_text("Removed window 5")
     expect(rows).to_have_count(3)
     page.assert_clean(served)

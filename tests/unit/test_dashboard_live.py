@@ -33,7 +33,8 @@ def open_url(app, search: str) -> dict:
     payload = {"output": key,
                "outputs": [{"id": o.component_id, "property": o.component_property} for o in spec["output"]],
                "inputs": [{**i, "value": defaults.get((i["id"], i["property"]))} for i in spec["inputs"]],
-               "state": [], "changedPropIds": [f"{ids.URL}.search"]}
+               "state": [{**s, "value": None} for s in spec["state"]],
+               "changedPropIds": [f"{ids.URL}.search"]}
     response = app.server.test_client().post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
     return response.get_json()["response"]

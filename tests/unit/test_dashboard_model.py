@@ -8,8 +8,9 @@ import pandas as pd
 
 from analysis.headline import headline
 from analysis.words import Term
-from dashboard import model
+from dashboard import model, voices
 from dashboard.tables import outage_rows, series_rows, term_rows
+from dashboard.voices import VoicesQuery
 from dipwatch.core.params import MetricParams
 from dipwatch.core.records import Outage
 from tests.unit.test_figures import OUTAGES, metrics, tiny_series
@@ -67,6 +68,10 @@ def test_clicked_bucket_from_plotly_click_data():
     assert (start, end) == (datetime(2026, 10, 19, 4, tzinfo=UTC), datetime(2026, 10, 19, 5, tzinfo=UTC))
     assert model.clicked_bucket(None, pd.Timedelta(hours=1)) is None
     assert model.clicked_bucket({"points": [{"x": "not a time"}]}, pd.Timedelta(hours=1)) is None
+    assert model.clicked_at(click) == "2026-10-19T04:00:00+00:00"
+    assert model.clicked_step("2026-10-19T04:00Z", "1d") == {"start": "2026-10-19T04:00:00+00:00",
+                                                             "end": "2026-10-20T04:00:00+00:00"}
+    assert model.clicked_step(None, "1h") is None
 
 
 def test_voices_caption_and_window():
@@ -74,8 +79,15 @@ def test_voices_caption_and_window():
     *_, where = model.voices_window(clicked, OUTAGES[0], NOW)
     assert where == ("the time step from 19 Oct 2026 04:00 UTC to 19 Oct 2026 05:00 UTC "
                      "(clicked on the chart)")
-    assert model.voices_caption(200, where, "negative", " refund ").startswith(
-        '200 negative posts (the first 200) containing "refund" from the time step')
+    query = VoicesQuery("brightmart", NOW, NOW, where, label="negative", contains="refund",
+                        order="engagement", descending=True)
+    assert voices.caption(query, 6546).startswith(
+        '6,546 negative posts containing "refund" from the time step from 19 Oct 2026 04:00 UTC to '
+        "19 Oct 2026 05:00 UTC (clicked on the chart), most engagement first.")
+    assert voices.sort_of([{"column_id": "label", "direction": "desc"}]) == ("sentiment", True)
+    assert voices.sort_of([{"column_id": "text", "direction": "asc"}]) == ("sentiment", False)
+    assert voices.visible_columns({"posts": 9, "rated": 0, "engaged": 3}) == [
+        "time", "source", "sentiment", "label", "engagement", "text", "link"]
     assert model.voices_window(None, None, NOW) is None
 
 
@@ -97,3 +109,13 @@ def test_table_rows_are_plain_values():
                          "smoothed_lo": 0.1765, "smoothed_hi": 0.4, "negative_share": 0.1}
     assert series[1]["smoothed_lo"] is None
     assert term_rows([Term("site down", 4, 400.0, 0.0, 80.0)])[0]["ratio"] == "new"
+
+
+def test_the_timeline_draws_the_period_and_a_tenth_of_its_length_either_side():
+    index = pd.date_range("2026-10-01", periods=200, freq="h", tz="UTC", name="bucket")
+    series = pd.DataFrame({"posts": range(200)}, index=index)
+    window = (datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 7, tzinfo=UTC))
+    near = model.series_near(series, window)
+    assert (near.index[0], near.index[-1]) == (pd.Timestamp("2026-10-01 12:00", tz="UTC"),
+                                               pd.Timestamp("2026-10-07 11:00", tz="UTC"))
+    assert model.series_near(series, None) is series

@@ -14,6 +14,18 @@ def test_a_full_link_round_trips():
     assert parse_state(search) == state
 
 
+def test_voices_filters_and_clicked_step_round_trip():
+    state = ViewState(brand="brightmart", outage=3, tab="voices", label="negative", search="refund me",
+                      at="2026-10-17T14:00Z")
+    search = build_search(state)
+    assert search == ("?brand=brightmart&outage=3&tab=voices&label=negative&q=refund+me"
+                      "&at=2026-10-17T14%3A00Z")
+    assert parse_state(search) == state
+    # A time with an offset is read as UTC; anything else is no clicked step, an unknown class all.
+    assert parse_state("?at=2026-10-17T16:00:00%2B02:00&label=angry").at == "2026-10-17T14:00Z"
+    assert parse_state("?at=yesterday&label=angry") == ViewState()
+
+
 def test_defaults_are_left_out_of_the_link():
     assert build_search(ViewState(brand="brightmart", outage=3)) == "?brand=brightmart&outage=3"
     assert build_search(ViewState()) == ""

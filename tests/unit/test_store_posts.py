@@ -86,3 +86,41 @@ def test_a_limited_read_stops_early_and_releases_its_connection(store):
     posts_read.close()
     assert first["compound"] == -0.9
     assert first["scorer"] == "scorer-a"
+
+
+ORDER_COLUMNS = {"engagement": "engagement", "rating": "rating", "source": "source", "sentiment": "compound",
+                 "time": "created_at"}
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("order", list(ORDER_COLUMNS))
+def test_pages_in_any_order_make_up_the_whole_window(store, order, descending):
+    """Voices pages on the server: page after page of 7 gives every post once, in the order asked
+    for, posts without a value (no rating) last either way; the count says how many there are."""
+    fill(store)
+    start, end = T0 + timedelta(minutes=5), T0 + timedelta(hours=5)
+    whole = [dict(r) for r in store.load_posts("acme", "scorer-a", start, end, order=order,
+                                               descending=descending)]
+    paged = []
+    for page in range(len(whole) // 7 + 2):
+        paged += [dict(r) for r in store.load_posts("acme", "scorer-a", start, end, order=order,
+                                                    descending=descending, limit=7, offset=page * 7)]
+    assert paged == whole
+    values = [r[ORDER_COLUMNS[order]] for r in whole]
+    present = [v for v in values if v is not None]
+    assert values == present + [None] * (len(values) - len(present))
+    assert present == sorted(present, reverse=descending)
+    counted = store.count_window_posts("acme", "scorer-a", start, end)
+    assert counted == {"posts": len(whole), "rated": sum(1 for r in whole if r["rating"] is not None),
+                       "engaged": sum(1 for r in whole if r["engagement"])}
+
+
+def test_contains_ignores_case_and_reads_wildcards_as_text(store):
+    fill(store)
+    every = [dict(r) for r in store.load_posts("acme", "scorer-a")]
+    found = [dict(r) for r in store.load_posts("acme", "scorer-a", contains=" ABOUT acme app ")]
+    assert found == [r for r in every if "about acme app" in r["text"].lower()]
+    assert found
+    assert store.count_window_posts("acme", "scorer-a", contains="about ACME app")["posts"] == len(found)
+    for wildcard in ("%", "_", "post_1", "\\"):
+        assert list(store.load_posts("acme", "scorer-a", contains=wildcard)) == []
