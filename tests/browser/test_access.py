@@ -27,7 +27,7 @@ LOADED = {
     "timeline": f"#{ids.TIMELINE} .gtitle",
     "voices": f"#{ids.POSTS_TABLE} td",
     "outages": f"#{ids.OUTAGES_TABLE} td",
-    "compare": f"#{ids.EVENT_GRAPH} .gtitle",
+    "compare": f"#{ids.COMPARE_SHARE_GRAPH} .scatterlayer .trace",
 }
 MAX_TABS = 40  # Tab presses allowed to reach a control from the top of the page
 
