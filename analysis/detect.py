@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -212,3 +212,16 @@ def coinciding(candidate: Candidate, windows: Iterable, now: datetime):
     demo's Shopwell "outages" that detection proposed fell on Brightmart's outage days."""
     return next((w for w in sorted(windows, key=lambda w: w.start)
                  if candidate.start < (w.end or now) and candidate.end > w.start), None)
+
+
+def coincidences(candidates: Iterable[Candidate], windows: Iterable, now: datetime,
+                 names: Mapping[str, str]) -> dict[datetime, str]:
+    """Per candidate's start, the related brand's outage it falls in (:func:`coinciding`), as
+    "Name's outage 'label'" with the brand's display name from ``names`` (its key otherwise)."""
+    windows = list(windows)
+    found = {}
+    for candidate in candidates:
+        other = coinciding(candidate, windows, now)
+        if other is not None:
+            found[candidate.start] = f"{names.get(other.brand, other.brand)}'s outage '{other.label}'"
+    return found

@@ -61,7 +61,6 @@ NEGATIVE_COLOUR = "#CC79A7"  # reddish purple
 PHASE_COLOUR = "#555555"
 COMPETITOR_COLOUR = "#E69F00"  # orange
 BUCKET_WORDS = {"15min": "15 minutes", "1h": "hour", "1d": "day"}
-PHASE_TRACE = "Status page phases"
 # Chart-wide look: one font, calm grid, room for a legend below on a laptop or a projector.
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13, "color": "#222"}
 TEMPLATE = "plotly_white"

@@ -35,7 +35,6 @@ SERIES_DOWNLOAD = "download-series"
 # voices
 CLICKED = "clicked-bucket"
 VOICES_WHOLE = "voices-whole-window"
-VOICES_SOURCE = "voices-source"
 VOICES_LABEL = "voices-label"
 POSTS_SEARCH = "posts-search"
 POSTS_CAPTION = "posts-caption"

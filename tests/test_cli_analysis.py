@@ -140,3 +140,21 @@ def test_confirm_refuses_what_is_not_a_candidate(cli_run, acme):
     missing = cli_run(["outages", "confirm", "99"])
     assert missing.exit_code == 2
     assert "no outage with id 99" in missing.output
+
+
+def test_detect_says_which_candidates_fall_in_a_competitors_outage(cli_run, db_url, db_path):
+    # In the demo, Shopwell's posts rise on Brightmart's outage days (people comparing the two):
+    # detection proposes those hours for Shopwell, and must say whose outage they fall in.
+    from dipwatch.jobs.demo import build_demo
+
+    with Store(db_url) as store:
+        build_demo(store)
+    result = cli_run(["outages", "detect", "--brand", "shopwell"])
+    assert result.exit_code == 0, result.output
+    flagged = [line for line in result.output.splitlines() if "\tcoincides with Brightmart's outage" in line]
+    assert flagged, result.output
+    assert f"{len(flagged)} of them fall in an outage of a related brand" in result.output
+    stored, _ = outages(db_path)
+    labelled = [w for w in stored
+                if w.origin == "detected" and "coincides with Brightmart's outage" in w.label]
+    assert len(labelled) == len(flagged)

@@ -7,6 +7,7 @@ from functools import partial
 
 from dash import Input, Output, State, no_update
 
+from analysis.event_study import event_study
 from dashboard import ids, model
 from dashboard.figures import build_empty_figure
 from dashboard.layout import render_table
@@ -112,10 +113,6 @@ def share_comparison(views, view, outage_id, comparisons, names) -> tuple:
 
 def event_figure(views, brand_key: str, sources, brand_name: str):
     """The event study of the brand's outages on hourly buckets (needs a baseline for each)."""
-    try:
-        from analysis.event_study import event_study
-    except ImportError:  # the analysis issue has not landed in this checkout
-        return build_empty_figure("Event study: not available in this version")
     view = views.view(brand_key, "1h", sources)
     by_id = {m.outage_id: m for m in view.metrics}
     items = [(w, view.series, by_id[w.id].baseline_mean) for w in view.outages

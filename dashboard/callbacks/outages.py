@@ -10,6 +10,7 @@ from dash import Input, Output, State, ctx, no_update
 from dashboard import ids
 from dashboard.layout import render_message
 from dashboard.tables import OUTAGE_COLUMNS, outage_rows
+from dipwatch.core.brands import related_brands
 
 
 def register(app, store, views, csv_download) -> None:
@@ -146,22 +147,17 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
 def _detect(store, views, brand_key: str) -> str:
     """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``);
     a candidate that falls in a related brand's outage says so in its label."""
-    from analysis.detect import coinciding
+    from analysis.detect import coincidences
     from dipwatch.measures import detect_candidates
 
     candidates = detect_candidates(store, brand_key)
     known = [w for w in store.list_outages(brand_key) if w.origin != "detected"]
     fresh = [c for c in candidates if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]
     brands = views.brands()
-    related = _related(brands, brand_key)
+    related = related_brands(brands, brand_key)
     theirs = [w for key in related for w in store.list_outages(key) if w.origin != "detected"]
-    now = datetime.now(UTC)
-    notes = {}
-    for c in fresh:
-        other = coinciding(c, theirs, now)
-        if other is not None:
-            name = brands[other.brand].name if other.brand in brands else other.brand
-            notes[c.start] = f"; coincides with {name}'s outage '{other.label}'"
+    notes = {start: f"; coincides with {where}" for start, where in coincidences(
+        fresh, theirs, datetime.now(UTC), {k: b.name for k, b in brands.items()}).items()}
     store.upsert_outages([
         {"brand": brand_key, "start": c.start, "end": c.end, "severity": "unknown", "origin": "detected",
          "external_id": f"detected:{int(c.start.timestamp())}",
@@ -175,10 +171,3 @@ def _detect(store, views, brand_key: str) -> str:
         text += (f" {len(notes)} of the new fall in an outage of {names}: likely people comparing the "
                  "brands rather than an outage here; check before confirming.")
     return text
-
-
-def _related(brands, brand_key: str) -> set[str]:
-    """The brand's competitors and the brands that name it as theirs (keys of ``brands``)."""
-    own = set(getattr(brands.get(brand_key), "competitors", ()) or ())
-    named_by = {k for k, b in brands.items() if brand_key in (getattr(b, "competitors", ()) or ())}
-    return (own | named_by) - {brand_key}

@@ -105,6 +105,7 @@ def detect(db, config, brand, start, end):
 
     Candidates are stored with origin 'detected' and count as outages only once confirmed
     (`dipwatch outages confirm ID`); running again updates them."""
+    from dipwatch.core.brands import known_brands
     from dipwatch.core.times import plain
     from dipwatch.jobs.outages import detect_into_store
     from dipwatch.measures import resolve_brand
@@ -115,7 +116,8 @@ def detect(db, config, brand, start, end):
     if start_at and end_at and end_at <= start_at:
         raise UsageFailure("--to: must be after --from")
     try:
-        found = detect_into_store(store, chosen.key, start_at, end_at)
+        found = detect_into_store(store, chosen.key, start_at, end_at,
+                                  brands=known_brands(settings, store))
     except ValueError as exc:
         raise UsageFailure(f"--brand {chosen.key}: {exc}") from None
     candidates, fresh = found.candidates, found.fresh
@@ -124,7 +126,12 @@ def detect(db, config, brand, start, end):
     for (outage_id, action), candidate in zip(found.results, fresh, strict=True):
         click.echo(f"  {outage_id}\t{action}\t{plain(candidate.start)}\t{plain(candidate.end)}\t"
                    f"score {candidate.score:.1f}\t{candidate.posts} posts (usual "
-                   f"{candidate.expected_posts:.0f})")
+                   f"{candidate.expected_posts:.0f})"
+                   + (f"\tcoincides with {found.coincides[candidate.start]}"
+                      if candidate.start in found.coincides else ""))
+    if found.coincides:
+        click.echo(f"{len(found.coincides)} of them fall in an outage of a related brand: likely people "
+                   "comparing the brands rather than an outage here.")
     if fresh:
         click.echo("Check each one; `dipwatch outages confirm ID` makes it an outage, "
                    "`dipwatch outages remove ID` drops it.")

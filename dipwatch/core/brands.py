@@ -93,3 +93,11 @@ def known_brands(settings, store) -> dict[str, Brand]:
             brands[row["key"]] = Brand(key=row["key"], name=row["name"], terms=tuple(row["terms"]),
                                        competitors=tuple(row["competitors"]), origin=row["origin"])
     return brands
+
+
+def related_brands(brands: dict, key: str) -> set[str]:
+    """The keys of ``key``'s competitors and of the brands that name it as theirs (among ``brands``,
+    key -> :class:`Brand`): an outage of one of them draws posts comparing the two."""
+    own = set(getattr(brands.get(key), "competitors", ()) or ())
+    named_by = {k for k, b in brands.items() if key in (getattr(b, "competitors", ()) or ())}
+    return (own | named_by) - {key}

@@ -84,7 +84,7 @@ def test_confirm_only_detected_candidates_and_require_a_selection(sqlite_store, 
 
 def test_a_candidate_in_a_related_brands_outage_is_named():
     from analysis.detect import Candidate, coinciding
-    from dashboard.callbacks.outages import _related
+    from dipwatch.core.brands import related_brands as _related
     from dipwatch.core.records import Outage
 
     def at(hour):
