@@ -144,9 +144,9 @@ def import_for_brand(settings: Settings, store: Store, path: Path, brand: str, s
     key = normalise_brand_name(brand)
     chosen = brands.get(key) or brand_from_name(brand)
     report = import_file(store, path, chosen, source=source, match=match, tz=tz, skip_bad=skip_bad)
-    new_brand = key not in brands and bool(report.written)
-    if new_brand:
-        store.ensure_brand(chosen.key, chosen.name, chosen.terms, origin="import")
+    # Only the import that records the brand announces it: two importing it at once both wrote.
+    new_brand = key not in brands and bool(report.written) and store.ensure_brand(
+        chosen.key, chosen.name, chosen.terms, origin="import")
     return report, chosen, new_brand
 
 

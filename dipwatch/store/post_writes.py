@@ -42,13 +42,15 @@ class PostWritesMixin:
 
     # brands -----------------------------------------------------------------------------------
     def ensure_brand(self, key: str, name: str, terms: Sequence[str], origin: str,
-                     competitors: Sequence[str] = ()) -> None:
+                     competitors: Sequence[str] = ()) -> bool:
+        """Record brand ``key`` unless it is known; whether this call recorded it (of two imports
+        naming the same new brand at once, one)."""
         with self.engine.begin() as conn:
-            self._insert_ignore(conn, brands, [{
+            return bool(self._insert_ignore(conn, brands, [{
                 "key": key, "name": name, "terms": json.dumps(list(terms)), "origin": origin,
                 "competitors": json.dumps(list(competitors)),
                 "created_at": to_epoch(datetime.now(UTC)),
-            }])
+            }]))
 
     # posts ------------------------------------------------------------------------------------
     def save_posts(self, items: Sequence[ScoredPost], scorer: str,

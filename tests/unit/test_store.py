@@ -27,6 +27,14 @@ def test_new_database_records_schema_version(store):
     assert store.schema_version() == SCHEMA_VERSION == 5
 
 
+def test_a_new_brand_is_recorded_once_and_only_its_first_recording_says_so(store):
+    # Two imports naming the same new brand at once both store posts; only the one whose recording
+    # lands announces "New brand" (dipwatch.jobs.ingest.import_for_brand).
+    assert store.ensure_brand("globex", "Globex", ["globex"], origin="import") is True
+    assert store.ensure_brand("globex", "Globex Corp", ["globex"], origin="import") is False
+    assert [(b["key"], b["name"]) for b in store.list_brands()] == [("globex", "Globex")]
+
+
 def test_sqlite_runs_in_wal_mode(sqlite_store):
     with sqlite_store.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
