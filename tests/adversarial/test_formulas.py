@@ -18,6 +18,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,15 @@ def dashboard_downloads(where: Path) -> dict[str, str]:
                 if response.status_code == 200 else None
             if data and data.get("filename", "").endswith(".csv") and not data.get("base64"):
                 downloads[data["filename"]] = data["content"]
+        # Voices' "Download all posts" is a link to a streamed CSV, not a callback: every post of
+        # the brand, as the link the page builds would ask for them.
+        from dashboard.voices import VoicesQuery, download_href
+
+        query = VoicesQuery("evil", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC),
+                            "all time", (), None, "", "time", False)
+        response = client.get(download_href(query, outage.id))
+        assert response.status_code == 200, response.data[:200]
+        downloads["voices download: posts"] = response.get_data(as_text=True)
     return downloads
 
 
