@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from analysis.classifier import label_of
 from analysis.headline import duration
-from analysis.sentiment import classify, scorer_id
+from analysis.sentiment import scorer_id
 from analysis.words import Term, distinctive_terms
 from dipwatch.core.brands import Brand
 from dipwatch.core.records import Outage
@@ -278,7 +279,8 @@ def post_row(post) -> dict:
         "time": created.strftime("%Y-%m-%d %H:%M UTC"),
         "source": post["source"],
         "sentiment": round(float(post["compound"]), 3),
-        "label": classify(post["compound"]),
+        # The class the share counts (the classifier's; VADER's label with the "vader" scorer).
+        "label": label_of(post["p_negative"], post["p_neutral"], post["p_positive"]),
         "stars": post.get("rating"),  # App Store reviews: the customer's own 1-5 rating
         "engagement": post["engagement"],
         "text": post["text"],

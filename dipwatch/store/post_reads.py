@@ -10,8 +10,6 @@ import sqlalchemy as sa
 
 from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store.tables import (
-    LABEL_POSITIVE,
-    ROLLUP_NEGATIVE,
     brand_sources,
     brands,
     mentions,
@@ -88,12 +86,16 @@ class PostReadsMixin:
         if needle:
             escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             chosen = chosen.where(posts.c.text.ilike(f"%{escaped}%", escape="\\"))
+        # The post's class as the share counts it: the likeliest of its three probabilities, negative
+        # before neutral before positive on a tie (analysis.classifier.label_of). With the "vader"
+        # scorer the probabilities are VADER's label as certainties, so this is VADER's label.
+        neg, neu, pos = scores.c.p_negative, scores.c.p_neutral, scores.c.p_positive
         if label == "negative":
-            chosen = chosen.where(scores.c.compound <= ROLLUP_NEGATIVE)
-        elif label == "positive":
-            chosen = chosen.where(scores.c.compound >= LABEL_POSITIVE)
+            chosen = chosen.where(neg >= neu, neg >= pos)
         elif label == "neutral":
-            chosen = chosen.where(scores.c.compound > ROLLUP_NEGATIVE, scores.c.compound < LABEL_POSITIVE)
+            chosen = chosen.where(neu > neg, neu >= pos)
+        elif label == "positive":
+            chosen = chosen.where(pos > neg, pos > neu)
         return chosen
 
     def count_window_posts(self, brand: str, scorer: str, start: datetime | None = None,

@@ -345,15 +345,24 @@ def test_only_web_links_are_linked(url, expected):
 
 def test_post_row_keeps_text_verbatim():
     row = model.post_row({"created_at": 1_789_000_000, "source": "demo", "compound": -0.61234,
-                          "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
+                          "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
     assert row == {"time": "2026-09-10 00:26 UTC", "source": "demo", "sentiment": -0.612, "label": "negative",
                    "stars": None, "engagement": 4, "text": "<script>alert(1)</script> =1+1",
                    "link": "https://x.invalid"}
 
 
+def test_post_row_shows_the_class_the_share_counts_not_vaders_sign():
+    # "@brand please help, can't check out, thanks": VADER's compound is positive, the classifier
+    # calls it negative and the headline's share counts it so; Voices must say the same.
+    row = model.post_row({"created_at": 1_789_000_000, "source": "demo", "compound": 0.62,
+                          "p_negative": 0.55, "p_neutral": 0.25, "p_positive": 0.2, "engagement": 0,
+                          "text": "@brand please help, can't check out, thanks", "url": None})
+    assert (row["sentiment"], row["label"]) == (0.62, "negative")
+
+
 def test_post_row_shows_a_reviews_star_rating():
     row = model.post_row({"created_at": 1_789_000_000, "source": "appstore", "compound": -0.5, "rating": 1,
-                          "engagement": None, "text": "Crashes on login", "url": None})
+                          "p_negative": 0.9, "p_neutral": 0.05, "p_positive": 0.05, "engagement": None, "text": "Crashes on login", "url": None})
     assert row["stars"] == 1
     assert "stars" in model.POST_COLUMNS
 
