@@ -345,7 +345,8 @@ def test_only_web_links_are_linked(url, expected):
 
 def test_post_row_keeps_text_verbatim():
     row = model.post_row({"created_at": 1_789_000_000, "source": "demo", "compound": -0.61234,
-                          "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "engagement": 4, "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
+                          "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "engagement": 4,
+                          "text": "<script>alert(1)</script> =1+1", "url": "https://x.invalid"})
     assert row == {"time": "2026-09-10 00:26 UTC", "source": "demo", "sentiment": -0.612, "label": "negative",
                    "stars": None, "engagement": 4, "text": "<script>alert(1)</script> =1+1",
                    "link": "https://x.invalid"}
@@ -362,7 +363,8 @@ def test_post_row_shows_the_class_the_share_counts_not_vaders_sign():
 
 def test_post_row_shows_a_reviews_star_rating():
     row = model.post_row({"created_at": 1_789_000_000, "source": "appstore", "compound": -0.5, "rating": 1,
-                          "p_negative": 0.9, "p_neutral": 0.05, "p_positive": 0.05, "engagement": None, "text": "Crashes on login", "url": None})
+                          "p_negative": 0.9, "p_neutral": 0.05, "p_positive": 0.05, "engagement": None,
+                          "text": "Crashes on login", "url": None})
     assert row["stars"] == 1
     assert "stars" in model.POST_COLUMNS
 
