@@ -225,3 +225,19 @@ def coincidences(candidates: Iterable[Candidate], windows: Iterable, now: dateti
         if other is not None:
             found[candidate.start] = f"{names.get(other.brand, other.brand)}'s outage '{other.label}'"
     return found
+
+
+def candidate_label(candidate: Candidate, coincides: str | None = None) -> str:
+    """The label a detected candidate is stored under; ``coincides`` names the related brand's
+    outage it falls in (:func:`coincidences`)."""
+    share = "" if candidate.negative_share is None else f", negative share {candidate.negative_share:.0%}"
+    label = (f"detected: {candidate.posts} posts vs usual {candidate.expected_posts:.0f}{share} "
+             f"(score {candidate.score:.1f})")
+    return label + (f"; coincides with {coincides}" if coincides else "")
+
+
+def unknown_candidates(candidates: Iterable[Candidate], known: Iterable) -> list[Candidate]:
+    """The candidates that overlap none of the ``known`` windows (an open one runs to the
+    candidate's end)."""
+    known = list(known)
+    return [c for c in candidates if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]

@@ -6,8 +6,6 @@ from datetime import datetime
 
 from analysis.recovery import OutageMetrics
 
-STATUS_WORDS = {"recovered": "RECOVERED", "not recovered": "NOT RECOVERED", "ongoing": "ONGOING",
-                "no data": "NO DATA", "no baseline": "NO BASELINE"}
 SEPARATOR = " \u00b7 "  # a middle dot between the status line's parts
 
 
@@ -27,12 +25,16 @@ def _percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
+def share_measured(m: OutageMetrics) -> bool:
+    """Whether ``m`` speaks in the share of negative posts: it has a baseline share, or its posts
+    stopped (a data gap) so that "no data" is the share's own status. Otherwise the tone speaks."""
+    return m.share_baseline is not None or (m.share_status == "no data" and m.data_gap_h is not None)
+
+
 def headline(m: OutageMetrics) -> str:
     """One or two sentences a comms director can read at a glance, in the share of negative posts
     when it is measured (``share_headline``), else in the tone (``tone_headline``)."""
-    if m.share_baseline is not None or (m.share_status == "no data" and m.data_gap_h is not None):
-        return share_headline(m)
-    return tone_headline(m)
+    return share_headline(m) if share_measured(m) else tone_headline(m)
 
 
 def status_line(m: OutageMetrics, now: datetime) -> str:
@@ -42,9 +44,9 @@ def status_line(m: OutageMetrics, now: datetime) -> str:
 
     :param now: the moment the figures are measured at (the view's ``now``), for the outage's day.
     """
-    shares = m.share_baseline is not None or m.share_status == "no data"
+    shares = share_measured(m)
     status = m.share_status if shares else m.status
-    first = STATUS_WORDS.get(status, status.upper())
+    first = status.upper()
     recover_h = m.share_time_to_recover_h if shares else m.time_to_recover_h
     if status == "recovered" and recover_h is not None:
         first += f" {duration(recover_h)} after the fix"

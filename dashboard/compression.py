@@ -34,7 +34,9 @@ class _Bundles:
 
 def _cache_key(request) -> str:
     if request.method == "GET" and request.path.startswith(KEPT_PREFIXES):
-        return request.full_path
+        # The path, not the query: Dash puts a bundle's fingerprint in its path, and keyed on the
+        # query string every `?x=N` of one bundle would keep another compressed copy of it.
+        return request.path
     return NOT_KEPT
 
 

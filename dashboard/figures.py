@@ -60,7 +60,6 @@ VOLUME_COLOUR = "#56B4E9"  # sky blue
 NEGATIVE_COLOUR = "#CC79A7"  # reddish purple
 PHASE_COLOUR = "#555555"
 COMPETITOR_COLOUR = "#E69F00"  # orange
-BUCKET_WORDS = {"15min": "15 minutes", "1h": "hour", "1d": "day"}
 # Chart-wide look: one font, calm grid, room for a legend below on a laptop or a projector.
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13, "color": "#222"}
 TEMPLATE = "plotly_white"
@@ -243,7 +242,6 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         _add_selected(data, shapes, series, selected, shares, recovery_sd)
     _add_phases(shapes, annotations, phases, first, end)
 
-    per = BUCKET_WORDS.get(bucket, bucket)
     what = "% of posts negative" if shares else "sentiment"
     # Short enough for a phone (390 px): the selected outage is named by its label on the chart,
     # the bucket by the volume's axis.
@@ -259,7 +257,7 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "tickformatstops": TICK_FORMATS,
                    "hoverformat": HOVER_FORMAT},
         "yaxis2": {"anchor": "x2", "domain": bottom_domain, "nticks": 4,
-                   "title": {"text": f"posts/{PER_SHORT.get(bucket, per)}"}},
+                   "title": {"text": f"posts/{PER_SHORT.get(bucket, bucket)}"}},
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container",
                   "yanchor": "top", "font": {"size": 15}},  # a <br><sub> second line was cut at the top
         "template": template(),

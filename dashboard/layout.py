@@ -15,7 +15,7 @@ from dash import dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.figures import build_empty_figure
-from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS
+from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS, VOICES_PAGE
 from dashboard.tables import OUTAGE_COLUMNS
 from dipwatch.core.conventions import BUCKETS
 
@@ -24,7 +24,6 @@ LINK_SAFE = ":/?#@!$&'*+,;=%~-._"  # URL characters kept as they are; ( ) [ ] < 
 POST_HEADERS = {"time": "Time (UTC)", "source": "Source", "sentiment": "Sentiment (-1 to +1)",
                 "label": "Class", "stars": "Stars (reviews)", "engagement": "Engagement", "text": "Text",
                 "link": "Link"}
-VOICES_PAGE = 15  # posts per page of the Voices table (dashboard.voices.PAGE_SIZE)
 LABEL_CHOICES = {"all": "All posts", "negative": "Negative", "neutral": "Neutral", "positive": "Positive"}
 
 PAGE = {"maxWidth": "1280px", "margin": "0 auto", "padding": "0 16px 32px"}

@@ -14,6 +14,7 @@ from analysis.headline import duration
 from analysis.sentiment import scorer_id
 from analysis.words import Term, distinctive_terms
 from dipwatch.core.brands import Brand
+from dipwatch.core.conventions import BUCKET_MINUTES
 from dipwatch.core.records import Outage
 from dipwatch.measures import BrandOutline, BrandView, as_of
 from dipwatch.store import Store
@@ -485,16 +486,14 @@ def clicked_at(click: dict | None) -> str | None:
 def clicked_step(at: str | None, bucket: str) -> dict | None:
     """``{"start", "end"}`` (ISO 8601) of the ``bucket`` time step starting at ``at`` (see
     :func:`dashboard.state.parse_at`), or None for the whole outage window."""
-    from dipwatch.core.params import MetricParams
-
     if not at:
         return None
     start = datetime.fromisoformat(at)
-    return {"start": start.isoformat(), "end": (start + MetricParams(bucket=bucket).bucket_delta).isoformat()}
+    end = start + timedelta(minutes=BUCKET_MINUTES[bucket])
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 # voices -------------------------------------------------------------------------------------
-POSTS_LIMIT = 200
 BASELINE_SAMPLE = 3000  # posts sampled from the baseline for the word comparison
 WINDOW_SAMPLE = 2000
 

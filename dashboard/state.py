@@ -20,6 +20,7 @@ DEFAULT_BUCKET = "1h"
 DEFAULT_PERIOD = "outage"
 DEFAULT_TAB = "overview"
 LABELS = ("all", "negative", "neutral", "positive")
+VOICES_PAGE = 15  # posts per page of the Voices table, paged on the server
 SEARCH_CHARS = 200  # a search longer than this in a link is cut
 AT_FORMAT = "%Y-%m-%dT%H:%MZ"
 
@@ -40,14 +41,14 @@ class ViewState:
 
 def parse_at(value: str | None) -> str | None:
     """``value`` as a UTC time in ``AT_FORMAT``, or None when it is not a time."""
-    from datetime import UTC, datetime
+    from datetime import UTC
+
+    from dipwatch.core.times import parse_time
 
     try:
-        when = datetime.fromisoformat((value or "").strip())
+        return parse_time((value or "").strip(), UTC, field="at").strftime(AT_FORMAT)
     except ValueError:
         return None
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.strftime(AT_FORMAT)
 
 
 def parse_state(search: str | None) -> ViewState:

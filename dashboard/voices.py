@@ -1,7 +1,7 @@
 """Voices: which posts the tab shows (window, filters, order), a page of them at a time, all of
 them as a streamed CSV, and the caption that says what is shown.
 
-The table pages on the server: each page is one query of ``PAGE_SIZE`` posts, so the whole window
+The table pages on the server: each page is one query of ``VOICES_PAGE`` posts, so the whole window
 (thousands of posts) can be read without sending it to the browser; the download reads the same
 posts from the store row by row.
 """
@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from analysis.sentiment import scorer_id
 from dashboard import model
-from dashboard.layout import VOICES_PAGE
+from dashboard.state import LABELS, VOICES_PAGE
+from dipwatch.core.times import parse_time
 
-PAGE_SIZE = VOICES_PAGE
-LABELS = ("all", "negative", "neutral", "positive")
 DOWNLOAD_PATH = "/download/voices.csv"
 # Table column -> the store's order; the text and link columns do not sort.
 SORTS = {"time": "time", "sentiment": "sentiment", "label": "sentiment", "engagement": "engagement",
@@ -81,7 +80,7 @@ def count(store, query: VoicesQuery) -> dict[str, int]:
     return store.count_window_posts(query.brand, scorer_id(), **query._filters())
 
 
-def page_rows(store, query: VoicesQuery, page: int, size: int = PAGE_SIZE) -> list[dict]:
+def page_rows(store, query: VoicesQuery, page: int, size: int = VOICES_PAGE) -> list[dict]:
     """Table rows of page ``page`` (from 0) of the query's posts."""
     with closing(store.load_posts(query.brand, scorer_id(), order=query.order, descending=query.descending,
                                   limit=size, offset=page * size, **query._filters())) as posts:
@@ -128,10 +127,9 @@ def query_from_args(args, brands: Sequence[str]) -> tuple[VoicesQuery, str]:
     brand = args.get("brand", "")
     if brand not in brands:
         raise ValueError(f"brand: {brand!r} is not a brand of this dashboard")
-    try:
-        start, end = datetime.fromisoformat(args["start"]), datetime.fromisoformat(args["end"])
-    except (KeyError, ValueError) as exc:
-        raise ValueError("start and end: expected ISO 8601 times") from exc
+    # Naive times are UTC, as the page writes them; parse_time's BadValueError is a ValueError.
+    start = parse_time(args.get("start"), UTC, field="start")
+    end = parse_time(args.get("end"), UTC, field="end")
     order = args.get("order", "sentiment")
     if order not in set(SORTS.values()):
         raise ValueError(f"order: expected one of {sorted(set(SORTS.values()))}")

@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from analysis.detect import Candidate, DetectParams, detect_outages
+from analysis.detect import (
+    Candidate,
+    DetectParams,
+    candidate_label,
+    coincidences,
+    detect_outages,
+    unknown_candidates,
+)
 from analysis.recovery import OutageMetrics, outage_metrics
 from analysis.sentiment import scorer_id, scorer_rates
 from analysis.timeline import (
@@ -22,7 +29,7 @@ from analysis.timeline import (
     with_shares,
 )
 from analysis.uncertainty import DEFAULT_RESAMPLES, bootstrap_from_sums, one_voice
-from dipwatch.core.brands import Brand, known_brands
+from dipwatch.core.brands import Brand, known_brands, related_brands
 from dipwatch.core.config import Settings
 from dipwatch.core.conventions import NEGATIVE_THRESHOLD
 from dipwatch.core.errors import BadValueError
@@ -290,6 +297,38 @@ def detect_candidates(store: Store, brand: str, detect: DetectParams | None = No
     votes = load_votes(store, brand, hourly, span[0], last, voice)
     series = bucket_series(votes, hourly, span[0], last - pd.Timedelta(seconds=1))
     return detect_outages(series, detect, start, end)
+
+
+@dataclass(frozen=True)
+class DetectionPlan:
+    """What a detection run would store: every candidate, the ones overlapping no known outage
+    (``fresh``), per fresh candidate's start the related brand's outage it falls in
+    (``coincides``), and the outage rows to upsert."""
+
+    candidates: list[Candidate]
+    fresh: list[Candidate]
+    coincides: dict[datetime, str]
+    rows: list[dict]
+
+
+def plan_detection(store: Store, brand: str, brands: dict, detect: DetectParams | None = None,
+                   start: datetime | None = None, end: datetime | None = None) -> DetectionPlan:
+    """``brand``'s outage candidates as rows of origin 'detected' (keyed so that running again
+    updates them). A candidate that falls in an outage of a related brand (``brands``: key ->
+    Brand; a competitor, or a brand naming this one as its competitor) says so in its label: people
+    comparing the two brands then is likelier than an outage here.
+
+    :raises ValueError: when the brand has too little history to detect anything.
+    """
+    candidates = detect_candidates(store, brand, detect, start, end)
+    fresh = unknown_candidates(candidates, (w for w in store.list_outages(brand) if w.origin != "detected"))
+    theirs = [w for key in sorted(related_brands(brands, brand)) for w in store.list_outages(key)
+              if w.origin != "detected"]
+    coincides = coincidences(fresh, theirs, datetime.now(UTC), {k: b.name for k, b in brands.items()})
+    rows = [{"brand": brand, "start": c.start, "end": c.end, "severity": "unknown", "origin": "detected",
+             "external_id": f"detected:{int(c.start.timestamp())}",
+             "label": candidate_label(c, coincides.get(c.start))} for c in fresh]
+    return DetectionPlan(candidates, fresh, coincides, rows)
 
 
 def event_items(settings, store, brand_keys, now=None) -> tuple[list[tuple], list[dict]]:

@@ -9,12 +9,11 @@ module-level functions, never closures inside the ``register`` functions.
 from __future__ import annotations
 
 from dashboard.callbacks import compare, outages, overview, page, timeline, voices
-from dashboard.callbacks.downloads import csv_download
 from dashboard.views import ViewCache
 from dipwatch.core.config import Settings, SettingsWatch
 from dipwatch.store import Store
 
-__all__ = ["csv_download", "register_callbacks"]
+__all__ = ["register_callbacks"]
 
 
 def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
@@ -28,7 +27,7 @@ def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
     page.register_header(app, store)
     overview.register(app, views)
     timeline.register(app, store, views)
-    voices.register(app, store, views, csv_download)
-    outages.register(app, store, views, csv_download)
-    compare.register(app, store, views, csv_download)
+    voices.register(app, store, views)
+    outages.register(app, store, views)
+    compare.register(app, store, views)
     return views

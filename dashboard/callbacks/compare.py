@@ -9,6 +9,7 @@ from dash import Input, Output, State, no_update
 
 from analysis.event_study import event_study
 from dashboard import ids, model
+from dashboard.callbacks.downloads import csv_download
 from dashboard.figures import build_empty_figure
 from dashboard.layout import render_table
 from dashboard.tables import COMPARE_COLUMNS, comparison_rows
@@ -61,7 +62,7 @@ def cached_series(views, view, key: str) -> tuple:
     return views.series(key, view.params, view.now)
 
 
-def register(app, store, views, csv_download) -> None:
+def register(app, store, views) -> None:
 
     @app.callback(
         Output(ids.COMPARE_SUMMARY, "children"), Output(ids.COMPARE_SHARE_GRAPH, "figure"),

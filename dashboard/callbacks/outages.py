@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from dash import Input, Output, State, ctx, no_update
 
 from dashboard import ids
+from dashboard.callbacks.downloads import csv_download
 from dashboard.layout import render_message
 from dashboard.tables import OUTAGE_COLUMNS, outage_rows
 from dipwatch.core.brands import related_brands
 
 
-def register(app, store, views, csv_download) -> None:
+def register(app, store, views) -> None:
 
     @app.callback(
         Output(ids.OUTAGES_DATA, "data"), Output(ids.OUTAGES_DATA, "selected_rows"),
@@ -147,27 +148,17 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
 def _detect(store, views, brand_key: str) -> str:
     """Store detected candidate windows as ``dipwatch outages detect`` does (origin ``detected``);
     a candidate that falls in a related brand's outage says so in its label."""
-    from analysis.detect import coincidences
-    from dipwatch.measures import detect_candidates
+    from dipwatch.measures import plan_detection
 
-    candidates = detect_candidates(store, brand_key)
-    known = [w for w in store.list_outages(brand_key) if w.origin != "detected"]
-    fresh = [c for c in candidates if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]
     brands = views.brands()
-    related = related_brands(brands, brand_key)
-    theirs = [w for key in related for w in store.list_outages(key) if w.origin != "detected"]
-    notes = {start: f"; coincides with {where}" for start, where in coincidences(
-        fresh, theirs, datetime.now(UTC), {k: b.name for k, b in brands.items()}).items()}
-    store.upsert_outages([
-        {"brand": brand_key, "start": c.start, "end": c.end, "severity": "unknown", "origin": "detected",
-         "external_id": f"detected:{int(c.start.timestamp())}",
-         "label": (f"detected: {c.posts} posts vs usual {c.expected_posts:.0f} (score {c.score:.1f})"
-                   + notes.get(c.start, ""))}
-        for c in fresh])
+    plan = plan_detection(store, brand_key, brands)
+    store.upsert_outages(plan.rows)
+    candidates, fresh = plan.candidates, plan.fresh
     text = (f"{len(candidates)} candidate windows found; {len(fresh)} new or updated, "
             f"{len(candidates) - len(fresh)} overlap known outages.")
-    if notes:
-        names = ", ".join(brands[k].name if k in brands else k for k in sorted(related))
-        text += (f" {len(notes)} of the new fall in an outage of {names}: likely people comparing the "
-                 "brands rather than an outage here; check before confirming.")
+    if plan.coincides:
+        related = sorted(related_brands(brands, brand_key))
+        names = ", ".join(brands[k].name if k in brands else k for k in related)
+        text += (f" {len(plan.coincides)} of the new fall in an outage of {names}: likely people "
+                 "comparing the brands rather than an outage here; check before confirming.")
     return text

@@ -75,7 +75,7 @@ def register_state(app, store: Store, views: ViewCache) -> None:
         state = resolve_state(wanted, list(brands), windows.ids, windows.default)
         chosen = windows.of(state.brand) if state.brand else []
         current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab,
-                   "label": label, "search": text, "at": None}
+                   "label": label, "search": text, "at": None}  # "at" is sent as the clicked step
         changed = {k: (v if current[k] != v else no_update)
                    for k, v in vars(state).items()}
         step = model.clicked_step(state.at, state.bucket)

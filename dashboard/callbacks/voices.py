@@ -8,11 +8,12 @@ from datetime import timedelta
 from dash import Input, Output, State, ctx, no_update
 
 from dashboard import ids, model, voices
+from dashboard.callbacks.downloads import csv_download
 from dashboard.layout import posts_columns, posts_page, render_table
 from dashboard.tables import TERM_COLUMNS, term_rows
 
 
-def register(app, store, views, csv_download) -> None:
+def register(app, store, views) -> None:
     _register_download(app, store, views)
 
     @app.callback(
@@ -37,7 +38,7 @@ def register(app, store, views, csv_download) -> None:
             return ("No outages recorded for this brand: click a point on the timeline.", [], no_update, 1, 0,
                     None, "Download posts (CSV)")
         counts = voices.count(store, query)
-        pages = max(1, -(-counts["posts"] // voices.PAGE_SIZE))
+        pages = max(1, -(-counts["posts"] // voices.VOICES_PAGE))
         # A new window, filter or order starts at the first page; paging keeps the rest.
         page = min(page or 0, pages - 1) if ctx.triggered_id == ids.POSTS_DATA else 0
         rows = voices.page_rows(store, query, page)

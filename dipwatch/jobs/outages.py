@@ -3,16 +3,16 @@ proposed by detection (stored as candidates that count once confirmed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from analysis.detect import Candidate, DetectParams, coincidences
+from analysis.detect import Candidate, DetectParams
 from analysis.statuspage import Incident, StatuspageError, parse_statuspage
 from analysis.windows import Window, WindowError, make_window, read_windows_csv
-from dipwatch.core.brands import known_brands, related_brands
+from dipwatch.core.brands import known_brands
 from dipwatch.core.config import Settings
-from dipwatch.measures import detect_candidates
+from dipwatch.measures import plan_detection
 from dipwatch.store import Store
 
 
@@ -62,34 +62,16 @@ class Detection:
     fresh: list[Candidate]
     results: list[tuple[int, str]]
     # Per stored candidate's start: the related brand's outage it falls in, as "Name's outage 'label'".
-    coincides: dict = field(default_factory=dict)
+    coincides: dict[datetime, str]
 
 
 def detect_into_store(store: Store, brand: str, start: datetime | None, end: datetime | None,
                       params: DetectParams | None = None, brands: dict | None = None) -> Detection:
-    """Store ``brand``'s outage candidates as windows of origin 'detected' (running again updates them).
+    """Store ``brand``'s outage candidates as windows of origin 'detected' (running again updates
+    them), labelled as :func:`dipwatch.measures.plan_detection` says.
 
-    :param brands: every brand (key -> Brand): a candidate that falls in an outage of a related one
-        (a competitor, or a brand naming this one as its competitor) says so in its label, since
-        people comparing the two brands then is likelier than an outage here.
+    :param brands: every brand (key -> Brand), for the candidates that fall in a related brand's outage.
     :raises ValueError: when the brand has too little history to detect anything.
     """
-    candidates = detect_candidates(store, brand, params or DetectParams(), start, end)
-    known = [w for w in store.list_outages(brand) if w.origin != "detected"]
-    fresh = [c for c in candidates
-             if not any(c.start < (w.end or c.end) and c.end > w.start for w in known)]
-    brands = brands or {}
-    theirs = [w for key in sorted(related_brands(brands, brand)) for w in store.list_outages(key)
-              if w.origin != "detected"]
-    coincides = coincidences(fresh, theirs, datetime.now(UTC), {k: b.name for k, b in brands.items()})
-    rows = [{"brand": brand, "start": c.start, "end": c.end, "severity": "unknown",
-             "origin": "detected", "external_id": f"detected:{int(c.start.timestamp())}",
-             "label": _label(c) + (f"; coincides with {coincides[c.start]}" if c.start in coincides else "")}
-            for c in fresh]
-    return Detection(candidates, fresh, store.upsert_outages(rows), coincides)
-
-
-def _label(candidate: Candidate) -> str:
-    share = "" if candidate.negative_share is None else f", negative share {candidate.negative_share:.0%}"
-    return (f"detected: {candidate.posts} posts vs usual {candidate.expected_posts:.0f}{share} "
-            f"(score {candidate.score:.1f})")
+    plan = plan_detection(store, brand, brands or {}, params or DetectParams(), start, end)
+    return Detection(plan.candidates, plan.fresh, store.upsert_outages(plan.rows), plan.coincides)
