@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.recovery import HOUR, baseline_mask, held_runs, hold_buckets
+from dipwatch.core.conventions import VOTE_DIGITS
 from dipwatch.core.params import MetricParams
 
 INTERVAL_METRICS = ("dip_depth", "trough", "time_to_recover_h")
@@ -22,7 +23,6 @@ DEFAULT_RESAMPLES = 200
 DEFAULT_LEVEL = 0.95
 
 
-VOTE_DIGITS = 10  # places an author's vote (their mean in a bucket) is rounded to
 # A bucket whose votes' sum of squared deviations is below this share of their sum of squares is
 # taken as unanimous: what is left is the rounding of the sums (the rollup's are kept by adding and
 # taking away), not disagreement, and would otherwise blur a zero-width interval by ~1e-9.

@@ -143,6 +143,9 @@ class Client:
         return took, body
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
@@ -182,7 +185,7 @@ def first_load(url: str, query: str) -> tuple[int, int, int]:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+                                     args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.on("response", record)
         page.goto(url + "/" + query, wait_until="networkidle")
@@ -313,8 +316,9 @@ def run(store: Store, args) -> None:
     try:
         for query in ("", "?tab=timeline"):
             raw, zipped, requests = first_load(f"http://127.0.0.1:{httpd.server_port}", query)
-            print(f"first load of /{query}: {requests} requests, {raw / 1e6:.2f} MB as served "
-                  f"(Dash serves uncompressed), {zipped / 1e6:.2f} MB gzip-compressed (a reverse proxy)")
+            print(f"first load of /{query}: {requests} requests, {raw / 1e6:.2f} MB of content "
+                  f"(as decoded; the app sends it brotli- or gzip-compressed), {zipped / 1e6:.2f} MB "
+                  "gzip-compressed (benchmarks/dashboard_browser.py measures what travels)")
     finally:
         httpd.shutdown()
         thread.join(timeout=10)

@@ -3,8 +3,8 @@
 For ``dipwatch backfill reddit``: the weeks before and during an outage that no scheduled job collected,
 without Reddit API credentials. Arctic Shift serves the items as Reddit's own JSON (``id``, ``title``,
 ``selftext``, ``body``, ``author``, ``created_utc``, ``score``, ``permalink``, ``link_id``, ``parent_id``),
-so they are mapped by the live collector's own functions (:func:`collectors.reddit.submission_to_post`,
-:func:`collectors.reddit.comment_to_post`) into source ``reddit`` with the fullnames ``t3_<id>`` /
+so they are mapped by the live collector's own functions (:func:`collectors.reddit_items.submission_to_post`,
+:func:`collectors.reddit_items.comment_to_post`) into source ``reddit`` with the fullnames ``t3_<id>`` /
 ``t1_<id>``: an item collected live and backfilled is stored once.
 
 API (https://github.com/ArthurHeitmann/arctic_shift/blob/master/api/README.md): ``/api/posts/search`` and

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from dipwatch.core.brands import Brand
+from dipwatch.core.errors import UserError
 from dipwatch.core.records import Post
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
-class CollectorError(Exception):
+class CollectorError(UserError):
     """A source could not be read; the message names the file, line or field and what was expected."""
 
 

@@ -4,8 +4,8 @@ The monthly files published by Pushshift and Arctic Shift (``RS_YYYY-MM.zst`` su
 ``RC_YYYY-MM.zst`` comments) are Reddit's own JSON: ``id``, ``created_utc``, ``subreddit``, ``author``,
 ``title``/``selftext`` or ``body``. Each line that mentions a brand becomes a
 :class:`~dipwatch.core.records.Post`
-through the live collector's own mapping (:func:`collectors.reddit.submission_to_post`,
-:func:`collectors.reddit.comment_to_post`), in source ``reddit`` under the fullname ``t3_<id>`` /
+through the live collector's own mapping (:func:`collectors.reddit_items.submission_to_post`,
+:func:`collectors.reddit_items.comment_to_post`), in source ``reddit`` under the fullname ``t3_<id>`` /
 ``t1_<id>``: an item collected live and read from a dump is stored once. Unlike the live collector, a
 comment is kept only when it names the brand itself: submissions and comments come in different files,
 so a comment's thread is not known while its file is read.
@@ -172,7 +172,7 @@ def item_text(data: Any) -> str:
     if not data.get("id") and not data.get("name"):
         raise KeyError("id")
     if "title" in data:
-        # As collectors.reddit.submission_to_post: the title alone for a link post.
+        # As collectors.reddit_items.submission_to_post: the title alone for a link post.
         title, selftext = data.get("title") or "", data.get("selftext") or ""
         return f"{title}\n\n{selftext}" if selftext else title
     return data.get("body") or ""

@@ -28,6 +28,7 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.sessions import SESSION_COOKIE, SESSION_SECONDS, FailureThrottle, Sessions
+from dipwatch.core.errors import BadValueError
 
 USERS_ENV = "DIPWATCH_DASHBOARD_USERS"
 USERS_FILE_ENV = "DIPWATCH_DASHBOARD_USERS_FILE"
@@ -35,7 +36,7 @@ REALM = "dipwatch"
 _DUMMY_HASH = generate_password_hash("not a password: makes unknown users cost as much as known ones")
 
 
-class AuthConfigError(ValueError):
+class AuthConfigError(BadValueError):
     """A users setting that cannot be read; the message names the variable or file and the entry."""
 
 

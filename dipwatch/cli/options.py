@@ -14,6 +14,7 @@ from datetime import datetime
 import click
 
 from dipwatch.core.conventions import EXIT_BAD_INPUT
+from dipwatch.core.errors import UserError
 
 
 class UsageFailure(click.ClickException):
@@ -52,24 +53,13 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except Exception as exc:
-            if isinstance(exc, user_errors()):
+            if isinstance(exc, UserError):  # the store's, the collectors' and auth settings' too
                 raise UsageFailure(str(exc)) from None
             if "readonly database" in str(getattr(exc, "orig", "")):  # SQLite's "attempt to write a ..."
                 raise UsageFailure("database: read-only (the file or its file system); this command writes "
                                    "to it, so run it where the database can be written") from None
             raise
     return wrapper
-
-
-def user_errors() -> tuple[type[Exception], ...]:
-    """The exceptions a user can cause. Imported only once one is raised: dipwatch.store imports
-    SQLAlchemy (~0.5 s), which ``dipwatch status`` on SQLite does not otherwise need."""
-    from collectors.base import CollectorError
-    from dashboard.auth import AuthConfigError
-    from dipwatch.core.errors import UserError
-    from dipwatch.store import StoreError
-
-    return UserError, CollectorError, StoreError, AuthConfigError
 
 
 def open_store(db, config):

@@ -22,8 +22,8 @@ TOP_LEVEL_KEYS = {"dipwatch", "brands", "sources", "metrics", "alerts", "sentime
 BRAND_KEYS = {"name", "terms", "exclude", "competitors", "sources", "alerts"}
 DIPWATCH_KEYS = {"db"}
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
-# The [alerts] settings checked here, before dipwatch.jobs.notify builds the delivery from them, so each
-# mistake names its key: what each must be, and the range of a number.
+# The [alerts] settings checked here, before dipwatch.core.delivery.delivery_from builds the
+# delivery from them, so each mistake names its key: what each must be, and the range of a number.
 ALERT_TEXTS = ("webhook_url_env", "email_from", "smtp_host", "dashboard_url")
 ALERT_FLAGS = ("starttls",)
 ALERT_NUMBERS = {"timeout": (0.1, 600)}  # seconds

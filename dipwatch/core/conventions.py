@@ -21,3 +21,7 @@ SCORERS = ("model", "vader")
 # Exit codes of every command: 0 ok; 1 something failed (for collect: some source failed, the
 # others were stored); 2 bad input or config (also a source's missing credentials).
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+# An author's vote (their mean compound in a bucket) is rounded to this many places, and the rollup
+# keeps its sums as whole numbers of 10**-VOTE_DIGITS (dipwatch.store.tables.SUM_SCALE): the two
+# must agree, or a vote read back from the rollup differs from one worked out from the posts.
+VOTE_DIGITS = 10

@@ -18,7 +18,7 @@ def _delta(bucket: str):
     return pd.Timedelta(minutes=BUCKET_MINUTES[bucket])
 
 
-def _param(default, help_text: str, allowed: tuple[float, float] | None = None):
+def param(default, help_text: str, allowed: tuple[float, float] | None = None):
     """A parameter with its help and, for a number, its allowed range (inclusive)."""
     return field(default=default, metadata={"help": help_text, "range": allowed})
 
@@ -43,27 +43,27 @@ def check_range(name: str, value, allowed: tuple[float, float]) -> None:
 class MetricParams:
     """Parameters of the timeline and recovery metrics (section ``[metrics]`` of dipwatch.toml)."""
 
-    bucket: str = _param("1h", "bucket size of the series: 15min, 1h or 1d")
-    smoothing_buckets: int = _param(
+    bucket: str = param("1h", "bucket size of the series: 15min, 1h or 1d")
+    smoothing_buckets: int = param(
         6, "trailing window of the smoothed sentiment, in buckets, weighted by post count", (1, 10_000)
     )
-    baseline_days: int = _param(14, "days before an outage's start that form its baseline", (0, 366))
-    exclusion_margin_h: float = _param(
+    baseline_days: int = param(14, "days before an outage's start that form its baseline", (0, 366))
+    exclusion_margin_h: float = param(
         24, "hours around other outage windows left out of a baseline", (0, YEAR_H)
     )
-    trough_horizon_h: float = _param(72, "hours after an outage's end still searched for the trough",
+    trough_horizon_h: float = param(72, "hours after an outage's end still searched for the trough",
                                      (0, YEAR_H))
-    recovery_sd: float = _param(
+    recovery_sd: float = param(
         1.0, "recovered means smoothed sentiment at or above baseline mean minus this many SDs", (0, 100)
     )
-    recovery_hold_h: float = _param(6, "hours the smoothed sentiment must stay recovered", (0, YEAR_H))
-    sparse_min_posts: int = _param(30, "figures resting on fewer posts than this are flagged sparse",
+    recovery_hold_h: float = param(6, "hours the smoothed sentiment must stay recovered", (0, YEAR_H))
+    sparse_min_posts: int = param(30, "figures resting on fewer posts than this are flagged sparse",
                                    (0, 10**9))
-    peak_min_posts: int = _param(
+    peak_min_posts: int = param(
         10, "the trough of the tone and the peak of the negative share rest on a bucket that has posts "
         "and whose smoothing window holds at least this many", (0, 10**9)
     )
-    one_author_one_voice: bool = _param(
+    one_author_one_voice: bool = param(
         True, "count each author at most once per bucket (their posts' mean), so one account posting "
         "forty times cannot make a dip on its own; raw post exports are never affected"
     )

@@ -101,7 +101,8 @@ def plain(value):
 def to_epoch(when: datetime) -> int:
     """``when`` as the store keeps it: whole seconds since the epoch."""
     if when.tzinfo is None:
-        raise BadValueError("naive datetime given to the store; times must be timezone-aware")
+        # A programming error, not the user's: the input parsers make every time aware.
+        raise ValueError("naive datetime given to the store; times must be timezone-aware")
     return int(when.timestamp())
 
 

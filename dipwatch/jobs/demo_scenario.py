@@ -341,6 +341,3 @@ def _strings(value, key: str, minimum: int) -> tuple[str, ...]:
     if len(value) < minimum:
         raise ValueError(f"{key}: expected at least {minimum} entry")
     return tuple(v.strip() for v in value)
-
-
-# --- generating --------------------------------------------------------------------------------

@@ -21,24 +21,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Where each public name lives; ``from dipwatch.store import X`` finds it here.
+# Where each public name lives; ``from dipwatch.store import X`` finds it here. (Epoch helpers and
+# the sentiment thresholds are the kernel's: dipwatch.core.times, dipwatch.core.conventions.)
 _HOMES = {
     "facade": ("Store",),
-    "records": ("ROW_AUTHOR_HASH", "ROW_CREATED_AT", "ROW_MENTIONS", "ROW_POST_ID", "ROW_SCORE",
-                "ROW_SOURCE", "ROW_TEXT", "PostRow", "SaveResult", "ScoredPost",
-                "StoreError", "from_epoch", "full_score", "to_epoch"),
-    "tables": ("LABEL_POSITIVE", "ROLLUP_NEGATIVE", "ROLLUP_SIZES", "SCHEMA_VERSION", "alerts",
-               "brand_sources", "brands", "checkpoints", "mentions", "meta", "metadata", "outages", "posts",
-               "rollup", "runs", "scores", "voices"),
+    "records": ("ROW_POST_ID", "ROW_SCORE", "ROW_SOURCE", "ROW_TEXT", "PostRow", "SaveResult", "ScoredPost",
+                "StoreError"),
+    "tables": ("ROLLUP_SIZES", "SCHEMA_VERSION", "alerts", "brand_sources", "brands", "checkpoints",
+               "mentions", "meta", "metadata", "outages", "posts", "rollup", "runs", "scores", "voices"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-__all__ = [
-    "LABEL_POSITIVE",
-    "ROLLUP_NEGATIVE",
+__all__ = [  # what _HOMES lists (a literal, for the linters)
     "ROLLUP_SIZES",
-    "ROW_AUTHOR_HASH",
-    "ROW_CREATED_AT",
-    "ROW_MENTIONS",
     "ROW_POST_ID",
     "ROW_SCORE",
     "ROW_SOURCE",
@@ -53,8 +47,6 @@ __all__ = [
     "brand_sources",
     "brands",
     "checkpoints",
-    "from_epoch",
-    "full_score",
     "mentions",
     "meta",
     "metadata",
@@ -63,16 +55,12 @@ __all__ = [
     "rollup",
     "runs",
     "scores",
-    "to_epoch",
     "voices",
 ]
 
 if TYPE_CHECKING:
     from dipwatch.store.facade import Store
     from dipwatch.store.records import (
-        ROW_AUTHOR_HASH,
-        ROW_CREATED_AT,
-        ROW_MENTIONS,
         ROW_POST_ID,
         ROW_SCORE,
         ROW_SOURCE,
@@ -81,13 +69,8 @@ if TYPE_CHECKING:
         SaveResult,
         ScoredPost,
         StoreError,
-        from_epoch,
-        full_score,
-        to_epoch,
     )
     from dipwatch.store.tables import (
-        LABEL_POSITIVE,
-        ROLLUP_NEGATIVE,
         ROLLUP_SIZES,
         SCHEMA_VERSION,
         alerts,

@@ -70,8 +70,9 @@ class PostReadsMixin:
 
     def _chosen_posts(self, columns, brand: str, scorer: str, start: datetime | None,
                       end: datetime | None, sources: Sequence[str] | None, label: str | None,
-                      contains: str | None):
-        """``columns`` of the scored mentions of ``brand`` in [start, end) that pass the filters."""
+                      contains: str | None, join_posts: bool = False):
+        """``columns`` of the scored mentions of ``brand`` in [start, end) that pass the filters,
+        joined to their posts when a filter needs them or ``join_posts`` asks."""
         chosen = (
             sa.select(*columns)
             .join(scores, sa.and_(scores.c.post == mentions.c.post, scores.c.scorer == scorer))
@@ -79,7 +80,7 @@ class PostReadsMixin:
         )
         chosen = _in_time(chosen, start, end)
         needle = (contains or "").strip()
-        if sources or needle:
+        if sources or needle or join_posts:
             chosen = chosen.join(posts, posts.c.id == mentions.c.post)
         if sources:
             chosen = chosen.where(posts.c.source.in_(list(sources)))
@@ -122,7 +123,8 @@ class PostReadsMixin:
         when ``descending``.
 
         :param sources: only posts from these sources (all when empty).
-        :param label: only ``negative`` (compound <= -0.05), ``neutral`` or ``positive`` (>= 0.05) posts.
+        :param label: only ``negative``, ``neutral`` or ``positive`` posts: the class the share
+            counts, the likeliest of the post's three probabilities.
         :param contains: only posts whose text contains this, ignoring case (blank: all).
         :param offset: skip this many posts first (a page of a table: ``offset`` and ``limit``).
 
@@ -136,13 +138,9 @@ class PostReadsMixin:
         columns = [mentions.c.post, mentions.c.created_at, scores.c.compound, scores.c.pos,
                    scores.c.neu, scores.c.neg, scores.c.scorer, scores.c.p_negative, scores.c.p_neutral,
                    scores.c.p_positive]
-        chosen = self._chosen_posts(columns, brand, scorer, start, end, sources, label, contains)
-        if order in by_post:
-            if not sources and not (contains or "").strip():
-                chosen = chosen.join(posts, posts.c.id == mentions.c.post)
-            first = by_post[order]
-        else:
-            first = scores.c.compound if order == "sentiment" else None
+        chosen = self._chosen_posts(columns, brand, scorer, start, end, sources, label, contains,
+                                    join_posts=order in by_post)
+        first = by_post.get(order, scores.c.compound if order == "sentiment" else None)
         keys = [mentions.c.created_at, mentions.c.post]
         keys = [k.desc() if descending else k for k in keys]
         if first is not None:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from dipwatch.core.errors import UserError
 from dipwatch.core.records import Outage, Post
 from dipwatch.core.times import from_epoch, to_epoch
 from dipwatch.store.tables import LABEL_POSITIVE, ROLLUP_NEGATIVE
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """The database cannot be used as it is (wrong schema version, unreachable)."""
 
 

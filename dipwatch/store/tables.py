@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from dipwatch.core.conventions import BUCKET_SECONDS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+from dipwatch.core.conventions import BUCKET_SECONDS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, VOTE_DIGITS
 
 # 2: the series rollup (tables rollup and voices); 3: voices keyed by time before author, and on
 # SQLite voices, mentions and scores without a rowid; 4: the classifier's probabilities and the flag
@@ -29,12 +29,12 @@ ROLLUP_NEGATIVE = NEGATIVE_THRESHOLD
 LABEL_POSITIVE = POSITIVE_THRESHOLD  # and positive at or above this (analysis.sentiment.classify)
 VOICE_SIZE = ROLLUP_SIZES[0]  # voices are kept per quarter hour; hours and days add them up
 # The rollup and the voices sum compound, its squares and the votes (an author's mean compound,
-# rounded to analysis.uncertainty.VOTE_DIGITS = 10 places) as whole numbers of 1e-10: integers add
+# rounded to conventions.VOTE_DIGITS = 10 places) as whole numbers of 1e-10: integers add
 # up to the same in any order, where sums of floats differed in the last bits from one import order
 # to another (issue 20). A value is rounded to the nearest 1e-10 once, as the post is added
 # (rollup_sums.units); a VADER compound has 4 places, so that loses nothing of it. 64-bit sums hold
 # 900 million posts at |compound| <= 1 in one bucket.
-SUM_SCALE = 10**10
+SUM_SCALE = 10**VOTE_DIGITS
 
 metadata = sa.MetaData()
 
