@@ -111,10 +111,27 @@ def typed_array(values) -> dict | list:
     return spec
 
 
+def naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` in UTC without its zone, as plotly.js reads times."""
+    return index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
+
+
 def iso_times(index: pd.DatetimeIndex) -> list[str]:
     """Bucket starts as naive-UTC ISO strings, as plotly.py writes a datetime64 array."""
-    naive = index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
-    return np.datetime_as_string(naive.to_numpy()).tolist()
+    return np.datetime_as_string(naive_utc(index).to_numpy()).tolist()
+
+
+def between(series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The buckets of ``series`` from ``start`` to ``end`` (naive UTC, both included)."""
+    index = naive_utc(series.index)
+    return series[(index >= start) & (index <= end)]
+
+
+def outage_shape(outage, stop: pd.Timestamp, opacity: float) -> dict:
+    """The outage's shaded rectangle over the whole plot's height, from its start to ``stop``."""
+    return {"type": "rect", "xref": "x", "yref": "paper", "x0": utc_naive(outage.start).isoformat(),
+            "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
+            "opacity": opacity, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)}
 
 
 def utc_naive(value) -> pd.Timestamp | None:
@@ -433,11 +450,7 @@ def _add_outage(shapes: list[dict], annotations: list[dict], outage, series_end:
     stop = utc_naive(outage.end) if outage.end is not None else max(series_end, start)
     label = as_text(outage.label if outage.end is not None else f"{outage.label} (ongoing)")
     name = OUTAGE_SHAPE.format(id=outage.id)
-    shapes.append({
-        "type": "rect", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": stop.isoformat(),
-        "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR, "opacity": 0.22 if selected else 0.1,
-        "line": {"width": 0}, "name": name,
-    })
+    shapes.append(outage_shape(outage, stop, 0.22 if selected else 0.1))
     if not selected:
         annotations.append({"x": start.isoformat(), "xref": "x", "y": 0.99, "yref": "paper", "text": label,
                             "showarrow": False, "textangle": -90, "xanchor": "left", "yanchor": "top",

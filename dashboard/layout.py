@@ -15,6 +15,7 @@ from dash import dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.figures import build_empty_figure
+from dashboard.model import ANALYST_SUMMARY, OVERVIEW_CHART_KEY, OVERVIEW_CHART_TITLE
 from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS, VOICES_PAGE
 from dashboard.tables import OUTAGE_COLUMNS
 from dipwatch.core.conventions import BUCKETS
@@ -31,9 +32,6 @@ CONTROLS = {"display": "flex", "gap": "16px", "flexWrap": "wrap", "alignItems": 
             "marginBottom": "12px"}
 ROW = {"display": "flex", "gap": "12px", "flexWrap": "wrap", "alignItems": "center", "margin": "8px 0"}
 CARD_ROW = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(200px, 1fr))", "gap": "10px"}
-OVERVIEW_CHART_TITLE = "Share of posts negative, and posts, around the outage"
-OVERVIEW_CHART_KEY = ("Blue line: share of posts negative (smoothed), with its 95% interval shaded. "
-                      "Green band: normal for this brand (the baseline). Orange: the outage. Bars: posts.")
 # Styles repeated across components live in one stylesheet (app.py puts it in the page), not inline.
 # Calm palette: greys for chrome, Okabe-Ito colours (see figures.py) for data and warnings only.
 STYLESHEET = """
@@ -207,8 +205,7 @@ def _overview() -> html.Div:
         ], className="overview-grid"),
         html.Div(id=ids.SPARSE_WARNING),
         html.Details([
-            html.Summary("Analyst figures: rise in baseline SDs, tone (VADER, -1 to +1), sentiment-hours, "
-                         "intervals"),
+            html.Summary(ANALYST_SUMMARY),
             html.Div(id=ids.DETAIL_CARDS, style=CARD_ROW),
             html.Div("Intervals: 95% bootstrap intervals over the posts. Tone figures are on VADER's "
                      "compound score (-1 to +1), the second signal; the share of negative posts leads.",

@@ -113,12 +113,10 @@ def build_report_html(view, metrics, outage, comparisons: Sequence, posts: Seque
     warning = model.sparse_warning(metrics)
     if warning:
         parts.append(f'<p class="warning">{_e(warning)}</p>')
-    parts += [_cards(plain), "<h2>Share of posts negative, and posts, around the outage</h2>", chart,
-              '<p class="muted">Blue line: share of posts negative (smoothed), 95% interval shaded. '
-              "Green band: normal for this brand. Orange: the outage. Bars: posts.</p>"]
+    parts += [_cards(plain), f"<h2>{_e(model.OVERVIEW_CHART_TITLE)}</h2>", chart,
+              f'<p class="muted">{_e(model.OVERVIEW_CHART_KEY)}</p>']
     if details:
-        parts += ["<details><summary>Analyst figures: baseline SDs, tone (VADER, -1 to +1), "
-                  "sentiment-hours, intervals</summary>", _cards(details), "</details>"]
+        parts += [f"<details><summary>{_e(model.ANALYST_SUMMARY)}</summary>", _cards(details), "</details>"]
     parts.append("<h2>Compared with competitors</h2>")
     if comparisons:
         names = names or {}

@@ -17,6 +17,7 @@ from dashboard.figures import (
     COMPETITOR_COLOUR,
     FONT,
     HOVER_FORMAT,
+    HOVER_TIME,
     INTERVAL_FILL,
     LINE_COLOUR,
     NEGATIVE_COLOUR,
@@ -33,8 +34,10 @@ from dashboard.figures import (
     Figure,
     as_text,
     band_outline,
+    between,
     build_empty_figure,
     iso_times,
+    outage_shape,
     share_baseline_shapes,
     stacked_domains,
     template,
@@ -133,8 +136,7 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
     start, end = utc_naive(window[0]), utc_naive(window[1])
     if series.empty or "share_smoothed" not in series:
         return build_empty_figure("No scored posts in this window")
-    index = series.index.tz_convert("UTC").tz_localize(None) if series.index.tz is not None else series.index
-    shown = series[(index >= start) & (index <= end)]
+    shown = between(series, start, end)
     if shown.empty:
         return build_empty_figure("No scored posts in this window")
     shown = with_gaps(shown)
@@ -148,16 +150,13 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
          "fillcolor": INTERVAL_FILL, "line": {"width": 0}, "hoverinfo": "skip", "name": SHARE_BAND_TRACE},
         {"type": "scatter", **TOP_ROW, "x": x, "y": typed_array(share), "mode": "lines", "name": SHARE_TRACE,
          "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
-         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y:.0f}% of posts negative<extra></extra>"},
+         "hovertemplate": f"{HOVER_TIME}<br>%{{y:.0f}}% of posts negative<extra></extra>"},
         {"type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(shown["posts"].fillna(0)), "name": POSTS_TRACE,
          "marker": {"color": VOLUME_COLOUR},
-         "hovertemplate": "%{x|%d %b %Y %H:%M} UTC<br>%{y} posts<extra></extra>"},
+         "hovertemplate": f"{HOVER_TIME}<br>%{{y}} posts<extra></extra>"},
     ]
-    shapes: list[dict] = []
     stop = utc_naive(outage.end) if outage.end is not None else end
-    shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": utc_naive(outage.start).isoformat(),
-                   "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
-                   "opacity": 0.18, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)})
+    shapes = [outage_shape(outage, stop, 0.18)]
     if m is not None and m.share_baseline is not None:
         shapes += share_baseline_shapes(m, recovery_sd, SHARE_BASELINE)
     top = float(np.nanmax(np.concatenate([[0.0], share[~np.isnan(share)],
@@ -200,10 +199,7 @@ def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage
     for number, (name, series) in enumerate(lines):
         if series is None or series.empty or "share_smoothed" not in series:
             continue
-        index = series.index
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        shown = with_gaps(series[(index >= start) & (index <= end)])
+        shown = with_gaps(between(series, start, end))
         if shown.empty:
             continue
         x = iso_times(shown.index)
@@ -228,9 +224,7 @@ def build_compare_share_figure(lines: Sequence[tuple[str, pd.DataFrame]], outage
         "xaxis": {"range": [start.isoformat(), end.isoformat()], "tickformatstops": TICK_FORMATS,
                   "hoverformat": HOVER_FORMAT},
         "yaxis": {"title": {"text": "% negative"}, "ticksuffix": "%", "rangemode": "tozero"},
-        "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": utc_naive(outage.start).isoformat(),
-                    "x1": stop.isoformat(), "y0": 0, "y1": 1, "layer": "below", "fillcolor": OUTAGE_COLOUR,
-                    "opacity": 0.15, "line": {"width": 0}, "name": OUTAGE_SHAPE.format(id=outage.id)}],
+        "shapes": [outage_shape(outage, stop, 0.15)],
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         "margin": {"l": 52, "r": 12, "t": 36, "b": 36},
     }

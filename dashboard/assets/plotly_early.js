@@ -1,8 +1,10 @@
 /* plotly.js fetched and run once, while the page is idle, before a chart asks for it (issue 18, item 8).
  *
- * dcc.Graph loads plotly.js (4.8 MB; 1.3 MB brotli) the first time a chart is drawn, which the
- * Overview has none of: the first Timeline open waited for the download and for plotly to run
- * (2.4-3.5 s on the demo). Here it is loaded once the page has settled (see whenSettled). dcc.Graph
+ * dcc.Graph loads plotly.js (4.8 MB; 1.3 MB brotli) the first time a chart is drawn: a page opened
+ * on a tab without one (Voices, Outages, a shared link) waited for the download and for plotly to run
+ * at the first chart (2.4-3.5 s on the demo). Here it is loaded once the page has settled (see
+ * whenSettled); on the Overview its chart usually asks first, and this does nothing. Either way
+ * plotly.js is fetched once (checked in Chromium on /, ?tab=voices and ?tab=outages). dcc.Graph
  * takes `window.Plotly` when it is set, and `Promise.resolve` waits on it when it is a thenable, so
  * while the script is loading `window.Plotly` is a promise of it: a chart opened meanwhile waits for
  * this one download rather than starting a second. Once loaded, one small chart is drawn off screen

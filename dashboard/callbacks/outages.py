@@ -12,6 +12,7 @@ from dashboard.callbacks.downloads import csv_download
 from dashboard.layout import render_message
 from dashboard.tables import OUTAGE_COLUMNS, outage_rows
 from dipwatch.core.brands import related_brands
+from dipwatch.core.times import parse_zone
 
 
 def register(app, store, views) -> None:
@@ -98,11 +99,10 @@ def _local(when: datetime, zone: str | None) -> str:
 
 
 def _zone(name: str | None):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    """The zone to show times in; UTC for one it does not know (saving refuses that, see apply_change)."""
     try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        return parse_zone(name or "UTC")
+    except ValueError:
         return UTC
 
 
@@ -131,7 +131,8 @@ def apply_change(store, views, action: str, brand_key: str, start, end, label, s
         if outage is None or outage.origin != "confirmed":
             raise ValueError(f"window {chosen} is not a detected candidate; nothing to confirm")
         return f"Confirmed window {chosen}: it now counts as an outage."
-    window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands(), _zone(zone))
+    window = make_window(brand_key, (start or "").strip(), end, label, severity, views.brands(),
+                         parse_zone(zone or "UTC"))
     if action == ids.FORM_SAVE:
         store.update_outage(chosen, window)
         done = f"Saved window {chosen}: {window.label}."
