@@ -10,13 +10,19 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from analysis.headline import share_measured
 from dashboard.model import fmt_time
 from dipwatch.measures import comparison_record, plain
 
+# Share first, as the Overview reads (README "Metrics"): the recovery, the normal and peak share of
+# negative posts and the hours to recover are the share family's when it is measured
+# (analysis.headline.share_measured), the tone's otherwise; the tone's own figures come last.
 OUTAGE_COLUMNS = {
     "id": "Id", "label": "Outage", "start": "Start (UTC)", "end": "End (UTC)", "severity": "Severity",
-    "origin": "Origin", "status": "Recovery", "dip_depth": "Dip depth", "trough": "Lowest sentiment",
-    "time_to_recover_h": "Hours to recover", "volume_lift": "Volume lift (x)", "posts_during": "Posts during",
+    "origin": "Origin", "status": "Recovery", "share_normal_pct": "Negative posts, normal (%)",
+    "share_peak_pct": "Negative posts, peak (%)", "time_to_recover_h": "Hours to recover",
+    "volume_lift": "Volume lift (x)", "posts_during": "Posts during",
+    "dip_depth": "Tone dip (VADER, -1..+1)", "trough": "Lowest tone (VADER)",
 }
 SERIES_COLUMNS = {
     "bucket": "Bucket start (UTC)", "posts": "Posts", "mean": "Mean sentiment",
@@ -40,21 +46,37 @@ def _round(value, places: int = 3):
     return round(value, places) if isinstance(value, float) else value
 
 
+def _pct(share: float | None) -> int | None:
+    """A share as a whole percentage, as the Overview's cards and headline round it."""
+    return None if share is None else round(share * 100)
+
+
+def _measured(m) -> dict:
+    """The figures of one measured window: the share family's recovery when it speaks."""
+    shares = share_measured(m)
+    return {
+        "status": m.share_status if shares else m.status,
+        "share_normal_pct": _pct(m.share_baseline), "share_peak_pct": _pct(m.share_peak),
+        "time_to_recover_h": _round(m.share_time_to_recover_h if shares else m.time_to_recover_h, 1),
+        "volume_lift": _round(m.volume_lift, 2), "posts_during": m.posts_during,
+        "dip_depth": _round(m.dip_depth), "trough": _round(m.trough),
+    }
+
+
 def outage_rows(windows: Sequence, metrics_by_id: Mapping) -> list[dict]:
     """One row per window (candidates included), newest first, with its measured figures."""
     rows = []
     for w in sorted(windows, key=lambda w: w.start, reverse=True):
         m = metrics_by_id.get(w.id)
-        status = m.status if m else ("candidate: confirm to measure" if w.origin == "detected" else "")
-        rows.append({
+        unmeasured = dict.fromkeys(OUTAGE_COLUMNS) | {
+            "status": "candidate: confirm to measure" if w.origin == "detected" else ""}
+        row = {
+            **(_measured(m) if m else unmeasured),
             "id": w.id, "label": w.label, "start": fmt_time(w.start),
             "end": fmt_time(w.end) if w.end else "ongoing", "severity": w.severity,
-            "origin": ORIGINS.get(w.origin, w.origin), "status": status,
-            "dip_depth": _round(m.dip_depth) if m else None, "trough": _round(m.trough) if m else None,
-            "time_to_recover_h": _round(m.time_to_recover_h, 1) if m else None,
-            "volume_lift": _round(m.volume_lift, 2) if m else None,
-            "posts_during": m.posts_during if m else None,
-        })
+            "origin": ORIGINS.get(w.origin, w.origin),
+        }
+        rows.append({key: row[key] for key in OUTAGE_COLUMNS})
     return rows
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from analysis.headline import headline
 from analysis.words import Term
 from dashboard import model, voices
-from dashboard.tables import outage_rows, series_rows, term_rows
+from dashboard.tables import OUTAGE_COLUMNS, outage_rows, series_rows, term_rows
 from dashboard.voices import VoicesQuery
 from dipwatch.core.params import MetricParams
 from dipwatch.core.records import Outage
@@ -92,12 +92,22 @@ def test_voices_caption_and_window():
 
 
 def test_table_rows_are_plain_values():
-    rows = outage_rows([*OUTAGES, Outage(9, "brightmart", OUTAGES[0].start, None, "detected: 90 posts",
-                                         "unknown", "detected")], {1: metrics()})
+    windows = [*OUTAGES, Outage(9, "brightmart", OUTAGES[0].start, None, "detected: 90 posts",
+                                "unknown", "detected")]
+    rows = outage_rows(windows, {1: metrics()})
     assert [r["id"] for r in rows] == [2, 1, 9]  # newest first
     by_id = {r["id"]: r for r in rows}
-    assert by_id[1]["status"] == "recovered"
-    assert by_id[1]["dip_depth"] == 0.45
+    assert by_id[1]["status"] == "recovered"  # no share family: the tone's recovery, said as such
+    assert (by_id[1]["dip_depth"], by_id[1]["time_to_recover_h"], by_id[1]["share_peak_pct"]) == (
+        0.45, 2.0, None)
+    # With the share measured, the row speaks in it as the Overview does: its status, whole
+    # percentages and its hours to recover; the tone's dip stays, last.
+    shared = metrics(share_status="not recovered", share_baseline=0.134, share_peak=0.786,
+                     share_time_to_recover_h=None)
+    row = outage_rows(windows, {1: shared})[1]
+    assert (row["status"], row["share_normal_pct"], row["share_peak_pct"], row["time_to_recover_h"],
+            row["dip_depth"]) == ("not recovered", 13, 79, None, 0.45)
+    assert list(row) == list(OUTAGE_COLUMNS)  # every row has the table's columns, in its order
     assert by_id[9]["origin"] == "detected (unconfirmed)"
     assert by_id[9]["status"] == "candidate: confirm to measure"
     assert by_id[2]["end"] == "ongoing"
