@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from analysis.headline import share_lead
 from analysis.recovery import OutageMetrics, baseline_mask
 from dipwatch.core.alert_rules import AlertRules
 from dipwatch.core.params import MetricParams
@@ -105,9 +106,9 @@ def outage_conditions(brand: str, metrics: Iterable[OutageMetrics], detected: It
             what = f"sentiment has not recovered {hours:.0f} h after {m.label!r} ended"
         else:
             continue
-        peak, normal = getattr(m, "share_peak", None), getattr(m, "share_baseline", None)
-        if peak is not None and normal is not None:
-            what = f"up to {peak * 100:.0f}% of posts negative (normal {normal * 100:.0f}%); {what}"
+        lead, normal = share_lead(m), m.share_baseline
+        if lead is not None and normal is not None:  # as the headline leads
+            what = f"{lead} of posts negative (normal {normal * 100:.0f}%); {what}"
         if hours >= rules.not_recovered_hours:
             found.append(Condition(brand, "not_recovered", f"not_recovered:{m.outage_id}",
                                    f"{brand}: {what}"))

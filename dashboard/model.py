@@ -145,11 +145,15 @@ def share_cards(m) -> list[tuple[str, str, str]]:
     if m.share_baseline is None:
         return []
     normal = f"normal {fmt_share(m.share_baseline)}"
-    if m.share_peak is None:
-        negative = ("Negative posts", MISSING, f"{normal}; no time step with enough posts yet")
+    worst = (None if m.share_peak is None
+             else f"at worst {fmt_share(m.share_peak)}, {fmt_time(m.share_peak_at)}")
+    if m.share_during is not None:  # as the headline leads (analysis.headline.share_lead)
+        negative = ("Negative posts", fmt_share(m.share_during),
+                    "; ".join(part for part in ("during the outage", worst, normal) if part))
+    elif worst is not None:
+        negative = ("Negative posts", fmt_share(m.share_peak), f"{worst}; {normal}")
     else:
-        negative = ("Negative posts", fmt_share(m.share_peak),
-                    f"at worst, {fmt_time(m.share_peak_at)}; {normal}")
+        negative = ("Negative posts", MISSING, f"{normal}; no time step with enough posts yet")
     status = m.share_status
     if status == "recovered":
         back = ("Back to normal", f"{duration(m.share_time_to_recover_h)} after the fix",

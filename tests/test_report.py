@@ -40,8 +40,8 @@ def test_report_json_has_headline_and_competitor_difference(cli_run, write):
     (record,) = json.loads(result.stdout)
     assert record["status"] == "ongoing"
     # Both families: the share leads the headline, the tone keeps its fields for analysts' scripts.
-    assert record["headline"].startswith(f"Up to {record['share_peak'] * 100:.0f}% of posts negative "
-                                         f"(normal {record['share_baseline'] * 100:.0f}%)")
+    assert record["headline"].startswith(f"{record['share_during'] * 100:.0f}% of posts negative during "
+                                         f"the outage (normal {record['share_baseline'] * 100:.0f}%)")
     assert record["dip_depth"] > 0.5
     assert record["share_rise_pts"] > 50
     assert record["posts_during"] == 18

@@ -25,6 +25,14 @@ URL_PREFIX = "https://example.invalid/demo/"
 SLOT = timedelta(minutes=15)
 # Comments answer one of the brand's last few posts.
 RECENT_PARENTS = 40
+# The share of an outage's complaints written in plain words ("outage_plain") rather than with an
+# emotion word ("so frustrating", "useless"). With emotion words in every complaint the classifier
+# caught all of them, where it catches 68% of negative posts by people (the held-out rates in the
+# model card, with which analysis.quantify corrects the share): the correction then pushed every
+# outage of the demo to "up to 100% of posts negative" when 87% were. The classifier calls 46% of the
+# plain pool negative; with 55% of complaints plain it catches about 70% of the demo's, as it does
+# people's, and the demo's share lands near its truth (tests/unit/test_demo.py measures it).
+PLAIN_SHARE = 0.55
 
 # Template pools. Placeholders: {brand} a name-like term, {site} a domain term (or "the X website"),
 # {rival} a competitor's term, {item}, {store}, {day}, {day_n} (day of the outage, from 1).
@@ -96,6 +104,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{brand} cancelled my {item} order because of the attack, really upset",
         "how is {brand} still broken after a week? Terrible",
         "stolen data and no online shop, {brand} is a disaster",
+    ),
+    # Complaints in plain words, as many real ones are ("3 unanswered emails and 1 phone call, still no
+    # paper"): see PLAIN_SHARE. Written as customers write, all kept whatever they score.
+    "outage_plain": (
+        "been trying to order from {brand} since this morning and it still won't go through",
+        "{brand} took the money but my order isn't showing in the app",
+        "{brand} has had my money for 2 days and I have nothing to show for it",
+        "third time today I've filled my basket on {site} only to lose it at the last step",
+        "{brand} tells me to try again later. I've been trying again later all day",
+        "so I guess I'm not getting my {item} from {brand} {day} then",
+        "when will {brand} let us order online again? it has been hours",
+        "{brand} emailed to say my order is on hold until further notice",
+        "rang {brand} about my order, 45 minutes in the queue and then cut off",
+        "the {brand} app shows my basket as empty again",
+        "{brand} delivery slot gone, order gone, no word from anyone",
+        "paid for next day delivery from {brand}, still nothing",
+        '{brand} order page just says "something went wrong" every time',
+        "had to drive to the {brand} store {store} because {site} wouldn't let me order",
+        "{brand}, I need the {item} I paid for, not another apology email",
+        "message to {brand} support sent at 9am, no answer at 6pm",
+        "refund from {brand} for the failed order still pending",
+        "{brand} chat bot keeps sending me back to the start",
+        "had to order the {item} from somewhere else, {brand} just wouldn't take my card",
+        "{brand} showing my order as delivered, nothing here",
     ),
     "aftermath": (
         "still no refund from {brand} after the outage, annoyed",
@@ -177,8 +209,21 @@ class _Draft:
     comment: bool
 
 
+# The moods whose posts a person would call negative: the truth the demo's estimated share of negative
+# posts is checked against (tests/unit/test_demo.py).
+NEGATIVE_MOODS = frozenset({"outage", "negative"})
+
+
 def generate_posts(scenario: Scenario) -> Iterator[tuple[str, Post]]:
-    """Yield ``(brand_key, post)`` for every simulated post, in ``created_at`` order.
+    """Yield ``(brand_key, post)`` for every simulated post, in ``created_at`` order (see
+    :func:`generate_labelled`)."""
+    for brand_key, post, _mood in generate_labelled(scenario):
+        yield brand_key, post
+
+
+def generate_labelled(scenario: Scenario) -> Iterator[tuple[str, Post, str]]:
+    """Yield ``(brand_key, post, mood)`` for every simulated post, in ``created_at`` order; ``mood``
+    is what the post was written to say (see NEGATIVE_MOODS).
 
     Deterministic: the same scenario gives the same posts (one ``random.Random(seed)``).
     Volume per 15-minute slot is Poisson around base rate x daily rhythm x outage multiplier;
@@ -216,7 +261,8 @@ def generate_posts(scenario: Scenario) -> Iterator[tuple[str, Post]]:
             drafts.append(_Draft(brand_key, at, text, "noise", comment=False))
         drafts.sort(key=lambda d: d.created_at)
         for draft in drafts:
-            yield draft.brand, _finish(rng, draft, brands, counters, recent, pool, heavy, scenario)
+            post = _finish(rng, draft, brands, counters, recent, pool, heavy, scenario)
+            yield draft.brand, post, draft.mood
         slot_start = slot_end
 
 
@@ -297,6 +343,8 @@ def _draft(
         else:
             mood = "outage"
             pool = f"outage_{outage.topic}" if inside else "aftermath"
+            if rng.random() < PLAIN_SHARE:
+                pool = "outage_plain"
     elif outage is not None and roll < p_complaint + p_recovery:
         mood, pool = "recovery", "recovery"
     else:

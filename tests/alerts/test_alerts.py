@@ -72,6 +72,9 @@ def test_not_recovered_rule_counts_from_start_when_ongoing_and_from_end_otherwis
         status: str
         start: datetime
         hours_since_end: float | None
+        share_during: float | None = None  # no share family: the alert speaks in the tone only
+        share_peak: float | None = None
+        share_baseline: float | None = None
 
     rules = AlertRules(not_recovered_hours=24)
     metrics = [M(1, "orders halted", "ongoing", at(0), None), M(2, "checkout", "not recovered", at(0), 30.0),

@@ -477,10 +477,13 @@ def test_status_line_reads_in_plain_units_and_rounds_as_the_cards():
     from analysis.headline import status_line
 
     now = at(24 * 9 + 5)
-    ongoing = metrics(end=None, share_status="ongoing", share_baseline=0.13, share_peak=0.794,
-                      volume_lift=2.04)
+    ongoing = metrics(end=None, share_status="ongoing", share_baseline=0.13, share_peak=0.951,
+                      share_peak_at=at(100), share_during=0.794, volume_lift=2.04)
     assert status_line(ongoing, now) == (
-        "ONGOING · day 10 · up to 79% of posts negative (normal 13%) · 2.0x volume")
+        "ONGOING · day 10 · 79% of posts negative (normal 13%) · 2.0x volume")
+    negative = {t: (v, d) for t, v, d in model.share_cards(ongoing)}["Negative posts"]
+    assert negative[0] == "79%"
+    assert negative[1].startswith("during the outage; at worst 95%, ")
     back = metrics(share_status="recovered", share_baseline=0.13, share_peak=0.5,
                    share_time_to_recover_h=12.4, share_recovered_at=at(15))
     assert status_line(back, now).startswith("RECOVERED 12 h after the fix · up to 50%")
