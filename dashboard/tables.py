@@ -20,8 +20,8 @@ from dipwatch.measures import comparison_record, plain
 OUTAGE_COLUMNS = {
     "id": "Id", "label": "Outage", "start": "Start (UTC)", "end": "End (UTC)", "severity": "Severity",
     "origin": "Origin", "status": "Recovery", "share_normal_pct": "Negative posts, normal (%)",
-    "share_peak_pct": "Negative posts, peak (%)", "time_to_recover_h": "Hours to recover",
-    "volume_lift": "Volume lift (x)", "posts_during": "Posts during",
+    "share_during_pct": "Negative posts, during (%)", "share_peak_pct": "Negative posts, at worst (%)",
+    "time_to_recover_h": "Hours to recover", "volume_lift": "Volume lift (x)", "posts_during": "Posts during",
     "dip_depth": "Tone dip (VADER, -1..+1)", "trough": "Lowest tone (VADER)",
 }
 SERIES_COLUMNS = {
@@ -56,7 +56,8 @@ def _measured(m) -> dict:
     shares = share_measured(m)
     return {
         "status": m.share_status if shares else m.status,
-        "share_normal_pct": _pct(m.share_baseline), "share_peak_pct": _pct(m.share_peak),
+        "share_normal_pct": _pct(m.share_baseline), "share_during_pct": _pct(m.share_during),
+        "share_peak_pct": _pct(m.share_peak),
         "time_to_recover_h": _round(m.share_time_to_recover_h if shares else m.time_to_recover_h, 1),
         "volume_lift": _round(m.volume_lift, 2), "posts_during": m.posts_during,
         "dip_depth": _round(m.dip_depth), "trough": _round(m.trough),

@@ -102,11 +102,11 @@ def test_table_rows_are_plain_values():
         0.45, 2.0, None)
     # With the share measured, the row speaks in it as the Overview does: its status, whole
     # percentages and its hours to recover; the tone's dip stays, last.
-    shared = metrics(share_status="not recovered", share_baseline=0.134, share_peak=0.786,
-                     share_time_to_recover_h=None)
+    shared = metrics(share_status="not recovered", share_baseline=0.134, share_during=0.604,
+                     share_peak=0.786, share_time_to_recover_h=None)
     row = outage_rows(windows, {1: shared})[1]
-    assert (row["status"], row["share_normal_pct"], row["share_peak_pct"], row["time_to_recover_h"],
-            row["dip_depth"]) == ("not recovered", 13, 79, None, 0.45)
+    assert (row["status"], row["share_normal_pct"], row["share_during_pct"], row["share_peak_pct"],
+            row["time_to_recover_h"], row["dip_depth"]) == ("not recovered", 13, 60, 79, None, 0.45)
     assert list(row) == list(OUTAGE_COLUMNS)  # every row has the table's columns, in its order
     assert by_id[9]["origin"] == "detected (unconfirmed)"
     assert by_id[9]["status"] == "candidate: confirm to measure"
