@@ -195,6 +195,19 @@ def build_empty_figure(message: str) -> Figure:
     }}
 
 
+def volume_trace(x: list, counts: pd.Series, name: str, colour: str, what: str) -> dict:
+    """Posts per bucket in the bottom row, as a filled step from each bucket's start to the next.
+
+    Not bars: plotly draws a bar as an SVG path of its own, and the demo's timeline at 1 hour has
+    1,256 of them, 440 of the 510 ms the chart took to draw in Chromium (80 ms without them, one
+    path per trace as a step area). The step also spans the bucket's own hour, where a bar was
+    centred on its start.
+    """
+    return {"type": "scatter", **BOTTOM_ROW, "x": x, "y": typed_array(counts.fillna(0)), "name": name,
+            "mode": "lines", "line": {"shape": "hv", "width": 0, "color": colour}, "fill": "tozeroy",
+            "fillcolor": colour, "hovertemplate": f"{HOVER_TIME}<br>%{{y}} {what}<extra></extra>"}
+
+
 def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequence,
                           selected_outage_id: int | None = None, brand_name: str = "",
                           phases: Sequence[tuple[str, datetime]] = (), x_range: tuple | None = None,
@@ -237,15 +250,8 @@ def build_timeline_figure(series: pd.DataFrame, outages: Sequence, metrics: Sequ
         data += _share_traces(x, series)
     data += _tone_traces(x, series, shares)
     data += _competitor_traces(competitors, series.index) if shares else []
-    data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(series["posts"].fillna(0)), "name": POSTS_TRACE,
-        "marker": {"color": VOLUME_COLOUR}, "hovertemplate": f"{HOVER_TIME}<br>%{{y}} posts<extra></extra>",
-    })
-    data.append({
-        "type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(series["negatives"].fillna(0)),
-        "name": NEGATIVE_TRACE, "marker": {"color": NEGATIVE_COLOUR},
-        "hovertemplate": f"{HOVER_TIME}<br>%{{y}} negative (VADER)<extra></extra>",
-    })
+    data.append(volume_trace(x, series["posts"], POSTS_TRACE, VOLUME_COLOUR, "posts"))
+    data.append(volume_trace(x, series["negatives"], NEGATIVE_TRACE, NEGATIVE_COLOUR, "negative (VADER)"))
 
     first = utc_naive(series.index[0])
     shown = _shown_range(x_range, first, end)

@@ -13,7 +13,6 @@ import pandas as pd
 
 from dashboard.figures import (
     BAND_COLOUR,
-    BOTTOM_ROW,
     COMPETITOR_COLOUR,
     FONT,
     HOVER_FORMAT,
@@ -43,6 +42,7 @@ from dashboard.figures import (
     template,
     typed_array,
     utc_naive,
+    volume_trace,
     with_gaps,
 )
 
@@ -151,9 +151,7 @@ def build_overview_figure(series: pd.DataFrame, outage, m, window: tuple, recove
         {"type": "scatter", **TOP_ROW, "x": x, "y": typed_array(share), "mode": "lines", "name": SHARE_TRACE,
          "line": {"color": LINE_COLOUR, "width": 2.5}, "connectgaps": False,
          "hovertemplate": f"{HOVER_TIME}<br>%{{y:.0f}}% of posts negative<extra></extra>"},
-        {"type": "bar", **BOTTOM_ROW, "x": x, "y": typed_array(shown["posts"].fillna(0)), "name": POSTS_TRACE,
-         "marker": {"color": VOLUME_COLOUR},
-         "hovertemplate": f"{HOVER_TIME}<br>%{{y}} posts<extra></extra>"},
+        volume_trace(x, shown["posts"], POSTS_TRACE, VOLUME_COLOUR, "posts"),
     ]
     stop = utc_naive(outage.end) if outage.end is not None else end
     shapes = [outage_shape(outage, stop, 0.18)]

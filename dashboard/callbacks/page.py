@@ -3,12 +3,13 @@ refresh while the selected outage is open, and the freshness line."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from dash import Input, Output, State, ctx, no_update
 
 from dashboard import ids, model
-from dashboard.state import ViewState, build_search, parse_at, parse_state, resolve_state
+from dashboard.state import DEFAULT_TAB, ViewState, build_search, parse_at, parse_state, resolve_state
 from dashboard.views import ViewCache
 from dipwatch.measures import measured_windows
 from dipwatch.store import Store
@@ -48,13 +49,13 @@ def register_state(app, store: Store, views: ViewCache) -> None:
         Output(ids.URL, "search"), Output(ids.BRAND_NOTE, "children"),
         Output(ids.VOICES_LABEL, "value"), Output(ids.POSTS_SEARCH, "value"), Output(ids.CLICKED, "data"),
         Input(ids.URL, "search"), Input(ids.BRAND, "value"), Input(ids.OUTAGE, "value"),
-        Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"), Input(ids.TABS, "value"),
+        Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"),
         Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
         Input(ids.VOICES_LABEL, "value"), Input(ids.POSTS_SEARCH, "value"),
         Input(ids.VOICES_WHOLE, "n_clicks"),
-        State(ids.CLICKED, "data"),
+        State(ids.TABS, "value"), State(ids.CLICKED, "data"),
     )
-    def sync_state(search, brand, outage, period, bucket, tab, _version, click, label, text, _whole, clicked):
+    def sync_state(search, brand, outage, period, bucket, _version, click, label, text, _whole, tab, clicked):
         # One callback owns the URL and what it holds, the Voices filters and clicked time step too,
         # so a copied link opens the same posts.
         trigger = ctx.triggered_id
@@ -85,6 +86,23 @@ def register_state(app, store: Store, views: ViewCache) -> None:
                 new_search if new_search != (search or "") else no_update,
                 model.unknown_brand_note(wanted.brand, brands, state.brand),
                 changed["label"], changed["search"], step if step != clicked else no_update)
+
+    # A tab opened by the user is written into the address in the browser, not by sync_state: with
+    # the tab as one of its inputs, every tab's callbacks waited for that round trip (their brand and
+    # outage are its outputs) before asking for the tab's content. pushState keeps Back to the tab
+    # before; dcc.Location reads the address again on Back, and sync_state then selects the tab.
+    app.clientside_callback(
+        """function (tab) {
+            var params = new URLSearchParams(window.location.search);
+            if (tab === DEFAULT_TAB) { params.delete("tab"); } else { params.set("tab", tab); }
+            var search = params.toString() ? "?" + params.toString() : "";
+            if (search !== window.location.search) {
+                window.history.pushState(null, "", window.location.pathname + search + window.location.hash);
+            }
+            return window.dash_clientside.no_update;
+        }""".replace("DEFAULT_TAB", json.dumps(DEFAULT_TAB)),
+        Output(ids.URL, "hash"), Input(ids.TABS, "value"), prevent_initial_call=True,
+    )
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))
     def list_sources(brand_key):

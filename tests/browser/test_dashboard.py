@@ -107,6 +107,19 @@ def test_another_outage_changes_headline_cards_and_url(server, page):
     assert after["Back to normal"].endswith(" h after the fix")
     expect(p.locator(f"#{ids.LIVE_NOTE}")).to_have_text("")  # a finished outage needs no live refresh
     assert query(p)["outage"] == "2"
+    # A tab opened is in the address (written in the browser, without a round trip), kept with the
+    # outage, and Back returns to the tab before.
+    open_tab(p, "Timeline")
+    expect(p.locator(f"#{ids.TIMELINE} .gtitle")).to_contain_text("Brightmart")
+    assert query(p) == {"brand": "brightmart", "outage": "2", "tab": "timeline"}
+    open_tab(p, "Outages")
+    assert query(p)["tab"] == "outages"
+    p.go_back()
+    expect(p.locator(f"#{ids.TABS} .tab--selected")).to_have_text("Timeline")
+    assert query(p)["tab"] == "timeline"
+    choose(p, ids.OUTAGE, CYBERATTACK)  # the address keeps the tab when the outage changes
+    expect(p.locator(f"#{ids.HEADLINE}")).to_contain_text("ONGOING")
+    assert query(p) == {"brand": "brightmart", "outage": "3", "tab": "timeline"}
     page.assert_clean(server)
 
 
