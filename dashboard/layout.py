@@ -218,7 +218,8 @@ def _timeline() -> html.Div:
     return html.Div([
         dcc.Graph(id=ids.TIMELINE, figure=build_empty_figure("Loading..."), config=CHART_CONFIG,
                   clear_on_unhover=True),
-        html.Div([html.Span("Click a point to read the posts of that time step in Voices. "
+        html.Div([html.Span("Click a point (or, with the chart focused, choose one with the arrow keys and "
+                            "press Enter) to read the posts of that time step in Voices. "
                             "Drag to zoom both panels; double-click to zoom out.", className="caption"),
                   *_download(ids.SERIES_DOWNLOAD_BUTTON, ids.SERIES_DOWNLOAD, "Download series (CSV)")],
                  style=ROW),

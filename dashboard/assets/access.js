@@ -13,6 +13,10 @@
  * - DataTable: icon-only page buttons and the page number get names, the sort icons become buttons,
  *   the row-selection radios are named after their row.
  * - Plotly's modebar: its buttons are links without href, which the keyboard skipped.
+ * - The Timeline chart: a click on a point opens its time step's posts in Voices. With the chart
+ *   focused, Left/Right move along the line's points in view (Home/End: the first and last), showing
+ *   each point's label and saying it in a live region; Enter or Space opens that step, as a click
+ *   does (plotly_click with the points plotly's own hover found).
  */
 (function () {
   "use strict";
@@ -135,8 +139,95 @@
     });
   }
 
+  var CHART = "#timeline-graph";
+  var CHART_HELP = "Timeline chart. Left and Right arrows choose a time step, Home and End the first " +
+                   "and last in view; Enter reads its posts in Voices.";
+
+  function charts(root) {
+    root.querySelectorAll(CHART).forEach(function (graph) {
+      set(graph, "tabindex", "0");
+      set(graph, "role", "group");
+      set(graph, "aria-label", CHART_HELP);
+    });
+  }
+
+  function chartTrace(gd) {
+    // The share line where there is one (the tone's line otherwise): the top panel's traces with a
+    // hover label and more than one point.
+    var lines = [];
+    (gd.data || []).forEach(function (trace, i) {
+      if (trace.hovertemplate && trace.x && trace.x.length > 1 && (trace.xaxis || "x") === "x") {
+        lines.push(i);
+      }
+    });
+    var share = lines.filter(function (i) { return /^% of posts negative/.test(gd.data[i].name || ""); });
+    return share.length ? share[0] : (lines.length ? lines[0] : -1);
+  }
+
+  function epoch(x) {
+    var text = String(x).replace(" ", "T");
+    return Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : text + "Z");
+  }
+
+  function announce(text) {
+    var live = document.getElementById("chart-live");
+    if (!live) {
+      live = document.createElement("div");
+      live.id = "chart-live";
+      live.setAttribute("aria-live", "polite");
+      live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);";
+      document.body.appendChild(live);
+    }
+    live.textContent = text;
+  }
+
+  function moveChart(graph, key) {
+    var gd = graph.querySelector(".js-plotly-plot");
+    var curve = gd ? chartTrace(gd) : -1;
+    if (curve < 0 || !window.Plotly || !window.Plotly.Fx || !gd._fullData[curve]) {
+      return;
+    }
+    var range = (gd._fullLayout.xaxis || {}).range || [];
+    var low = epoch(range[0]), high = epoch(range[1]);
+    var xs = gd.data[curve].x, ys = gd._fullData[curve].y;  // y decoded from its typed-array form
+    var shown = [];
+    xs.forEach(function (x, i) {
+      var at = epoch(x);
+      // A point in a gap (no posts) has no value: the arrows pass over it.
+      if (!(at < low) && !(at > high) && Number.isFinite(Number(ys[i]))) {
+        shown.push(i);
+      }
+    });
+    if (!shown.length) {
+      return;
+    }
+    var at = shown.indexOf(gd.keyboardPoint);
+    var step = {ArrowRight: 1, ArrowLeft: -1}[key];
+    var next = key === "Home" ? 0 : key === "End" ? shown.length - 1
+      : at < 0 ? (step > 0 ? 0 : shown.length - 1) : Math.min(Math.max(at + step, 0), shown.length - 1);
+    var point = shown[next];
+    gd.keyboardPoint = point;
+    // The label as a pointer shows it (plotly throttles hovers to one per 50 ms and shows the last).
+    window.Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: point}]);
+    announce(String(xs[point]).slice(0, 16).replace("T", " ") + " UTC: " +
+             Math.round(Number(ys[point]) * 10) / 10 + " (" + gd.data[curve].name + ")");
+  }
+
+  function chooseChart(graph) {
+    var gd = graph.querySelector(".js-plotly-plot");
+    var curve = gd ? chartTrace(gd) : -1;
+    var point = gd ? gd.keyboardPoint : undefined;
+    if (curve >= 0 && point !== undefined) {
+      // What a click on that point sends: the server reads the step from the point's x.
+      gd.emit("plotly_click", {points: [{curveNumber: curve, pointNumber: point, x: gd.data[curve].x[point],
+                                         y: Number(gd._fullData[curve].y[point])}],
+                               event: new MouseEvent("click")});
+    }
+  }
+
   function pass() {
     scheduled = false;
+    charts(document);
     tabs(document);
     dropdowns(document);
     radios(document);
@@ -175,6 +266,14 @@
       } else if (["ArrowRight", "ArrowLeft", "Home", "End"].indexOf(event.key) >= 0) {
         event.preventDefault();
         moveTab(el, event.key);
+      }
+    } else if (el.matches(CHART)) {
+      if (activate) {
+        event.preventDefault();
+        chooseChart(el);
+      } else if (["ArrowRight", "ArrowLeft", "Home", "End"].indexOf(event.key) >= 0) {
+        event.preventDefault();
+        moveChart(el, event.key);
       }
     } else if (activate && el.matches(".column-header--sort, .modebar-btn")) {
       event.preventDefault();

@@ -82,6 +82,21 @@ def test_keyboard_alone_opens_every_tab_and_operates_the_controls(server, page):
     p.keyboard.press("ArrowRight")
     p.keyboard.press("Enter")
     expect(p.locator(f"#{ids.TABS} [role=tab][aria-selected=true]")).to_have_text("Timeline")
+    # The chart: focused by Tab, a time step chosen with the arrows (its label shown and said in the
+    # live region), opened in Voices with Enter, as a click opens it.
+    press_tab_until(p, f"#{ids.TIMELINE}")
+    p.keyboard.press("Home")
+    p.keyboard.press("ArrowRight")
+    expect(p.locator("#chart-live")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC: "))
+    expect(p.locator(f"#{ids.TIMELINE} .hoverlayer .hovertext").first).to_be_visible()
+    chosen = p.locator("#chart-live").inner_text().split(" UTC")[0]
+    p.keyboard.press("Enter")
+    expect(p.locator(f"#{ids.TABS} [role=tab][aria-selected=true]")).to_have_text("Voices")
+    expect(p.locator(f"#{ids.POSTS_CAPTION}")).to_contain_text("from the time step")
+    assert query(p)["at"] == chosen.replace(" ", "T") + "Z"
+    p.go_back()  # to the Timeline, where the rest of the keyboard tour goes on
+    expect(p.locator(f"#{ids.TABS} [role=tab][aria-selected=true]")).to_have_text("Timeline")
+    p.locator(f"#{ids.TIMELINE}").focus()
     press_tab_until(p, f"#{ids.SERIES_DOWNLOAD_BUTTON}")
 
     # A dropdown: reached by Tab, opened by Enter, an option chosen with the arrows and Enter.
