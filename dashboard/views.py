@@ -137,6 +137,13 @@ class ViewCache:
         key = ("words", brand_key, window, tuple(sorted(sources or ())), self._windows_key(brand_key))
         return self._get(key, build)
 
+    def post_counts(self, query, build) -> dict:
+        """``build()`` (the counts of the Voices query's posts), kept like a view: turning a page or
+        changing the order reads only the page of posts."""
+        key = ("counts", query.brand, query.start, query.end, query.sources, query.label, query.contains,
+               self._windows_key(query.brand))
+        return self._get(key, build)
+
     def intervals(self, view: BrandView, outage_id: int, sources: Sequence[str] | None = None) -> dict | None:
         """The bootstrap record of one outage of ``view`` (None when it was not measured)."""
         from dipwatch.measures import interval_records

@@ -37,7 +37,7 @@ def register(app, store, views) -> None:
         if query is None:
             return ("No outages recorded for this brand: click a point on the timeline.", [], no_update, 1, 0,
                     None, "Download posts (CSV)")
-        counts = voices.count(store, query)
+        counts = views.post_counts(query, lambda: voices.count(store, query))
         pages = max(1, -(-counts["posts"] // voices.VOICES_PAGE))
         # A new window, filter or order starts at the first page; paging keeps the rest.
         page = min(page or 0, pages - 1) if ctx.triggered_id == ids.POSTS_DATA else 0
