@@ -23,7 +23,8 @@ POST_COLUMNS = ["time", "source", "sentiment", "label", "stars", "engagement", "
 # The Overview's chart and details, worded once for the dashboard and the HTML report.
 OVERVIEW_CHART_TITLE = "Share of posts negative, and posts, around the outage"
 OVERVIEW_CHART_KEY = ("Blue line: share of posts negative (smoothed), with its 95% interval shaded. "
-                      "Green band: normal for this brand (the baseline). Orange: the outage. Bars: posts.")
+                      "Green band: normal for this brand (the baseline). Orange: the outage. "
+                      "Below: posts per time step.")
 ANALYST_SUMMARY = "Analyst figures: rise in baseline SDs, tone (VADER, -1 to +1), sentiment-hours, intervals"
 WINDOW_TAIL = timedelta(hours=24)  # posts keep coming after the fix: show the day after the end too
 MISSING = "n/a"
