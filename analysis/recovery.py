@@ -273,8 +273,11 @@ def _share_figures(series: pd.DataFrame, ticks: np.ndarray, ends: np.ndarray, ba
         "last_post_at": last.to_pydatetime() if last is not None else None,
         "data_gap_h": gap if gap is not None and gap >= step_h else None,
     }
-    if rates is None or np.isnan(share).all():
+    if np.isnan(share).all():
         return figures
+    if rates is None:  # pandas keeps attrs through copies and slices, not through every operation
+        raise ValueError("series: share columns without the error rates that estimated them "
+                         "(series.attrs['rates'] was lost on the way from analysis.timeline)")
 
     def pooled(mask: np.ndarray) -> float | None:
         total = posts[mask].sum()

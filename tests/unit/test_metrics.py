@@ -218,3 +218,20 @@ def test_recovery_is_the_first_full_run_of_the_hold():
         hold_h = rng.choice([0, 1, 2, 5, 6])
         params = MetricParams(bucket="1h", recovery_hold_h=hold_h)
         assert _first_held(np.array(ok, dtype=bool), params) == loop(ok, max(1, hold_h))
+
+
+def test_shares_without_their_rates_are_an_error_not_a_silent_tone_headline():
+    """The share family is measured with the error rates the series' shares were estimated with,
+    carried in ``series.attrs``; a series that lost them must not quietly read as "no share"."""
+    from analysis.quantify import Rates
+
+    frame = posts(*baseline_day(), (24, [-0.6, -0.7, -0.5]), (25, [0.5, 0.4]))
+    frame["counted"] = (frame["compound"] < 0).astype(float)
+    rates = Rates(tpr=0.7, fpr=0.1, negatives=1000, others=1000)
+    window = Window("acme", at(24), at(25))
+    series = bucket_series(frame, PARAMS, T0, at(30), rates=rates)
+    measured = outage_metrics(series, window, (), PARAMS, at(30), outage_id=1)
+    assert measured.share_during == pytest.approx(1.0)  # 3 of 3 called negative: (1 - 0.1) / 0.6, kept to 1
+    series.attrs.clear()
+    with pytest.raises(ValueError, match="without the error rates"):
+        outage_metrics(series, window, (), PARAMS, at(30), outage_id=1)
