@@ -87,8 +87,8 @@ def share_headline(m: OutageMetrics) -> str:
         first = f"No posts yet to measure (normal {_percent(m.share_baseline)} negative)"
     elif m.share_during is not None:
         first = f"{lead} of posts negative during the outage (normal {_percent(m.share_baseline)})"
-    else:
-        first = f"Up to {_percent(m.share_peak)} of posts negative (normal {_percent(m.share_baseline)})"
+    else:  # the peak, as "up to"
+        first = f"{lead.capitalize()} of posts negative (normal {_percent(m.share_baseline)})"
     if m.volume_lift is not None:
         first += f", {m.volume_lift:.1f}x the usual volume"
     status = m.share_status
