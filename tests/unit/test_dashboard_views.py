@@ -131,3 +131,35 @@ def test_voices_counts_are_kept_while_paging_and_renewed_by_new_posts(views):
                                             "acme down"), "c", [("acme", "acme")], (-0.6, 0, 0, 1))],
                            scorer_id())
     assert views.post_counts(query, lambda: count(views.store, query))["posts"] == first["posts"] + 1
+
+
+def test_a_view_asked_for_at_once_is_built_once(views):
+    """A page's callbacks ask for the same view together (the status line and the tab): the second
+    waits for the first's build instead of measuring the brand again beside it."""
+    import threading
+    import time
+
+    builds, started = [], threading.Event()
+
+    def slow_build():
+        builds.append(1)
+        started.set()
+        time.sleep(0.2)
+        return "measured"
+
+    found = []
+    first = threading.Thread(target=lambda: found.append(views._get(("k",), slow_build)))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: found.append(views._get(("k",), slow_build)))
+    second.start()
+    first.join(5)
+    second.join(5)
+    assert (found, len(builds)) == (["measured", "measured"], 1)
+
+    def failing():
+        raise RuntimeError("store gone")
+
+    with pytest.raises(RuntimeError):  # a failed build is not kept, and the next ask builds again
+        views._get(("bad",), failing)
+    assert views._get(("bad",), lambda: "rebuilt") == "rebuilt"
