@@ -164,8 +164,7 @@ class ViewCache:
     def post_counts(self, query, build) -> dict:
         """``build()`` (the counts of the Voices query's posts), kept like a view: turning a page or
         changing the order reads only the page of posts."""
-        key = ("counts", query.brand, query.start, query.end, query.sources, query.label, query.contains,
-               self._windows_key(query.brand))
+        key = ("counts", replace(query, order="", descending=False), self._windows_key(query.brand))
         return self._get(key, build)
 
     def intervals(self, view: BrandView, outage_id: int, sources: Sequence[str] | None = None) -> dict | None:
