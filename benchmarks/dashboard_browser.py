@@ -12,9 +12,10 @@ time to a settled page for every tab at 1,000,000 posts.
    warm after the first page, as a returning user's is. Baseline and speedups are served at once and
    opened in turn, page by page. The callbacks' own times, measured in the server, are printed too.
 
-Baseline, from the same run: the same app with compression off, plotly.js loaded by the first chart
-and the timeline drawing every bucket (``create_app(speedups=False)``: the code path before them),
-printed beside each figure.
+Baseline, from the same run: the same app with compression off, plotly.js loaded by the first chart,
+the timeline drawing every bucket, and one layout for every page, whose view is read from the address
+by a first round of callbacks before the view's own (``create_app(speedups=False)``: the code path
+before them), printed beside each figure.
 
 Usage: python benchmarks/dashboard_browser.py [--runs 5] [--posts 1000000] [--skip-1m]
 """

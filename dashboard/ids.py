@@ -4,6 +4,8 @@ URL = "url"
 LIVE = "live-refresh"
 DATA_VERSION = "data-version"
 TABS = "tabs"
+LANDING = "landing"  # the view the page's layout was built for (dashboard.app.page_layout)
+LANDING_CHECK = "landing-check"  # the address, when the layout was not built for it
 
 # controls and header
 BRAND = "brand-dropdown"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 from dash import dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.figures import build_empty_figure
 from dashboard.model import ANALYST_SUMMARY, OVERVIEW_CHART_KEY, OVERVIEW_CHART_TITLE
-from dashboard.state import DEFAULT_PERIOD, DEFAULT_TAB, PERIODS, TABS, VOICES_PAGE
+from dashboard.state import PERIODS, TABS, VOICES_PAGE, ViewState
 from dashboard.tables import OUTAGE_COLUMNS
 from dipwatch.core.conventions import BUCKETS
 
@@ -134,13 +135,37 @@ def _download(button_id: str, download_id: str, text: str = "Download CSV") -> l
     return [html.Button(text, id=button_id, n_clicks=0), dcc.Download(id=download_id)]
 
 
-def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | None) -> html.Div:
+@dataclass(frozen=True)
+class Landing:
+    """The view a page opens on, resolved on the server from the page's address
+    (:func:`dashboard.callbacks.page.landing`), so that every callback asks for that view in the
+    first round instead of waiting for the state to be read from the address in a round of its own.
+
+    ``address`` is the query string the layout was built for, as ``window.location.search`` gives
+    it, or None when the server could not tell: the page then reads its address itself.
+    """
+
+    state: ViewState = field(default_factory=ViewState)
+    address: str | None = None
+    href: str | None = None  # the page's whole address (dcc.Location's href) when ``address`` is known
+    search: str = ""  # the query string of ``state`` (dashboard.state.build_search)
+    outages: list = field(default_factory=list)  # the brand's outage dropdown options
+    note: str | None = None  # dashboard.model.unknown_brand_note
+    step: dict | None = None  # the clicked time step (dashboard.model.clicked_step)
+
+
+def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | None,
+                 landing: Landing | None = None) -> html.Div:
     """The whole page.
 
     :param brands: brand key -> brand (anything with a ``name``), in display order.
-    :param default_brand: the brand selected on load (None when there are no brands).
+    :param default_brand: the brand selected on load when there is no ``landing`` (None when there
+        are no brands).
     :param demo_note: shown in the header when the store holds simulated demo data.
+    :param landing: the view to open on, with its controls set (see :class:`Landing`).
     """
+    landing = landing or Landing(ViewState(brand=default_brand))
+    state = landing.state
     header = [html.H1("dipwatch"),
               html.Div("How customers' public sentiment dipped during each outage, and when it recovered.",
                        className="subtitle")]
@@ -148,23 +173,23 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
         header.append(html.Div(demo_note, id=ids.DEMO_NOTE, className="demo-note"))
     header += [html.Div(id=ids.FRESHNESS, className="freshness"),
                html.Div(id=ids.LIVE_NOTE, className="live-note"),
-               html.Div(id=ids.BRAND_NOTE, className="brand-note")]
+               html.Div(landing.note, id=ids.BRAND_NOTE, className="brand-note")]
     controls = html.Div([
-        _control("Brand", dcc.Dropdown(id=ids.BRAND, value=default_brand, clearable=False, searchable=False,
+        _control("Brand", dcc.Dropdown(id=ids.BRAND, value=state.brand, clearable=False, searchable=False,
                                        options=[{"label": b.name, "value": k} for k, b in brands.items()]),
                  "200px"),
         html.Div([html.Label("Outage", htmlFor=ids.OUTAGE),
-                  dcc.Dropdown(id=ids.OUTAGE, options=[], value=None, clearable=False, searchable=False,
-                               placeholder="No outages recorded")], className="control-wide",
-                 style={"flex": "1", "minWidth": "320px"}),
-        _control("Period", dcc.Dropdown(id=ids.PERIOD, value=DEFAULT_PERIOD, clearable=False,
+                  dcc.Dropdown(id=ids.OUTAGE, options=landing.outages, value=state.outage, clearable=False,
+                               searchable=False, placeholder="No outages recorded")],
+                 className="control-wide", style={"flex": "1", "minWidth": "320px"}),
+        _control("Period", dcc.Dropdown(id=ids.PERIOD, value=state.period, clearable=False,
                                         searchable=False,
                                         options=[{"label": v, "value": k} for k, v in PERIODS.items()]),
                  "200px"),
         _control("Sources", dcc.Dropdown(id=ids.SOURCES, value=[], multi=True, placeholder="All sources"),
                  "220px"),
         html.Div([html.Label("Time step (charts)"),
-                  dcc.RadioItems(id=ids.BUCKET, value="1h", inline=True,
+                  dcc.RadioItems(id=ids.BUCKET, value=state.bucket, inline=True,
                                  options=[{"label": BUCKET_LABELS[b], "value": b} for b in BUCKETS],
                                  inputStyle={"marginRight": "4px", "marginLeft": "10px"})]),
         html.Div([html.Button("Incident report (HTML)", id=ids.REPORT_BUTTON, n_clicks=0,
@@ -172,19 +197,28 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
                   dcc.Download(id=ids.REPORT_DOWNLOAD)]),
     ], style=CONTROLS, className="controls")
     # mobile_breakpoint=0: the tabs stay one compact row on a phone instead of a stacked list.
-    tabs = dcc.Tabs(id=ids.TABS, value=DEFAULT_TAB, mobile_breakpoint=0, children=[
+    tabs = dcc.Tabs(id=ids.TABS, value=state.tab, mobile_breakpoint=0, children=[
         dcc.Tab(label=TABS["overview"], value="overview", children=_overview()),
         dcc.Tab(label=TABS["timeline"], value="timeline", children=_timeline()),
-        dcc.Tab(label=TABS["voices"], value="voices", children=_voices()),
+        dcc.Tab(label=TABS["voices"], value="voices", children=_voices(state)),
         dcc.Tab(label=TABS["outages"], value="outages", children=_outages()),
         dcc.Tab(label=TABS["compare"], value="compare", children=_compare()),
     ])
+    # The address the layout was built for. dcc.Location sets the parts it is not given from the
+    # browser's address when it mounts; given them all, it sets none (setting search would ask
+    # for the state again, and an href set late was pushed back over the tab's address).
+    location = (dcc.Location(id=ids.URL, refresh=False) if landing.address is None or landing.href is None
+                else dcc.Location(id=ids.URL, refresh=False, search=landing.search, href=landing.href,
+                                  pathname=urlsplit(landing.href).path, hash=""))
     return html.Div([
-        dcc.Location(id=ids.URL, refresh=False),
+        location,
+        dcc.Store(id=ids.LANDING, data=None if landing.address is None
+                  else {"address": landing.address, "search": landing.search}),
+        dcc.Store(id=ids.LANDING_CHECK),
         dcc.Interval(id=ids.LIVE, interval=60_000, disabled=True),
         dcc.Store(id=ids.DATA_VERSION, data=0),
         dcc.Store(id=ids.INTERVALS),
-        dcc.Store(id=ids.CLICKED),
+        dcc.Store(id=ids.CLICKED, data=landing.step),
         html.Header(header),
         # The status first, above the controls: on a phone they stack ~600 px tall. One main
         # landmark holds the page's content (axe-core: region).
@@ -226,15 +260,16 @@ def _timeline() -> html.Div:
     ], className="tab-body")
 
 
-def _voices() -> html.Div:
+def _voices(state: ViewState) -> html.Div:
     return html.Div([
         html.Div([
             html.Button("Whole outage window", id=ids.VOICES_WHOLE, n_clicks=0,
                         title="Show the posts of the selected outage's window again"),
-            html.Div(dcc.Dropdown(id=ids.VOICES_LABEL, value="all", clearable=False, searchable=False,
+            html.Div(dcc.Dropdown(id=ids.VOICES_LABEL, value=state.label, clearable=False, searchable=False,
                                   options=[{"label": v, "value": k} for k, v in LABEL_CHOICES.items()]),
                      style={"width": "160px"}),
-            dcc.Input(id=ids.POSTS_SEARCH, type="search", debounce=True, style={"width": "260px"},
+            dcc.Input(id=ids.POSTS_SEARCH, value=state.search, type="search", debounce=True,
+                      style={"width": "260px"},
                       placeholder="Text contains..."),
             # A link, not a callback: the file is streamed from the store (every post of the window).
             html.A("Download posts (CSV)", id=ids.DOWNLOAD_BUTTON, download="", className="button-link"),

@@ -17,13 +17,14 @@ __all__ = ["register_callbacks"]
 
 
 def register_callbacks(app, settings: Settings | SettingsWatch, store: Store,
-                       views: ViewCache | None = None) -> ViewCache:
+                       views: ViewCache | None = None, landed: bool = False) -> ViewCache:
     """Wire the page's controls to the model, reading from ``store``; return the view cache.
 
     :param settings: the settings, or a :class:`SettingsWatch` that reads an edited config again.
+    :param landed: the layout is built for each page's address (``dashboard.app.page_layout``).
     """
     views = views or ViewCache(settings, store)
-    page.register_state(app, store, views)
+    page.register_state(app, store, views, landed)
     page.register_header(app, store)
     overview.register(app, views)
     timeline.register(app, store, views)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from dash import Input, Output, State, ctx, no_update
 
 from dashboard import ids, model
+from dashboard.layout import Landing
 from dashboard.state import DEFAULT_TAB, ViewState, build_search, parse_at, parse_state, resolve_state
 from dashboard.views import ViewCache
 from dipwatch.measures import measured_windows
@@ -39,8 +40,53 @@ class Windows:
         return model.default_outage(self.of(brand_key))
 
 
-def register_state(app, store: Store, views: ViewCache) -> None:
-    """The URL and the controls kept in step, and the sources of the chosen brand."""
+def resolved(store: Store, views: ViewCache, wanted: ViewState) -> tuple[ViewState, dict, list]:
+    """``wanted`` with a brand that exists and an outage of it; the brands as they are now (one
+    imported since start-up is listed, and its link opens it), and the chosen brand's windows."""
+    windows = Windows(store)
+    brands = model.ordered_brands(views.brands())
+    state = resolve_state(wanted, list(brands), windows.ids, windows.default)
+    return state, brands, windows.of(state.brand) if state.brand else []
+
+
+def landing(store: Store, views: ViewCache, page: tuple[str, str] | None) -> tuple[dict, Landing]:
+    """The brands, and the view the page at ``page`` (its whole address, and its query string)
+    shows, its controls' values resolved as :func:`register_state`'s callback would (``page`` None:
+    not known, the defaults)."""
+    href, address = page or (None, None)
+    wanted = parse_state(address)
+    state, brands, chosen = resolved(store, views, wanted)
+    return brands, Landing(state=state, address=address, href=href, search=build_search(state),
+                           outages=model.outage_options(chosen),
+                           note=model.unknown_brand_note(wanted.brand, brands, state.brand),
+                           step=model.clicked_step(state.at, state.bucket))
+
+
+# The page's layout is built for the address the browser asked it for (dashboard.app.page_layout,
+# from the request's Referer). When the server could not tell (no Referer: a proxy's
+# Referrer-Policy, a privacy setting) or told wrong, the page reads its own address here and hands
+# it to sync_state; otherwise it only puts the resolved view's query string in the address bar,
+# without a new history entry, as sync_state would have.
+CHECK_LANDING = """function (landing) {
+    var now = window.location.search;
+    if (landing && landing.address === now) {
+        if (landing.search !== now) {
+            window.history.replaceState(window.history.state, "",
+                window.location.pathname + landing.search + window.location.hash);
+        }
+        return window.dash_clientside.no_update;
+    }
+    return now;
+}"""
+
+
+def register_state(app, store: Store, views: ViewCache, landed: bool = False) -> None:
+    """The URL and the controls kept in step, and the sources of the chosen brand.
+
+    :param landed: the layout is built for the page's address (:func:`landing`), so the state is not
+        read from the address again when the page opens; False: it is, in a first round of its own
+        before every other callback (the code path before, kept for benchmarks/dashboard_browser.py).
+    """
 
     @app.callback(
         Output(ids.BRAND, "options"),
@@ -52,14 +98,18 @@ def register_state(app, store: Store, views: ViewCache) -> None:
         Input(ids.PERIOD, "value"), Input(ids.BUCKET, "value"),
         Input(ids.DATA_VERSION, "data"), Input(ids.TIMELINE, "clickData"),
         Input(ids.VOICES_LABEL, "value"), Input(ids.POSTS_SEARCH, "value"),
-        Input(ids.VOICES_WHOLE, "n_clicks"),
+        Input(ids.VOICES_WHOLE, "n_clicks"), Input(ids.LANDING_CHECK, "data"),
         State(ids.TABS, "value"), State(ids.CLICKED, "data"),
+        prevent_initial_call=landed,
     )
-    def sync_state(search, brand, outage, period, bucket, _version, click, label, text, _whole, tab, clicked):
+    def sync_state(search, brand, outage, period, bucket, _version, click, label, text, _whole, address,
+                   tab, clicked):
         # One callback owns the URL and what it holds, the Voices filters and clicked time step too,
         # so a copied link opens the same posts.
         trigger = ctx.triggered_id
-        if trigger in (None, ids.URL):
+        if trigger == ids.LANDING_CHECK:
+            wanted = parse_state(address)
+        elif trigger in (None, ids.URL):
             wanted = parse_state(search)
         else:
             at = (clicked or {}).get("start")
@@ -70,11 +120,7 @@ def register_state(app, store: Store, views: ViewCache) -> None:
             wanted = ViewState(brand, None if trigger == ids.BRAND else outage, period, bucket,
                                "voices" if trigger == ids.TIMELINE and click else tab, label or "all",
                                (text or "").strip(), parse_at(at))
-        windows = Windows(store)
-        # The brands as they are now: one imported since start-up is listed, and its link opens it.
-        brands = model.ordered_brands(views.brands())
-        state = resolve_state(wanted, list(brands), windows.ids, windows.default)
-        chosen = windows.of(state.brand) if state.brand else []
+        state, brands, chosen = resolved(store, views, wanted)
         current = {"brand": brand, "outage": outage, "period": period, "bucket": bucket, "tab": tab,
                    "label": label, "search": text, "at": None}  # "at" is sent as the clicked step
         changed = {k: (v if current[k] != v else no_update)
@@ -87,21 +133,23 @@ def register_state(app, store: Store, views: ViewCache) -> None:
                 model.unknown_brand_note(wanted.brand, brands, state.brand),
                 changed["label"], changed["search"], step if step != clicked else no_update)
 
+    if landed:
+        app.clientside_callback(CHECK_LANDING, Output(ids.LANDING_CHECK, "data"), Input(ids.LANDING, "data"))
+
     # A tab opened by the user is written into the address in the browser, not by sync_state: with
     # the tab as one of its inputs, every tab's callbacks waited for that round trip (their brand and
-    # outage are its outputs) before asking for the tab's content. pushState keeps Back to the tab
-    # before; dcc.Location reads the address again on Back, and sync_state then selects the tab.
+    # outage are its outputs) before asking for the tab's content. Given to dcc.Location, the new
+    # address gets a history entry of its own and Location knows it: Back then changes the address
+    # Location holds, and sync_state selects the tab before (with pushState behind Location's back,
+    # Back to the address the page had opened at changed nothing Location could see).
     app.clientside_callback(
         """function (tab) {
             var params = new URLSearchParams(window.location.search);
             if (tab === DEFAULT_TAB) { params.delete("tab"); } else { params.set("tab", tab); }
             var search = params.toString() ? "?" + params.toString() : "";
-            if (search !== window.location.search) {
-                window.history.pushState(null, "", window.location.pathname + search + window.location.hash);
-            }
-            return window.dash_clientside.no_update;
+            return search !== window.location.search ? search : window.dash_clientside.no_update;
         }""".replace("DEFAULT_TAB", json.dumps(DEFAULT_TAB)),
-        Output(ids.URL, "hash"), Input(ids.TABS, "value"), prevent_initial_call=True,
+        Output(ids.URL, "search", allow_duplicate=True), Input(ids.TABS, "value"), prevent_initial_call=True,
     )
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))

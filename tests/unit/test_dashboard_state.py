@@ -57,3 +57,73 @@ def test_resolve_keeps_a_valid_choice_and_replaces_an_invalid_one():
     assert resolve(ViewState(brand="nosuch", outage=4, tab="voices")) == ViewState(
         brand="brightmart", outage=3, tab="voices")
     assert resolve_state(ViewState(brand="x", outage=1), [], None, None) == ViewState()
+
+
+@pytest.mark.parametrize(("referer", "expected"), [
+    ("http://127.0.0.1:8050/?brand=shopwell&outage=4#x",
+     ("http://127.0.0.1:8050/?brand=shopwell&outage=4", "?brand=shopwell&outage=4")),
+    ("https://dash.example/", ("https://dash.example/", "")),  # the bare page, or a Referer cut to the origin
+    (None, None),  # no Referer: a Referrer-Policy of no-referrer
+    ("", None),
+    ("http://[::1/?brand=x", None),  # malformed: no address, not an error
+    ("http://127.0.0.1:8050/other/?brand=x", None),  # not the dashboard's page
+    ("/?brand=x", None),  # not a whole address
+])
+def test_the_page_address_is_read_from_the_referer_or_not_at_all(referer, expected):
+    from dashboard.app import page_address
+
+    assert page_address(referer, "/") == expected
+
+
+def test_a_layout_asked_for_by_a_page_is_built_for_its_address(tmp_path):
+    # The page's controls are set from its address (through its Referer) as sync_state would set
+    # them, so its callbacks ask for that view at once; without a Referer the page reads it itself.
+    import json
+
+    from dashboard.app import create_app
+    from dipwatch.core.config import Settings
+    from dipwatch.jobs.demo import build_demo
+    from dipwatch.store import Store
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    with Store(url) as store:
+        build_demo(store)
+        client = create_app(Settings(db_url=url), store, env={}).server.test_client()
+
+        def layout(referer=None) -> dict:
+            response = client.get("/_dash-layout", headers={"Referer": referer} if referer else {})
+            assert response.headers["Cache-Control"] == "no-store"
+            assert "Referer" in response.headers["Vary"]
+            found = {}
+
+            def walk(node):
+                if isinstance(node, dict):
+                    props = node.get("props", {})
+                    if "id" in props:
+                        found[props["id"]] = props
+                    for value in props.values():
+                        walk(value)
+                elif isinstance(node, list):
+                    for item in node:
+                        walk(item)
+            walk(json.loads(response.data))
+            return found
+
+        opened = layout("http://127.0.0.1:8050/?brand=SHOPWELL&bucket=1d&tab=voices&label=negative&q=down")
+        assert (opened["brand-dropdown"]["value"], opened["bucket-radio"]["value"], opened["tabs"]["value"],
+                opened["voices-label"]["value"], opened["posts-search"]["value"]) == \
+            ("shopwell", "1d", "voices", "negative", "down")
+        outage = opened["outage-dropdown"]["value"]
+        assert outage in [o["value"] for o in opened["outage-dropdown"]["options"]]
+        assert opened["landing"]["data"] == {
+            "address": "?brand=SHOPWELL&bucket=1d&tab=voices&label=negative&q=down",
+            "search": f"?brand=shopwell&outage={outage}&bucket=1d&tab=voices&label=negative&q=down"}
+        assert opened["url"]["search"] == opened["landing"]["data"]["search"]
+        # A brand the database does not hold: the default one, and the page says so.
+        unknown = layout("http://127.0.0.1:8050/?brand=nosuch")
+        assert unknown["brand-dropdown"]["value"] == "brightmart"
+        assert "nosuch" in unknown["brand-note"]["children"]
+        # No Referer: the defaults, and the page is told the layout was not built for its address.
+        blind = layout()
+        assert blind["landing"].get("data") is None
+        assert "search" not in blind["url"]
