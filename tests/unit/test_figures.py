@@ -118,7 +118,8 @@ def test_sentiment_line_and_volume_bars_carry_the_series():
     assert values(trace(fig, SENTIMENT_TRACE).y) == [0.30, 0.29, -0.10, -0.15, -0.05, 0.05]
     assert values(trace(fig, MEAN_TRACE).y) == [0.30, 0.28, -0.40, -0.20, 0.10, 0.25]
     assert values(trace(fig, POSTS_TRACE).y) == [10, 12, 40, 35, 15, 11]
-    assert values(trace(fig, NEGATIVE_TRACE).y) == [1, 2, 30, 20, 3, 1]
+    assert values(trace(fig, NEGATIVE_TRACE).y) == [1, 2, 30, 20, 3, 1]  # no share: VADER's count
+    assert "negative (VADER)" in trace(fig, NEGATIVE_TRACE).hovertemplate
     # Sentiment on the top row, volume on the bottom row, sharing one time axis.
     assert trace(fig, SENTIMENT_TRACE).yaxis == "y"
     assert trace(fig, POSTS_TRACE).yaxis == "y2"
@@ -160,6 +161,10 @@ def test_the_band_and_the_lines_break_where_the_data_breaks():
         "share": share, "share_smoothed": share, "share_lo": share - 0.05, "share_hi": share + 0.05,
     }, index=index).iloc[keep]
     fig = figure(build_timeline_figure(series, [], [], None, "Brightmart", bucket="15min"))
+    # Below the share's line, the negative posts are its estimate (share x posts), not VADER's count.
+    negatives = trace(fig, NEGATIVE_TRACE)
+    assert values(negatives.y)[:3] == [1, 2, 3]
+    assert "negative (estimated)" in negatives.hovertemplate
     line = trace(fig, SHARE_TRACE)
     assert len(line.x) == 8  # the missing buckets are back, as gaps
     assert [math.isnan(v) for v in values(line.y)] == [False] * 3 + [True] * 2 + [False] * 2 + [True]
