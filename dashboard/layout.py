@@ -113,6 +113,33 @@ details.analyst > summary { cursor: pointer; font-weight: 600; color: #333; padd
     width: 74px !important; min-width: 0 !important; }
   #posts-table td[data-dash-column=link], #posts-table th[data-dash-column=link] {
     width: 46px !important; min-width: 0 !important; }
+  /* The outages table keeps what a reader asks of each outage (is it over, how bad, how long) next
+     to its name, in whole words; the window's times, the baseline, ids and the analysts' columns
+     are on a wider screen. */
+  #outages-table td[data-dash-column=id], #outages-table th[data-dash-column=id],
+  #outages-table td[data-dash-column=start], #outages-table th[data-dash-column=start],
+  #outages-table td[data-dash-column=end], #outages-table th[data-dash-column=end],
+  #outages-table td[data-dash-column=severity], #outages-table th[data-dash-column=severity],
+  #outages-table td[data-dash-column=origin], #outages-table th[data-dash-column=origin],
+  #outages-table td[data-dash-column=share_normal_pct], #outages-table th[data-dash-column=share_normal_pct],
+  #outages-table td[data-dash-column=share_peak_pct], #outages-table th[data-dash-column=share_peak_pct],
+  #outages-table td[data-dash-column=volume_lift], #outages-table th[data-dash-column=volume_lift],
+  #outages-table td[data-dash-column=posts_during], #outages-table th[data-dash-column=posts_during],
+  #outages-table td[data-dash-column=dip_depth], #outages-table th[data-dash-column=dip_depth],
+  #outages-table td[data-dash-column=trough], #outages-table th[data-dash-column=trough] {
+    display: none; }
+  #outages-table .dash-spreadsheet-inner table { table-layout: fixed; width: 100% !important; }
+  #outages-table td, #outages-table th { min-width: 0 !important; max-width: none !important;
+    white-space: normal !important; font-size: 13px; padding: 4px !important; }
+  #outages-table th { font-size: 12px; }
+  #outages-table td[data-dash-column=label], #outages-table th[data-dash-column=label] {
+    width: auto !important; }
+  #outages-table td[data-dash-column=status], #outages-table th[data-dash-column=status] {
+    width: 80px !important; }
+  #outages-table td[data-dash-column=share_during_pct], #outages-table th[data-dash-column=share_during_pct],
+  #outages-table td[data-dash-column=time_to_recover_h],
+  #outages-table th[data-dash-column=time_to_recover_h] { width: 72px !important; }
+  #outages-table td.dash-select-cell, #outages-table th.dash-select-header { width: 30px !important; }
   /* Other tables keep their columns and scroll inside their own box, never the page. */
   .dash-table-container .dash-spreadsheet-container { max-width: 100%; overflow-x: auto !important; }
 }

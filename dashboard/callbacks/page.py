@@ -138,18 +138,21 @@ def register_state(app, store: Store, views: ViewCache, landed: bool = False) ->
 
     # A tab opened by the user is written into the address in the browser, not by sync_state: with
     # the tab as one of its inputs, every tab's callbacks waited for that round trip (their brand and
-    # outage are its outputs) before asking for the tab's content. Given to dcc.Location, the new
-    # address gets a history entry of its own and Location knows it: Back then changes the address
-    # Location holds, and sync_state selects the tab before (with pushState behind Location's back,
-    # Back to the address the page had opened at changed nothing Location could see).
+    # outage are its outputs) before asking for the tab's content. pushState keeps Back to the tab
+    # before; dcc.Location reads the address again on Back, and sync_state then selects the tab.
+    # (Back to the very address Location last held changes nothing Location can see: assets/history.js
+    # selects the tab the address names then.)
     app.clientside_callback(
         """function (tab) {
             var params = new URLSearchParams(window.location.search);
             if (tab === DEFAULT_TAB) { params.delete("tab"); } else { params.set("tab", tab); }
             var search = params.toString() ? "?" + params.toString() : "";
-            return search !== window.location.search ? search : window.dash_clientside.no_update;
+            if (search !== window.location.search) {
+                window.history.pushState(null, "", window.location.pathname + search + window.location.hash);
+            }
+            return window.dash_clientside.no_update;
         }""".replace("DEFAULT_TAB", json.dumps(DEFAULT_TAB)),
-        Output(ids.URL, "search", allow_duplicate=True), Input(ids.TABS, "value"), prevent_initial_call=True,
+        Output(ids.URL, "hash"), Input(ids.TABS, "value"), prevent_initial_call=True,
     )
 
     @app.callback(Output(ids.SOURCES, "options"), Input(ids.BRAND, "value"))

@@ -140,6 +140,11 @@ def test_phone_layout(server, phone):
                   "Compare": [ids.COMPARE_SHARE_GRAPH, ids.COMPARE_GRAPH, ids.EVENT_GRAPH]}
         for graph in graphs.get(name, []):
             assert_chart_text_fits(p, name, graph)
+        if name == "Outages":
+            # Whether each outage is over, how bad and how long: on the screen without scrolling.
+            for column in ("label", "status", "share_during_pct", "time_to_recover_h"):
+                box = p.locator(f"#{ids.OUTAGES_TABLE} td[data-dash-column='{column}']").first.bounding_box()
+                assert box["x"] + box["width"] <= PHONE["width"], (column, box)
         if name == "Voices":
             cell = p.locator(f"#{ids.POSTS_TABLE} td[data-dash-column='text']").first
             box = cell.bounding_box()

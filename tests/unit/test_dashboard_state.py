@@ -127,3 +127,17 @@ def test_a_layout_asked_for_by_a_page_is_built_for_its_address(tmp_path):
         blind = layout()
         assert blind["landing"].get("data") is None
         assert "search" not in blind["url"]
+
+
+def test_the_tabs_back_selects_are_the_pages_tabs_in_order():
+    # assets/history.js selects a tab by its place in the tab list on Back; the list must be TABS.
+    import json
+    import re
+    from pathlib import Path
+
+    from dashboard.state import TABS
+
+    script = (Path(__file__).resolve().parents[2] / "dashboard" / "assets" / "history.js").read_text()
+    listed = re.search(r"var TABS = (\[[^\]]*\]);", script)
+    assert listed is not None
+    assert json.loads(listed.group(1)) == list(TABS)
