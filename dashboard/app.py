@@ -106,6 +106,9 @@ def page_layout(store: Store, views: ViewCache, demo_note: str | None, page_path
         if flask.has_request_context() and flask.request.path.endswith("_dash-layout"):
             address = page_address(flask.request.headers.get("Referer"), page_path)
         brands, opened = landing(store, views, address)
+        if address is not None and opened.state.brand:
+            # The status line is measured at the configured step, the Timeline at the page's.
+            views.prefetch(opened.state.brand, (views.settings.metrics.bucket, opened.state.bucket))
         return build_layout(brands, opened.state.brand, demo_note, opened)
 
     return layout

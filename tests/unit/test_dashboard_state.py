@@ -88,7 +88,8 @@ def test_a_layout_asked_for_by_a_page_is_built_for_its_address(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     with Store(url) as store:
         build_demo(store)
-        client = create_app(Settings(db_url=url), store, env={}).server.test_client()
+        app = create_app(Settings(db_url=url), store, env={})
+        client = app.server.test_client()
 
         def layout(referer=None) -> dict:
             response = client.get("/_dash-layout", headers={"Referer": referer} if referer else {})
@@ -127,6 +128,14 @@ def test_a_layout_asked_for_by_a_page_is_built_for_its_address(tmp_path):
         blind = layout()
         assert blind["landing"].get("data") is None
         assert "search" not in blind["url"]
+        # The brand a page opens on is measured while the browser loads the page's scripts.
+        import threading
+
+        for thread in threading.enumerate():
+            if thread.name.startswith("prefetch-"):
+                thread.join(30)
+        kept = {key[1] for key in app.server.config["DIPWATCH_VIEWS"]._items if key[0] == "view"}
+        assert {"shopwell", "brightmart"} <= kept
 
 
 def test_the_tabs_back_selects_are_the_pages_tabs_in_order():

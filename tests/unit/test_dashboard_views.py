@@ -163,3 +163,36 @@ def test_a_view_asked_for_at_once_is_built_once(views):
     with pytest.raises(RuntimeError):  # a failed build is not kept, and the next ask builds again
         views._get(("bad",), failing)
     assert views._get(("bad",), lambda: "rebuilt") == "rebuilt"
+
+
+def test_a_prefetched_view_is_the_one_callbacks_then_get(views, monkeypatch, caplog):
+    """A page's layout starts measuring its brand (dashboard.app.page_layout): its callbacks then get
+    that view, equal to measuring it, without measuring it again; a failed prefetch is logged, not
+    kept, and the next ask measures it and raises as it would have."""
+    import dashboard.views as module
+
+    measured = []
+    real = module.brand_view
+
+    def counting(*args, **kwargs):
+        measured.append(args[1] if len(args) > 1 else kwargs.get("brand_key"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "brand_view", counting)
+    views.prefetch("acme", ["1h", "1h"]).join(30)  # the same step twice is measured once
+    assert len(measured) == 1
+    got = views.view("acme", "1h")
+    assert len(measured) == 1  # from the prefetch, not measured again
+    fresh = ViewCache(views.settings, views.store).view("acme", "1h")
+    pd.testing.assert_frame_equal(got.series, fresh.series)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("store gone")
+
+    views.clear()
+    monkeypatch.setattr(module, "brand_view", broken)
+    with caplog.at_level("WARNING", logger="dashboard.views"):
+        views.prefetch("acme", ["1h"]).join(30)
+    assert "measuring acme ahead of its page failed" in caplog.text
+    with pytest.raises(RuntimeError, match="store gone"):
+        views.view("acme", "1h")
