@@ -47,21 +47,21 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
                     suppress_callback_exceptions=False,
                     assets_ignore="" if speedups else re.escape(PLOTLY_EARLY))
     watch = SettingsWatch(settings, CONFIG_CHECK_SECONDS, warn=app.logger.warning)
-    ordered = ordered_brands(known_brands(settings, store))
-    default = next(iter(ordered), None)
     demo_note = DEMO_NOTE if store.get_meta("demo") else None
     # lang: screen readers pick the voice from it (axe: html-has-lang).
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1).replace(
         "{%css%}", "{%css%}\n<style>" + STYLESHEET + "</style>")
-    app.layout = build_layout(ordered, default, demo_note)  # what the callbacks are checked against
     # Kept on the server's config so benchmarks and tests can empty the cache of measured views.
     # The callbacks read the settings through ``watch``: an edited dipwatch.toml needs no restart.
-    app.server.config["DIPWATCH_DRAW_ALL"] = not speedups  # the timeline draws only near its period
-    views = register_callbacks(app, watch, store, landed=speedups)
-    app.server.config["DIPWATCH_VIEWS"] = views
-    if speedups:
+    views = ViewCache(watch, store)
+    if speedups:  # each page's layout built for its address, when it asks for it
         app.layout = page_layout(store, views, demo_note, app.config.requests_pathname_prefix)
-
+    else:  # one layout, and the address read by a first round of callbacks
+        ordered = ordered_brands(known_brands(settings, store))
+        app.layout = build_layout(ordered, next(iter(ordered), None), demo_note)
+    app.server.config["DIPWATCH_DRAW_ALL"] = not speedups  # the timeline draws only near its period
+    app.server.config["DIPWATCH_VIEWS"] = register_callbacks(app, watch, store, views, landed=speedups)
+    if speedups:
         @app.server.after_request
         def _layout_is_per_page(response):
             # The layout differs with the page that asks for it: no cache may answer another page.
@@ -77,10 +77,10 @@ def create_app(settings: Settings, store: Store, env: Mapping[str, str] | None =
     return app
 
 
-def page_address(referer: str | None, page_path: str) -> tuple[str, str] | None:
-    """The address of the page that asks for its layout, read from the request's Referer: the
-    whole address (without a fragment, which browsers do not send) and its query string
-    (``?brand=x``, or ""); None when there is none, or it is not this app's page at ``page_path``.
+def page_address(referer: str | None, page_path: str) -> str | None:
+    """The address of the page that asks for its layout, read from the request's Referer (without
+    a fragment, which browsers do not send); None when there is none, or it is not this app's page
+    at ``page_path``.
 
     The browser sends the page's address with its request for ``/_dash-layout``. A Referrer-Policy
     (a proxy's, or the browser's) may cut it to the origin or leave it out, and a client other than
@@ -93,7 +93,7 @@ def page_address(referer: str | None, page_path: str) -> tuple[str, str] | None:
         return None
     if not parts.scheme or not parts.netloc or parts.path != page_path:
         return None
-    return parts._replace(fragment="").geturl(), "?" + parts.query if parts.query else ""
+    return parts._replace(fragment="").geturl()
 
 
 def page_layout(store: Store, views: ViewCache, demo_note: str | None, page_path: str) -> Callable:

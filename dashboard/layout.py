@@ -168,17 +168,24 @@ class Landing:
     (:func:`dashboard.callbacks.page.landing`), so that every callback asks for that view in the
     first round instead of waiting for the state to be read from the address in a round of its own.
 
-    ``address`` is the query string the layout was built for, as ``window.location.search`` gives
-    it, or None when the server could not tell: the page then reads its address itself.
+    ``href`` is the page's whole address the layout was built for, or None when the server could
+    not tell: the page then reads its address itself.
     """
 
     state: ViewState = field(default_factory=ViewState)
-    address: str | None = None
-    href: str | None = None  # the page's whole address (dcc.Location's href) when ``address`` is known
+    href: str | None = None
     search: str = ""  # the query string of ``state`` (dashboard.state.build_search)
     outages: list = field(default_factory=list)  # the brand's outage dropdown options
     note: str | None = None  # dashboard.model.unknown_brand_note
     step: dict | None = None  # the clicked time step (dashboard.model.clicked_step)
+
+    @property
+    def address(self) -> str | None:
+        """The query string of ``href`` as ``window.location.search`` gives it ("" for none), or None."""
+        if self.href is None:
+            return None
+        query = urlsplit(self.href).query
+        return "?" + query if query else ""
 
 
 def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | None,
@@ -234,12 +241,12 @@ def build_layout(brands: Mapping, default_brand: str | None, demo_note: str | No
     # The address the layout was built for. dcc.Location sets the parts it is not given from the
     # browser's address when it mounts; given them all, it sets none (setting search would ask
     # for the state again, and an href set late was pushed back over the tab's address).
-    location = (dcc.Location(id=ids.URL, refresh=False) if landing.address is None or landing.href is None
+    location = (dcc.Location(id=ids.URL, refresh=False) if landing.href is None
                 else dcc.Location(id=ids.URL, refresh=False, search=landing.search, href=landing.href,
                                   pathname=urlsplit(landing.href).path, hash=""))
     return html.Div([
         location,
-        dcc.Store(id=ids.LANDING, data=None if landing.address is None
+        dcc.Store(id=ids.LANDING, data=None if landing.href is None
                   else {"address": landing.address, "search": landing.search}),
         dcc.Store(id=ids.LANDING_CHECK),
         dcc.Interval(id=ids.LIVE, interval=60_000, disabled=True),

@@ -49,14 +49,13 @@ def resolved(store: Store, views: ViewCache, wanted: ViewState) -> tuple[ViewSta
     return state, brands, windows.of(state.brand) if state.brand else []
 
 
-def landing(store: Store, views: ViewCache, page: tuple[str, str] | None) -> tuple[dict, Landing]:
-    """The brands, and the view the page at ``page`` (its whole address, and its query string)
-    shows, its controls' values resolved as :func:`register_state`'s callback would (``page`` None:
-    not known, the defaults)."""
-    href, address = page or (None, None)
-    wanted = parse_state(address)
+def landing(store: Store, views: ViewCache, href: str | None) -> tuple[dict, Landing]:
+    """The brands, and the view the page at ``href`` (its whole address) shows, its controls' values
+    resolved as :func:`register_state`'s callback would (``href`` None: not known, the defaults)."""
+    opened = Landing(href=href)
+    wanted = parse_state(opened.address)
     state, brands, chosen = resolved(store, views, wanted)
-    return brands, Landing(state=state, address=address, href=href, search=build_search(state),
+    return brands, Landing(state=state, href=href, search=build_search(state),
                            outages=model.outage_options(chosen),
                            note=model.unknown_brand_note(wanted.brand, brands, state.brand),
                            step=model.clicked_step(state.at, state.bucket))
